@@ -1,0 +1,49 @@
+/**
+ * The scancopy command line: subcommands, and the guided wizard when run with no arguments
+ * on a terminal. Every command module registers itself on the program; errors come back
+ * here and leave through one exit-code table.
+ */
+import { Command, CommanderError } from 'commander';
+import { EXIT } from '../core/errors.js';
+import { reportError } from './exit.js';
+
+const EXIT_CODES_HELP = `
+Exit codes:
+  0    all done
+  1    finished with failed items
+  2    usage or configuration error
+  3    authentication failed
+  4    an instance (API or DB) unreachable
+  5    stopped by --max-duration (state saved; resume with --resume)
+  130  interrupted (state saved; resume with --resume)`;
+
+export type CommandFactory = () => Command;
+
+const commands: CommandFactory[] = [];
+
+export function buildProgram(): Command {
+  const program = new Command('scancopy')
+    .description('Copy shelf scans between platform instances, download scan images, and compare source with copy.')
+    .version('0.1.0')
+    .addHelpText('after', EXIT_CODES_HELP)
+    .showSuggestionAfterError()
+    .exitOverride();
+  for (const make of commands) program.addCommand(make().exitOverride());
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    return reportError(err);
+  }
+}
+
+const code = await main(process.argv.slice(2));
+process.exitCode = code;
