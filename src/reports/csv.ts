@@ -1,0 +1,34 @@
+/** CSV through csv-stringify / csv-parse: quotes, commas and newlines survive a round trip. */
+import { readFile } from 'node:fs/promises';
+import { parse } from 'csv-parse/sync';
+import { stringify } from 'csv-stringify/sync';
+import { writeFileAtomic } from '../core/atomic-file.js';
+
+export type CsvValue = string | number | boolean | Date | null | undefined;
+
+export function formatCsv(columns: readonly string[], rows: ReadonlyArray<Record<string, CsvValue> | readonly CsvValue[]>): string {
+  return stringify(rows as unknown[], {
+    header: true,
+    columns: columns as string[],
+    cast: {
+      boolean: (value) => (value ? 'True' : 'False'),
+      date: (value) => value.toISOString(),
+      object: (value) => JSON.stringify(value),
+    },
+  });
+}
+
+/** Writes a CSV atomically (temp name, fsync, rename). */
+export async function writeCsv(
+  path: string,
+  columns: readonly string[],
+  rows: ReadonlyArray<Record<string, CsvValue> | readonly CsvValue[]>,
+): Promise<void> {
+  await writeFileAtomic(path, formatCsv(columns, rows));
+}
+
+/** Reads a CSV with a header row into records of strings. */
+export async function readCsv(path: string): Promise<Array<Record<string, string>>> {
+  const text = await readFile(path, 'utf8');
+  return parse(text, { columns: true, skip_empty_lines: true, bom: true }) as Array<Record<string, string>>;
+}
