@@ -45,16 +45,19 @@ export const PLATFORM_TABLES = [
   'planograms_compliance_majorityv2log',
 ] as const;
 
-/** md5 of each table's rows (as text, in id order): equal fingerprints, equal contents. */
-export async function fingerprintTables(db: Queryable, tables: readonly string[] = PLATFORM_TABLES): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const table of tables) {
-    const [row] = await db.query<{ n: number; digest: string | null }>(
-      `SELECT count(*)::int AS n, md5(string_agg(t::text, E'\\n' ORDER BY t.id)) AS digest FROM ${table} t`,
-    );
-    out[table] = `${row?.n}:${row?.digest ?? ''}`;
-  }
-  return out;
+/** md5 of each table's rows (as text, in id order, timestamps in UTC): equal fingerprints, equal contents. */
+export async function fingerprintTables(db: Db, tables: readonly string[] = PLATFORM_TABLES): Promise<Record<string, string>> {
+  return db.transaction(async (tx) => {
+    await tx.query("SET LOCAL TimeZone = 'UTC'");
+    const out: Record<string, string> = {};
+    for (const table of tables) {
+      const [row] = await tx.query<{ n: number; digest: string | null }>(
+        `SELECT count(*)::int AS n, md5(string_agg(t::text, E'\\n' ORDER BY t.id)) AS digest FROM ${table} t`,
+      );
+      out[table] = `${row?.n}:${row?.digest ?? ''}`;
+    }
+    return out;
+  });
 }
 
 /** Empties every platform table and restarts its ids at 1, as in a fresh database. */
