@@ -72,13 +72,19 @@ export async function seedDemo(db: Db, opts: SeedDemoOptions = {}): Promise<Seed
   if (!Number.isSafeInteger(total) || total < 0) {
     throw new ScanCopyError('USAGE', `Expected the number of demo scans to be a whole number >= 0, got ${String(opts.scans)}`);
   }
+  const endDate = opts.endDate ?? DEFAULT_END_DATE;
+  const days = opts.days ?? 5;
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(endDate) || Number.isNaN(Date.parse(`${endDate}T00:00:00Z`))) {
+    throw new ScanCopyError('USAGE', `Expected the demo end date as YYYY-MM-DD, got ${endDate}`);
+  }
+  if (!Number.isSafeInteger(days) || days < 1) throw new ScanCopyError('USAGE', `Expected the demo days to be a whole number >= 1, got ${String(opts.days)}`);
   const catalog = await seedCatalog(db, { seed });
   const summary: SeedSummary = {
     seed, catalog, scans: 0, files: 0, reports: 0, firstScanId: null, lastScanId: null,
     firstDay: null, lastDay: null, multiFileScanIds: [], plainPayloadScanIds: [],
   };
   const images = new Map<string, { bytes: Buffer; sha256: string }>();
-  const plans = planScans(catalog, { seed, scans: total, endDate: opts.endDate ?? DEFAULT_END_DATE, days: opts.days ?? 5 });
+  const plans = planScans(catalog, { seed, scans: total, endDate, days });
   let chunk: ScanPlan[] = [];
   for (let next = plans.next(); ; next = plans.next()) {
     if (!next.done) chunk.push(next.value);
