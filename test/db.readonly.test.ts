@@ -45,6 +45,14 @@ describe.each(testEngines())('read-only instance session on $name', (engine) => 
     await expect(readOnly.query(sql)).rejects.toMatchObject({ code: 'DB_ERROR', context: { sqlState: '25006' } });
   });
 
+  it('refuses a write smuggled after a COMMIT in the same statement string', async () => {
+    await expect(
+      readOnly.query("COMMIT; INSERT INTO master_data_implementation_store (name) VALUES ('smuggled')"),
+    ).rejects.toMatchObject({ code: 'DB_ERROR' });
+    const stores = await readOnly.query<{ name: string }>('SELECT name FROM master_data_implementation_store');
+    expect(stores.map((s) => s.name)).not.toContain('smuggled');
+  });
+
   it('refuses a write inside a transaction and leaves the data as it was', async () => {
     await expect(
       readOnly.transaction(async (tx) => {

@@ -95,7 +95,16 @@ async function openPostgres(url: string, options: OpenDbOptions): Promise<Db> {
     statement_timeout: options.statementTimeoutMs ?? 30_000,
     connectionTimeoutMillis: 10_000,
     types: { getTypeParser: pgTypeParser },
+    // The server refuses writes in every transaction of a read-only session; servers that
+    // ignore startup options (pglite-socket) still get BEGIN READ ONLY below.
+    ...(readOnly ? { options: '-c default_transaction_read_only=on' } : {}),
   });
+  // The extended protocol takes one statement per query, so `COMMIT; INSERT ...` cannot end
+  // the read-only transaction early.
+  const run = (client: pg.PoolClient, sql: string, params?: readonly unknown[]) => {
+    const config: pg.QueryConfig & { queryMode: 'extended' } = { text: sql, values: params as unknown[], queryMode: 'extended' };
+    return client.query<Row>(config);
+  };
   // An idle client's network error must not crash the process; the next query reports it.
   pool.on('error', () => undefined);
 
@@ -103,7 +112,7 @@ async function openPostgres(url: string, options: OpenDbOptions): Promise<Db> {
     const client = await connect(pool, url);
     try {
       await client.query(readOnly ? 'BEGIN READ ONLY' : 'BEGIN');
-      const result = await fn({ query: async <R>(sql: string, params?: readonly unknown[]) => wrap(sql, async () => (await client.query(sql, params as unknown[])).rows as R[]) });
+      const result = await fn({ query: async <R>(sql: string, params?: readonly unknown[]) => wrap(sql, async () => (await run(client, sql, params)).rows as R[]) });
       await client.query('COMMIT');
       return result;
     } catch (err) {
@@ -119,7 +128,7 @@ async function openPostgres(url: string, options: OpenDbOptions): Promise<Db> {
       if (readOnly) return transaction((tx) => tx.query<T>(sql, params));
       const client = await connect(pool, url);
       try {
-        return await wrap(sql, async () => (await client.query(sql, params as unknown[])).rows as T[]);
+        return await wrap(sql, async () => (await run(client, sql, params)).rows as T[]);
       } finally {
         client.release();
       }
