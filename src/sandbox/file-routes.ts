@@ -1,0 +1,80 @@
+/** File metadata (with a pre-signed URL), the download it points to, and multipart upload. */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { fieldError, json, notFound, storageError, type Answer } from './answer.js';
+import { findFile, insertFile, openContent } from './file-store.js';
+import type { Route, ServerContext } from './server.js';
+
+const INPUT_TYPES = ['image', 'video'];
+
+export function fileRoutes(app: FastifyInstance, ctx: ServerContext, route: Route): void {
+  app.get('/api/v1/master-data/file-upload/:id/', route('meta', true, async ({ request, outcome }) => {
+    const id = idParam(request);
+    const file = id === undefined ? undefined : await findFile(ctx.db, id);
+    if (!file) return notFound();
+    // `expire` hands out a URL that has already run out, as a stale cache or a slow client sees it.
+    const expiresAt = outcome === 'expire' ? Date.now() - 1000 : Date.now() + ctx.urlTtlMs;
+    const origin = `${request.protocol}://${request.host}`;
+    return json(200, { id: file.id, file: `${origin}/media/${file.id}?${ctx.signer.sign(file.id, expiresAt)}`, original_filename: file.originalFilename });
+  }));
+
+  app.get('/media/:id', route('content', false, async ({ request, outcome }) => {
+    const id = idParam(request);
+    const query = request.query as Record<string, string | undefined>;
+    const verdict = id === undefined ? 'bad-signature' : ctx.signer.verify(id, query.expires, query.signature);
+    if (verdict === 'expired' || outcome === 'expire') return storageError(403, 'AccessDenied', 'Request has expired');
+    if (verdict === 'unsigned') return storageError(403, 'AccessDenied', 'Query-string authentication requires the expires and signature parameters');
+    if (verdict === 'bad-signature') return storageError(403, 'SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided.');
+    const file = await findFile(ctx.db, id as number);
+    if (!file) return storageError(404, 'NoSuchKey', 'The specified key does not exist.');
+    return {
+      status: 200,
+      headers: { 'content-type': file.contentType, etag: `"${file.sha256}"`, 'cache-control': 'private, max-age=0' },
+      body: openContent(ctx.db, file),
+      length: file.size,
+    };
+  }));
+
+  app.post('/api/v4/processing/upload/', route('upload', true, async ({ request }) => upload(request, ctx)));
+}
+
+function idParam(request: FastifyRequest): number | undefined {
+  const raw = (request.params as { id?: string }).id ?? '';
+  return /^\d{1,15}$/.test(raw) ? Number(raw) : undefined;
+}
+
+async function upload(request: FastifyRequest, ctx: ServerContext): Promise<Answer> {
+  if (!request.isMultipart()) {
+    return json(415, { detail: `Unsupported media type "${request.headers['content-type'] ?? ''}" in request.` });
+  }
+  let file: { bytes: Buffer; filename: string; mimetype: string } | undefined;
+  const fields: Record<string, unknown> = {};
+  for await (const part of request.parts()) {
+    if (part.type === 'file') {
+      const bytes = await part.toBuffer();
+      if (part.fieldname === 'file' && !file) file = { bytes, filename: part.filename, mimetype: part.mimetype };
+    } else {
+      fields[part.fieldname] = part.value;
+    }
+  }
+  if (!file) return fieldError('file', 'No file was submitted.');
+  if (!file.filename) return fieldError('file', 'The submitted data was not a file. Check the encoding type on the form.');
+  if (file.bytes.length === 0) return fieldError('file', 'The submitted file is empty.');
+  if (file.filename.length > 255) return fieldError('file', `Ensure this filename has at most 255 characters (it has ${file.filename.length}).`);
+  const inputType = fields.input_type;
+  if (inputType === undefined || inputType === '') return fieldError('input_type', 'This field is required.');
+  if (typeof inputType !== 'string' || !INPUT_TYPES.includes(inputType)) return fieldError('input_type', `"${String(inputType)}" is not a valid choice.`);
+  const stored = await insertFile(ctx.db, {
+    bytes: file.bytes,
+    originalFilename: file.filename,
+    contentType: file.mimetype && file.mimetype !== 'application/octet-stream' ? file.mimetype : guessType(file.filename),
+    inputType,
+  });
+  return json(201, { id: stored.id, original_filename: stored.originalFilename, input_type: inputType, size: stored.size });
+}
+
+const TYPES: Record<string, string> = { jpg: 'image/jpeg', jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp', gif: 'image/gif', heic: 'image/heic', mp4: 'video/mp4' };
+
+function guessType(filename: string): string {
+  const ext = /\.([a-z0-9]+)$/i.exec(filename)?.[1]?.toLowerCase() ?? '';
+  return TYPES[ext] ?? 'application/octet-stream';
+}

@@ -1,0 +1,71 @@
+/**
+ * Uploaded files: kept in `master_data_implementation_fileupload` (bytes, name, type, hash),
+ * and streamed back in slices so that serving many or large files never holds them whole.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import type { Queryable } from '../platform/db.js';
+
+export interface StoredFile {
+  id: number;
+  originalFilename: string;
+  contentType: string;
+  size: number;
+  sha256: string;
+}
+
+export interface NewFile {
+  bytes: Buffer;
+  originalFilename: string;
+  contentType: string;
+  inputType: string;
+}
+
+/** Bytes per slice read from the database when streaming content. */
+const SLICE = 256 * 1024;
+
+export async function insertFile(db: Queryable, file: NewFile): Promise<StoredFile> {
+  const sha256 = createHash('sha256').update(file.bytes).digest('hex');
+  const [row] = await db.query<{ id: number }>(
+    `INSERT INTO master_data_implementation_fileupload (original_filename, content_type, input_type, size, sha256, content)
+     VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+    [file.originalFilename, file.contentType, file.inputType, file.bytes.length, sha256, file.bytes],
+  );
+  return { id: row?.id ?? 0, originalFilename: file.originalFilename, contentType: file.contentType, size: file.bytes.length, sha256 };
+}
+
+export async function findFile(db: Queryable, id: number): Promise<(StoredFile & { storagePath: string | null }) | undefined> {
+  const [row] = await db.query<{ id: number; original_filename: string; content_type: string; size: number; sha256: string; storage_path: string | null }>(
+    `SELECT id, original_filename, content_type, size, sha256, storage_path
+       FROM master_data_implementation_fileupload WHERE id = $1`,
+    [id],
+  );
+  return row && { id: row.id, originalFilename: row.original_filename, contentType: row.content_type, size: row.size, sha256: row.sha256.trim(), storagePath: row.storage_path };
+}
+
+/** The file's bytes as a stream: from disk when stored there, else slice by slice from the row. */
+export function openContent(db: Queryable, file: { id: number; size: number; storagePath: string | null }): Readable {
+  if (file.storagePath) return createReadStream(file.storagePath);
+  return Readable.from(slices(db, file.id, file.size));
+}
+
+async function* slices(db: Queryable, id: number, size: number): AsyncGenerator<Buffer> {
+  for (let offset = 0; offset < size; offset += SLICE) {
+    const [row] = await db.query<{ part: Uint8Array | null }>(
+      'SELECT substring(content FROM $2::int FOR $3::int) AS part FROM master_data_implementation_fileupload WHERE id = $1',
+      [id, offset + 1, SLICE],
+    );
+    if (!row?.part) return;
+    yield Buffer.from(row.part.buffer, row.part.byteOffset, row.part.byteLength);
+  }
+}
+
+/** Reads a whole file (small images, for recognition). */
+export async function readFileBytes(db: Queryable, id: number): Promise<Buffer | undefined> {
+  const file = await findFile(db, id);
+  if (!file) return undefined;
+  const chunks: Buffer[] = [];
+  for await (const chunk of openContent(db, file)) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}

@@ -1,0 +1,103 @@
+/**
+ * Asynchronous processing of created scans, as the platform does it: a scan is picked up
+ * `delayMs` after its creation, recognised (scan-recognition.ts) and its result written
+ * (recognition.ts), a few at a time so that processing never starves the API.
+ */
+import type { Db } from '../platform/db.js';
+import { writeProcessingResult } from './recognition.js';
+import { recogniseScan, type RecognitionOptions } from './scan-recognition.js';
+
+export interface ProcessorOptions extends RecognitionOptions {
+  db: Db;
+  /** Time from creation to processing. */
+  delayMs: number;
+  /** Scans processed at once. @default 2 */
+  concurrency?: number;
+  log(line: string): void;
+}
+
+export class Processor {
+  readonly #pending = new Set<number>();
+  readonly #timers = new Map<number, NodeJS.Timeout>();
+  readonly #ready: number[] = [];
+  readonly #idleWaiters: Array<() => void> = [];
+  readonly #inFlight = new Set<Promise<void>>();
+  #closed = false;
+
+  constructor(private readonly options: ProcessorOptions) {}
+
+  /** Queues a scan for processing after the delay. */
+  schedule(scanId: number): void {
+    if (this.#closed || this.#pending.has(scanId)) return;
+    this.#pending.add(scanId);
+    const timer = setTimeout(() => {
+      this.#timers.delete(scanId);
+      this.#ready.push(scanId);
+      this.#pump();
+    }, this.options.delayMs);
+    this.#timers.set(scanId, timer);
+  }
+
+  /** Scans left unprocessed by an earlier run (a restart on the same database). */
+  async resumePending(): Promise<number> {
+    const rows = await this.options.db.query<{ id: number }>(
+      "SELECT id FROM realograms_implementation_scan WHERE status = 'processing' ORDER BY id",
+    );
+    for (const row of rows) this.schedule(row.id);
+    return rows.length;
+  }
+
+  get pendingCount(): number {
+    return this.#pending.size;
+  }
+
+  /** Resolves once no scan is waiting or being processed. */
+  idle(): Promise<void> {
+    if (this.#pending.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  /** Stops picking up scans and waits for those in progress; unprocessed ones stay 'processing'. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const [scanId, timer] of this.#timers) {
+      clearTimeout(timer);
+      this.#pending.delete(scanId);
+    }
+    this.#timers.clear();
+    for (const scanId of this.#ready.splice(0)) this.#pending.delete(scanId);
+    await Promise.all(this.#inFlight);
+    this.#notifyIdle();
+  }
+
+  #pump(): void {
+    const limit = this.options.concurrency ?? 2;
+    while (!this.#closed && this.#inFlight.size < limit && this.#ready.length > 0) {
+      const scanId = this.#ready.shift() as number;
+      const work: Promise<void> = this.#process(scanId).finally(() => {
+        this.#inFlight.delete(work);
+        this.#pending.delete(scanId);
+        this.#notifyIdle();
+        this.#pump();
+      });
+      this.#inFlight.add(work);
+    }
+  }
+
+  async #process(scanId: number): Promise<void> {
+    const { db, misMapRate, seed, log } = this.options;
+    try {
+      const result = await recogniseScan(db, scanId, { misMapRate, seed });
+      if (result) await writeProcessingResult(db, result);
+    } catch (err) {
+      log(`sandbox: processing scan ${scanId} failed: ${(err as Error).stack ?? String(err)}`);
+      // Off the pending list for good: a scan that cannot be processed must not hang waiters.
+      await db.query("UPDATE realograms_implementation_scan SET status = 'failed' WHERE id = $1", [scanId]).catch(() => undefined);
+    }
+  }
+
+  #notifyIdle(): void {
+    if (this.#pending.size > 0) return;
+    for (const resolve of this.#idleWaiters.splice(0)) resolve();
+  }
+}
