@@ -6,6 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT } from '../core/errors.js';
 import { reportError } from './exit.js';
+import { sandboxCommand } from './commands/sandbox.js';
 
 const EXIT_CODES_HELP = `
 Exit codes:
@@ -19,7 +20,7 @@ Exit codes:
 
 export type CommandFactory = () => Command;
 
-const commands: CommandFactory[] = [];
+const commands: CommandFactory[] = [sandboxCommand];
 
 export function buildProgram(): Command {
   const program = new Command('scancopy')
