@@ -1,0 +1,146 @@
+/**
+ * One place decides how a workflow's events reach the user: live bars on a terminal, the
+ * owners' plain lines (the seed's `[BATCH]` format) otherwise, one JSON object per event
+ * with `--log-format json`, nothing but the result with `--quiet`. Commands describe their
+ * events once (an EventView) and get an `onEvent` to hand to the workflow.
+ */
+import type { Command } from 'commander';
+import { Option } from 'commander';
+import { redactText, redactValue } from '../core/redact.js';
+import { StageProgress, type StageSpec } from './render/progress.js';
+
+export type LogFormat = 'text' | 'json';
+
+export interface OutputOptions {
+  logFormat: LogFormat;
+  quiet: boolean;
+  /** Live bars are drawn only when stderr is a terminal (and not in JSON or quiet mode). */
+  tty: boolean;
+}
+
+export interface OutputStreams {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+}
+
+/** Where the bars go: the renderer hands this to an EventView's `progress.apply`. */
+export interface ProgressSink {
+  grow(stage: string, units: number): void;
+  setTotal(stage: string, total: number): void;
+  advance(stage: string, units?: number, outcome?: 'ok' | 'failed'): void;
+}
+
+export interface EventView<E> {
+  /** The plain lines for an event, as its owner's renderer prints them without a terminal. */
+  plain(event: E): string | readonly string[] | undefined;
+  /** How events move the live bars. */
+  progress?: {
+    stages: readonly StageSpec[];
+    /** Updates the bars; returns true when the event is only a progress tick (no line above the bars). */
+    apply(event: E, bars: ProgressSink): boolean;
+  };
+}
+
+export interface EventRenderer<E> {
+  onEvent: (event: E) => void;
+  /** The command's result: lines in text mode, one `{"type":"result",...}` object in JSON mode. */
+  result(data: Record<string, unknown>, lines: readonly string[]): void;
+  /** A line for the user that is not an event (a notice, a path); stderr in JSON mode. */
+  note(line: string): void;
+  /** Stops the bars; call before printing anything else. */
+  close(): void;
+}
+
+export function addOutputOptions(program: Command): Command {
+  return program
+    .addOption(
+      new Option('--log-format <format>', 'text (bars on a terminal, plain lines otherwise) or json (one object per event on stdout)')
+        .choices(['text', 'json'])
+        .default('text'),
+    )
+    .option('-q, --quiet', 'no progress or per-batch lines; only the result and errors', false);
+}
+
+/** The global output options as any (sub)command sees them. */
+export function outputOptions(cmd: Command, streams: OutputStreams = defaultStreams()): OutputOptions {
+  const opts = cmd.optsWithGlobals<{ logFormat?: string; quiet?: boolean }>();
+  const logFormat: LogFormat = opts.logFormat === 'json' ? 'json' : 'text';
+  const quiet = opts.quiet === true;
+  return { logFormat, quiet, tty: logFormat === 'text' && !quiet && streams.stderr.isTTY === true };
+}
+
+export function createEventRenderer<E>(out: OutputOptions, view: EventView<E>, streams: OutputStreams = defaultStreams()): EventRenderer<E> {
+  const write = (stream: NodeJS.WritableStream, line: string): void => {
+    stream.write(`${redactText(line)}\n`);
+  };
+  const lines = (event: E): readonly string[] => {
+    const plain = view.plain(event);
+    return plain === undefined ? [] : typeof plain === 'string' ? [plain] : plain;
+  };
+
+  if (out.logFormat === 'json') {
+    return {
+      onEvent: (event) => streams.stdout.write(jsonLine(toObject(event))),
+      result: (data) => streams.stdout.write(jsonLine({ type: 'result', ...data })),
+      note: (line) => write(streams.stderr, line),
+      close: () => undefined,
+    };
+  }
+  const textResult = (_data: Record<string, unknown>, resultLines: readonly string[]): void => {
+    for (const line of resultLines) write(streams.stdout, line);
+  };
+  if (out.quiet) {
+    return { onEvent: () => undefined, result: textResult, note: () => undefined, close: () => undefined };
+  }
+  if (!out.tty || !view.progress) {
+    return {
+      onEvent: (event) => {
+        for (const line of lines(event)) write(streams.stdout, line);
+      },
+      result: textResult,
+      note: (line) => write(streams.stdout, line),
+      close: () => undefined,
+    };
+  }
+
+  const progress = view.progress;
+  let bars: StageProgress | undefined;
+  const ensureBars = (): StageProgress => (bars ??= new StageProgress(streams.stderr, progress.stages));
+  const close = (): void => {
+    bars?.stop();
+    bars = undefined;
+  };
+  return {
+    onEvent: (event) => {
+      const live = ensureBars();
+      if (progress.apply(event, live)) return;
+      for (const line of lines(event)) live.log(redactText(line));
+    },
+    result: (data, resultLines) => {
+      close();
+      textResult(data, resultLines);
+    },
+    note: (line) => (bars ? bars.log(redactText(line)) : write(streams.stdout, line)),
+    close,
+  };
+}
+
+/** One NDJSON line: errors as {name, code, message}, secrets redacted. */
+export function jsonLine(event: Record<string, unknown>): string {
+  const plain: unknown = JSON.parse(JSON.stringify({ ts: new Date().toISOString(), ...event }, errorsAsObjects));
+  return `${JSON.stringify(redactValue(plain))}\n`;
+}
+
+function errorsAsObjects(_key: string, value: unknown): unknown {
+  if (!(value instanceof Error)) return value;
+  const { code, hint, context } = value as Error & { code?: unknown; hint?: unknown; context?: unknown };
+  return { name: value.name, code, message: value.message, hint, context };
+}
+
+function toObject(event: unknown): Record<string, unknown> {
+  return event && typeof event === 'object' && !Array.isArray(event) ? (event as Record<string, unknown>) : { event };
+}
+
+function defaultStreams(): OutputStreams {
+  return { stdout: process.stdout, stderr: process.stderr };
+}
