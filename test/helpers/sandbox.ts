@@ -68,3 +68,47 @@ export async function startTestSandboxPair(opts: TestSandboxPairOptions = {}): P
     },
   };
 }
+
+/** Raw HTTP against a sandbox, for tests of the sandbox itself (the SDK's client lives in src/platform/api.ts). */
+export interface RawApi {
+  token: string;
+  auth: { authorization: string };
+  post(path: string, body: unknown, headers?: Record<string, string>): Promise<Response>;
+  get(path: string, headers?: Record<string, string>): Promise<Response>;
+  upload(bytes: Uint8Array, filename: string, contentType?: string, fields?: Record<string, string>): Promise<Response>;
+  /** Uploads and returns the new file id (throws on anything but 201). */
+  uploadId(bytes: Uint8Array, filename: string, contentType?: string): Promise<number>;
+  create(payload: unknown): Promise<Response>;
+}
+
+export async function rawApi(sandbox: Pick<RunningSandbox, 'apiUrl' | 'username' | 'password'>): Promise<RawApi> {
+  const base = sandbox.apiUrl;
+  const login = await fetch(`${base}/api/v4/token-auth/`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: sandbox.username, password: sandbox.password }),
+  });
+  if (login.status !== 200) throw new Error(`sandbox login answered ${login.status}: ${await login.text()}`);
+  const { token } = (await login.json()) as { token: string };
+  const auth = { authorization: `Token ${token}` };
+  const api: RawApi = {
+    token,
+    auth,
+    post: (path, body, headers = auth) =>
+      fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) }),
+    get: (path, headers = auth) => fetch(`${base}${path}`, { headers }),
+    upload: (bytes, filename, contentType = 'image/png', fields = { input_type: 'image' }) => {
+      const form = new FormData();
+      form.append('file', new Blob([new Uint8Array(bytes)], { type: contentType }), filename);
+      for (const [name, value] of Object.entries(fields)) form.append(name, value);
+      return fetch(`${base}/api/v4/processing/upload/`, { method: 'POST', headers: auth, body: form });
+    },
+    uploadId: async (bytes, filename, contentType) => {
+      const res = await api.upload(bytes, filename, contentType);
+      if (res.status !== 201) throw new Error(`upload answered ${res.status}: ${await res.text()}`);
+      return ((await res.json()) as { id: number }).id;
+    },
+    create: (payload) => api.post('/api/v4/processing/actions/', payload),
+  };
+  return api;
+}
