@@ -37,7 +37,8 @@ describe.each(testEngines())('sandbox REST API on $name', (engine) => {
   });
 
   it('answers 401 {"detail": "Invalid token."} to a missing or wrong token on every authenticated call', async () => {
-    for (const headers of [{}, { authorization: 'Token wrong' }, { authorization: `Bearer ${api.token}` }]) {
+    const variants: Array<Record<string, string>> = [{}, { authorization: 'Token wrong' }, { authorization: `Bearer ${api.token}` }];
+    for (const headers of variants) {
       const calls = [
         api.get('/api/v1/master-data/file-upload/1/', headers),
         api.post('/api/v4/processing/actions/', { store: 1, files: [1] }, headers),

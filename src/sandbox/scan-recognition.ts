@@ -2,10 +2,10 @@
  * How the sandbox "recognises" a created scan, like the platform's recognition would:
  * a mapped payload (store_planogram / section_id given) is filed under what it names; an
  * auto payload is recognised from each image's truth chunk through a seeded error model
- * that mis-maps a share of images (wrong planogram, wrong section of the right planogram,
- * or an extra additional section), so a copy analysed against its source shows every
- * comment category. Every draw is seeded by the image's bytes, so the same image gets the
- * same result whatever the order of processing.
+ * that mis-maps a share of scans (another planogram, another section of the right
+ * planogram, or the right section filed under the planogram's additional section), so a
+ * copy analysed against its source shows every comment category of platform.md section 6. Every draw is seeded by image bytes, so the same images get the same
+ * result whatever the instance and the order of processing.
  */
 import type { Queryable } from '../platform/db.js';
 import { readPngTruth } from './png.js';
@@ -23,11 +23,13 @@ export type MisMap = 'planogram' | 'section' | 'additional';
 
 interface Pick {
   section: CatalogSection;
-  /** The image and the role this section plays in it: figures are drawn from these. */
+  /** The image the section was recognised in: its figures are drawn from it. */
   key: string;
   misMap?: MisMap;
   /** The store planogram the payload named, when it is this section's planogram. */
   storePlanogramId?: number;
+  /** The report's section name when it is not the section's own (a section filed under another). */
+  reportName?: string;
 }
 
 /** The processing result of one scan, or undefined when the scan no longer exists. */
@@ -36,7 +38,7 @@ export async function recogniseScan(db: Queryable, scanId: number, options: Reco
   if (!scan) return undefined;
   const catalog = await loadStoreCatalog(db, scan.storeId);
   const mapped = scan.payload.store_planogram != null || scan.payload.section_id != null;
-  const picks = mapped ? mappedPicks(scan, catalog) : scan.files.flatMap((file) => autoPicks(file, catalog, options));
+  const picks = mapped ? mappedPicks(scan, catalog) : autoPicks(scan, catalog, options);
   const sections = dedupe(picks).flatMap((pick) => {
     const recognised = toSection(pick, scan, catalog, options.seed);
     return recognised ? [recognised] : [];
@@ -65,34 +67,65 @@ function mappedPicks(scan: ScanToProcess, catalog: StoreCatalog): Pick[] {
   return [{ section, key, storePlanogramId: section.planogramId === planogramId ? storePlanogramId : undefined }];
 }
 
-function autoPicks(file: ScanToProcess['files'][number], catalog: StoreCatalog, options: RecognitionOptions): Pick[] {
-  const random = createRandom(hashSeed(options.seed, 'recognise', file.sha256));
-  const truth = truthSection(file.bytes, catalog) ?? guess(random.fork('guess'), catalog);
-  if (!truth) return [];
-  const key = file.sha256;
-  if (!random.chance(options.misMapRate)) return [{ section: truth, key }];
-  for (const kind of random.shuffle(['planogram', 'section', 'additional'] as const)) {
-    const wrong = misMap(kind, truth, catalog, random);
-    if (wrong) return wrong.map((section, i) => ({ section, key: i === 0 ? key : `${key}:${kind}`, misMap: kind }));
+/**
+ * Auto: each image's true section; then, for a `misMapRate` share of scans, one image
+ * recognised wrongly. The draw is keyed by the scan's images, not its id, so a copy of the
+ * same images is judged the same way on any instance and in any order of processing.
+ */
+function autoPicks(scan: ScanToProcess, catalog: StoreCatalog, options: RecognitionOptions): Pick[] {
+  const truths = scan.files.flatMap((file) => {
+    const section = truthSection(file.bytes, catalog) ?? guess(createRandom(hashSeed(options.seed, 'guess', file.sha256)), catalog);
+    return section ? [{ section, key: file.sha256 }] : [];
+  });
+  const random = createRandom(hashSeed(options.seed, 'mis-map', scan.files.map((f) => f.sha256).join(',')));
+  if (truths.length === 0 || !random.chance(options.misMapRate)) return truths;
+  const { victim, order } = chooseMisMap(truths, catalog, random);
+  const { section: truth, key } = truths[victim] as Pick;
+  const taken = new Set(truths.map((t) => t.section.id));
+  for (const kind of order) {
+    const wrong = misMap(kind, truth, catalog, taken, random);
+    if (!wrong) continue;
+    // Same image, same base figures: the error only lowers them.
+    const pick: Pick = { section: wrong, key, misMap: kind, reportName: kind === 'additional' ? truth.name : undefined };
+    return truths.map((t, i) => (i === victim ? pick : t));
   }
-  return [{ section: truth, key }];
+  return truths;
 }
 
-/** The sections recognised instead of (or, for `additional`, besides) the true one. */
-function misMap(kind: MisMap, truth: CatalogSection, catalog: StoreCatalog, random: Random): CatalogSection[] | undefined {
+/**
+ * Which image goes wrong and how, most likely kind first. Filing under an additional section
+ * needs a planogram that has one, which few have: where it is possible it comes first more
+ * often, so that a copy of the demo shows every kind of error.
+ */
+function chooseMisMap(truths: Pick[], catalog: StoreCatalog, random: Random): { victim: number; order: MisMap[] } {
+  const addable = truths.flatMap((t, i) => (!t.section.additional && additionalOf(t.section, catalog).length > 0 ? [i] : []));
+  if (addable.length > 0 && random.chance(0.6)) return { victim: random.pick(addable), order: ['additional', 'section', 'planogram'] };
+  const victim = random.int(0, truths.length - 1);
+  return { victim, order: random.chance(0.5) ? ['section', 'planogram', 'additional'] : ['planogram', 'section', 'additional'] };
+}
+
+const additionalOf = (truth: CatalogSection, catalog: StoreCatalog): CatalogSection[] =>
+  catalog.sections.filter((s) => s.planogramId === truth.planogramId && s.additional && s.id !== truth.id);
+
+/**
+ * The section recognised instead of the true one: a section of another planogram; another
+ * section of the same planogram (one the scan does not show already); or, for `additional`,
+ * the planogram's additional section, reported under the true section's name -- the right
+ * shelf matched to the additional display's planogram section.
+ */
+function misMap(kind: MisMap, truth: CatalogSection, catalog: StoreCatalog, taken: Set<number>, random: Random): CatalogSection | undefined {
   if (kind === 'planogram') {
     const others = catalog.sections.filter((s) => !s.additional && s.planogramName !== truth.planogramName);
     const carried = others.filter((s) => s.storePlanogramId !== undefined);
     const pool = carried.length ? carried : others;
-    return pool.length ? [random.pick(pool)] : undefined;
+    return pool.length ? random.pick(pool) : undefined;
   }
-  const samePlanogram = catalog.sections.filter((s) => s.planogramId === truth.planogramId && s.name !== truth.name);
   if (kind === 'section') {
-    const others = samePlanogram.filter((s) => !s.additional);
-    return others.length ? [random.pick(others)] : undefined;
+    const others = catalog.sections.filter((s) => s.planogramId === truth.planogramId && s.name !== truth.name && !s.additional && !taken.has(s.id));
+    return others.length ? random.pick(others) : undefined;
   }
-  const additional = samePlanogram.filter((s) => s.additional);
-  return additional.length && !truth.additional ? [truth, random.pick(additional)] : undefined;
+  const additional = truth.additional ? [] : additionalOf(truth, catalog);
+  return additional.length ? random.pick(additional) : undefined;
 }
 
 function truthSection(bytes: Buffer, catalog: StoreCatalog): CatalogSection | undefined {
@@ -111,9 +144,13 @@ function guess(random: Random, catalog: StoreCatalog): CatalogSection | undefine
   return pool.length ? random.pick(pool) : undefined;
 }
 
+/** One report per recognised section: several images of one section make one report. */
 function dedupe(picks: Pick[]): Pick[] {
-  const seen = new Set<number>();
-  return picks.filter((p) => !seen.has(p.section.id) && seen.add(p.section.id));
+  const seen = new Set<string>();
+  return picks.filter((p) => {
+    const id = `${p.section.id}|${p.reportName ?? p.section.name}`;
+    return !seen.has(id) && seen.add(id);
+  });
 }
 
 function toSection(pick: Pick, scan: ScanToProcess, catalog: StoreCatalog, seed: number): RecognisedSection | undefined {
@@ -126,7 +163,7 @@ function toSection(pick: Pick, scan: ScanToProcess, catalog: StoreCatalog, seed:
     storePlanogramId,
     planogramId: pick.section.planogramId,
     sectionId: pick.section.id,
-    sectionName: pick.section.name,
+    sectionName: pick.reportName ?? pick.section.name,
     aisleName: aisle,
     ...figures,
   };
