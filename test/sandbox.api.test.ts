@@ -6,7 +6,7 @@ import { drawShelfPng } from '../src/sandbox/png.js';
 import { testEngines } from './helpers/databases.js';
 import { rawApi, startTestSandbox, type RawApi } from './helpers/sandbox.js';
 
-const URL_TTL_MS = 3000;
+const URL_TTL_MS = 1500;
 const png = drawShelfPng({ planogramId: 1, sectionId: 1, planogramName: 'Cereal Aisle 4ft', sectionName: 'Top Shelf Left', variant: 3 });
 
 describe.each(testEngines())('sandbox REST API on $name', (engine) => {

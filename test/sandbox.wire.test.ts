@@ -61,9 +61,21 @@ const c = new pg.Client({ connectionString: process.env.DB_URL });
 })();
 `;
 
-function runNode(script: string, env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/** scancopy's own read-only instance session (src/platform/db.ts), as copy and analysis open it. */
+const INSTANCE_READER = String.raw`
+import { openDb } from './src/platform/db.ts';
+const db = await openDb(process.env.DB_URL, { readOnly: true, maxConnections: 10 });
+const counts = await Promise.all(Array.from({ length: 30 }, (_, i) =>
+  db.query('SELECT count(*)::int AS n, $1::int AS i FROM realograms_implementation_scan', [i])));
+let refused = '';
+try { await db.query("INSERT INTO master_data_implementation_store (name) VALUES ('nope')"); } catch (e) { refused = e.message; }
+await db.close();
+process.stdout.write(JSON.stringify({ answers: counts.filter((r, i) => r[0].i === i).length, refused }));
+`;
+
+function runNode(script: string, env: Record<string, string>, args: string[] = []): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-e', script], { cwd: process.cwd(), env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...args, '-e', script], { cwd: process.cwd(), env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -112,6 +124,16 @@ describe('the embedded database over the PostgreSQL wire protocol', () => {
     await sb.waitForProcessing();
     const done = await sb.db.query("SELECT 1 FROM realograms_implementation_scan WHERE id = ANY($1::bigint[]) AND status = 'done'", [created]);
     expect(done).toHaveLength(created.length);
+  });
+
+  it("serves scancopy's read-only instance sessions without leaking read-only mode into the sandbox", async () => {
+    const result = await runNode(INSTANCE_READER, { DB_URL: sb.dbUrl }, ['--import', 'tsx', '--input-type=module']);
+    expect(result.code, result.stderr).toBe(0);
+    const out = JSON.parse(result.stdout) as { answers: number; refused: string };
+    expect(out.answers).toBe(30);
+    expect(out.refused).toMatch(/read-only transaction/);
+    const fileId = await api.uploadId(Buffer.from('written after a read-only session'), 'y.png');
+    expect((await api.create({ store: 1, files: [fileId] })).status).toBe(201);
   });
 
   it('rolls back and frees the backend when a client dies inside a transaction', async () => {

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
+import { ScanCopyError } from '../core/errors.js';
 import type { Queryable } from '../platform/db.js';
 
 export interface StoredFile {
@@ -32,7 +33,8 @@ export async function insertFile(db: Queryable, file: NewFile): Promise<StoredFi
      VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
     [file.originalFilename, file.contentType, file.inputType, file.bytes.length, sha256, file.bytes],
   );
-  return { id: row?.id ?? 0, originalFilename: file.originalFilename, contentType: file.contentType, size: file.bytes.length, sha256 };
+  if (!row) throw new ScanCopyError('INTERNAL', 'storing an uploaded file returned no row');
+  return { id: row.id, originalFilename: file.originalFilename, contentType: file.contentType, size: file.bytes.length, sha256 };
 }
 
 export async function findFile(db: Queryable, id: number): Promise<(StoredFile & { storagePath: string | null }) | undefined> {
@@ -59,13 +61,4 @@ async function* slices(db: Queryable, id: number, size: number): AsyncGenerator<
     if (!row?.part) return;
     yield Buffer.from(row.part.buffer, row.part.byteOffset, row.part.byteLength);
   }
-}
-
-/** Reads a whole file (small images, for recognition). */
-export async function readFileBytes(db: Queryable, id: number): Promise<Buffer | undefined> {
-  const file = await findFile(db, id);
-  if (!file) return undefined;
-  const chunks: Buffer[] = [];
-  for await (const chunk of openContent(db, file)) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
 }

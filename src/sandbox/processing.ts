@@ -47,10 +47,6 @@ export class Processor {
     return rows.length;
   }
 
-  get pendingCount(): number {
-    return this.#pending.size;
-  }
-
   /** Resolves once no scan is waiting or being processed. */
   idle(): Promise<void> {
     if (this.#pending.size === 0) return Promise.resolve();

@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import fastifyMultipart from '@fastify/multipart';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Db } from '../platform/db.js';
-import { gatewayError, invalidToken, json, sendAnswer, throttled, type Answer } from './answer.js';
+import { gatewayError, invalidToken, json, notFound, sendAnswer, throttled, type Answer } from './answer.js';
 import { createScan } from './create-scan.js';
 import type { Endpoint, FaultOutcome, Faults } from './faults.js';
 import { fileRoutes } from './file-routes.js';
@@ -80,7 +80,7 @@ export async function buildServer(ctx: ServerContext): Promise<FastifyInstance> 
   }));
   fileRoutes(app, ctx, route);
 
-  app.setNotFoundHandler((_request, reply) => sendAnswer(reply, json(404, { detail: 'Not found.' }), 'none'));
+  app.setNotFoundHandler((_request, reply) => sendAnswer(reply, notFound(), 'none'));
   app.setErrorHandler((err: { statusCode?: number; code?: string; message: string }, request, reply) => {
     sendAnswer(reply, errorAnswer(err, request), 'none');
   });
