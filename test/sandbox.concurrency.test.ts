@@ -58,6 +58,17 @@ describe.each(testEngines())('concurrent calls on $name', (engine) => {
     await sb.waitForProcessing();
     const done = await sb.db.query("SELECT 1 FROM realograms_implementation_scan WHERE id = ANY($1::bigint[]) AND status = 'done' AND has_report", [created.map((c) => c.id)]);
     expect(done).toHaveLength(N);
+    // Each scan's map_by is in the latest majority-v2 log row of its store planogram.
+    const missing = await sb.db.query<{ id: number }>(
+      `SELECT DISTINCT s.id
+         FROM realograms_implementation_scan s
+         JOIN planograms_compliance_planogramcompliancereport r ON r.realogram_id = s.active_realogram_id
+         JOIN LATERAL (SELECT m.data FROM planograms_compliance_majorityv2log m
+                        WHERE m.store_planogram_id = r.store_planogram_id ORDER BY m.id DESC LIMIT 1) latest ON true
+        WHERE s.id = ANY($1::bigint[]) AND NOT latest.data ? (s.id::text)`,
+      [created.map((c) => c.id)],
+    );
+    expect(missing).toEqual([]);
   });
 });
 

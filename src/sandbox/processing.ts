@@ -4,6 +4,7 @@
  * (recognition.ts), a few at a time so that processing never starves the API.
  */
 import type { Db } from '../platform/db.js';
+import { Mutex } from './mutex.js';
 import { writeProcessingResult } from './recognition.js';
 import { recogniseScan, type RecognitionOptions } from './scan-recognition.js';
 
@@ -22,6 +23,11 @@ export class Processor {
   readonly #ready: number[] = [];
   readonly #idleWaiters: Array<() => void> = [];
   readonly #inFlight = new Set<Promise<void>>();
+  /**
+   * Results are written one scan at a time: a majority-v2 log row carries the previous row's
+   * scans forward, and two concurrent writers on PostgreSQL would each miss the other's.
+   */
+  readonly #writeLock = new Mutex();
   #closed = false;
 
   constructor(private readonly options: ProcessorOptions) {}
@@ -84,7 +90,7 @@ export class Processor {
     const { db, misMapRate, seed, log } = this.options;
     try {
       const result = await recogniseScan(db, scanId, { misMapRate, seed });
-      if (result) await writeProcessingResult(db, result);
+      if (result) await this.#writeLock.run(() => writeProcessingResult(db, result));
     } catch (err) {
       log(`sandbox: processing scan ${scanId} failed: ${(err as Error).stack ?? String(err)}`);
       // Off the pending list for good: a scan that cannot be processed must not hang waiters.
