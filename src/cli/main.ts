@@ -6,6 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT } from '../core/errors.js';
 import { reportError } from './exit.js';
+import { findCommand } from './commands/find.js';
 import { sandboxCommand } from './commands/sandbox.js';
 
 const EXIT_CODES_HELP = `
@@ -20,7 +21,7 @@ Exit codes:
 
 export type CommandFactory = () => Command;
 
-const commands: CommandFactory[] = [sandboxCommand];
+const commands: CommandFactory[] = [sandboxCommand, findCommand];
 
 export function buildProgram(): Command {
   const program = new Command('scancopy')

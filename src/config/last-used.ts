@@ -1,0 +1,50 @@
+/**
+ * Remembers the last run's choices (scan ids, target store, results dir, instance names) in
+ * the config file, for the wizard's defaults. The rest of the file is kept as it is; the
+ * write is atomic, and what is written is checked to hold no registered secret.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { writeFileAtomic } from '../core/atomic-file.js';
+import { ScanCopyError } from '../core/errors.js';
+import { redactText } from '../core/redact.js';
+import { CONFIG_FILE_NAME, lastUsedSchema, validate, type LastUsed } from './schema.js';
+
+export interface SaveLastUsedInput {
+  cwd: string;
+  /** Else ./scancopy.config.json. */
+  configPath?: string;
+}
+
+/** Merges `lastUsed` into the config file's `lastUsed` and writes it; returns the path. */
+export async function saveLastUsed(input: SaveLastUsedInput, lastUsed: LastUsed): Promise<string> {
+  const path = resolve(input.cwd, input.configPath ?? CONFIG_FILE_NAME);
+  const checked = validate(lastUsedSchema, lastUsed, 'lastUsed');
+  const current = readObject(path);
+  const previous = typeof current.lastUsed === 'object' && current.lastUsed !== null ? current.lastUsed : {};
+  const next = { ...current, lastUsed: { ...previous, ...checked } };
+  const text = `${JSON.stringify(next, null, 2)}\n`;
+  if (redactText(text) !== text) {
+    throw new ScanCopyError('INTERNAL', `refusing to write ${path}: it would hold a secret`);
+  }
+  await writeFileAtomic(path, text);
+  return path;
+}
+
+/** The file as a JSON object; a file that is not one is left alone rather than overwritten. */
+function readObject(path: string): Record<string, unknown> {
+  if (!existsSync(path)) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (cause) {
+    throw new ScanCopyError('CONFIG_INVALID', `config file ${path} is not valid JSON: ${(cause as Error).message}`, {
+      cause,
+      hint: 'Fix or remove the file; scancopy will not overwrite it.',
+    });
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ScanCopyError('CONFIG_INVALID', `config file ${path} = ${JSON.stringify(parsed)}: expected a JSON object`);
+  }
+  return parsed as Record<string, unknown>;
+}

@@ -1,0 +1,239 @@
+/**
+ * One resolved, frozen config from flags, environment (with `.env`), the config file and
+ * defaults, in that order of precedence. Secrets only ever come from the environment (or
+ * the password part of a DB URL given as a flag); they are registered for redaction here.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseEnv } from 'node:util';
+import { ScanCopyError } from '../core/errors.js';
+import { registerSecret } from '../core/redact.js';
+import type { RetryOptions } from '../core/retry.js';
+import {
+  apiUrl,
+  CONFIG_FILE_NAME,
+  configFileSchema,
+  dbTarget,
+  DEFAULTS,
+  instanceDefaults,
+  instanceName,
+  limitsSchema,
+  retrySchema,
+  timeoutsSchema,
+  validate,
+  type ConfigFile,
+  type InstanceEntry,
+  type LastUsed,
+  type StageLimits,
+  type TimeoutName,
+} from './schema.js';
+
+export type Role = 'source' | 'target';
+export const ROLES: readonly Role[] = ['source', 'target'];
+
+export interface ResolvedInstance {
+  name: string;
+  /** Without a trailing slash. */
+  apiUrl: string;
+  /** Never holds the password: openInstance adds `dbPassword`. */
+  dbUrl: string;
+  username?: string;
+  password?: string;
+  /** `''` means "no password" (set explicitly to empty). */
+  dbPassword?: string;
+}
+
+export interface ResolvedConfig {
+  /** The config file read, if any. */
+  configPath?: string;
+  source?: ResolvedInstance;
+  target?: ResolvedInstance;
+  /** Instances named in the config file. */
+  instances: Readonly<Record<string, InstanceEntry>>;
+  /** Absolute. */
+  resultsDir: string;
+  batchSize: number;
+  limits: StageLimits;
+  /** Milliseconds. */
+  timeouts: Record<TimeoutName, number>;
+  retry: Required<Pick<RetryOptions, 'retries' | 'baseMs' | 'capMs' | 'retryAfterCapMs' | 'budgetRatio' | 'budgetWindowMs'>>;
+  lastUsed: LastUsed;
+}
+
+/** Command-line values; `undefined` means not given. Durations in seconds, as in the file. */
+export interface ConfigFlags {
+  config?: string;
+  source?: string;
+  sourceApi?: string;
+  sourceDb?: string;
+  target?: string;
+  targetApi?: string;
+  targetDb?: string;
+  resultsDir?: string;
+  batchSize?: number;
+  limits?: Partial<StageLimits>;
+  timeouts?: Partial<Record<TimeoutName, number>>;
+}
+
+export interface ResolveConfigInput {
+  flags?: ConfigFlags;
+  /** The process environment (the CLI passes process.env); `.env` in `cwd` fills what it lacks. */
+  env?: Readonly<Record<string, string | undefined>>;
+  cwd: string;
+  /** Else `flags.config`, else ./scancopy.config.json when it exists. */
+  configPath?: string;
+}
+
+/** Env var names for a role: SCANCOPY_SOURCE_PASSWORD and so on. */
+export function envNames(role: Role): { name: string; api: string; db: string; username: string; password: string; dbPassword: string } {
+  const p = `SCANCOPY_${role.toUpperCase()}`;
+  return { name: p, api: `${p}_API`, db: `${p}_DB`, username: `${p}_USERNAME`, password: `${p}_PASSWORD`, dbPassword: `${p}_DB_PASSWORD` };
+}
+
+export function resolveConfig(input: ResolveConfigInput): ResolvedConfig {
+  const flags = input.flags ?? {};
+  const env = { ...readDotEnv(input.cwd), ...dropUndefined(input.env ?? {}) };
+  const configPath = input.configPath ?? flags.config;
+  const { file, path } = readConfigFile(input.cwd, configPath);
+
+  const limits = validate(limitsSchema, { ...DEFAULTS.limits, ...file.limits, ...dropUndefined(flags.limits ?? {}) }, 'limits');
+  const timeoutSeconds = validate(timeoutsSchema, { ...DEFAULTS.timeouts, ...file.timeouts, ...dropUndefined(flags.timeouts ?? {}) }, 'timeouts');
+  const retry = validate(retrySchema, { ...DEFAULTS.retry, ...file.retry }, 'retry');
+  const batchSize = flags.batchSize ?? file.batchSize ?? DEFAULTS.batchSize;
+  validate(configFileSchema.shape.batchSize, batchSize, '--batch-size', () => 'batchSize');
+  const resultsDir = flags.resultsDir ?? file.resultsDir ?? DEFAULTS.resultsDir;
+
+  const instances = file.instances ?? {};
+  const resolved: ResolvedConfig = {
+    configPath: path,
+    instances,
+    resultsDir: resolve(input.cwd, resultsDir),
+    batchSize,
+    limits,
+    timeouts: Object.fromEntries(Object.entries(timeoutSeconds).map(([k, s]) => [k, Math.round(s * 1000)])) as Record<TimeoutName, number>,
+    retry: {
+      retries: retry.retries,
+      baseMs: retry.base * 1000,
+      capMs: retry.cap * 1000,
+      retryAfterCapMs: retry.retryAfterCap * 1000,
+      budgetRatio: retry.budget,
+      budgetWindowMs: retry.budgetWindow * 1000,
+    },
+    lastUsed: file.lastUsed ?? {},
+  };
+  for (const role of ROLES) {
+    const instance = resolveInstance(role, flags, env, instances);
+    if (instance) resolved[role] = instance;
+  }
+  return deepFreeze(resolved);
+}
+
+function resolveInstance(role: Role, flags: ConfigFlags, env: Record<string, string>, instances: Record<string, InstanceEntry>): ResolvedInstance | undefined {
+  const names = envNames(role);
+  const flagName = flags[role];
+  const flagApi = flags[`${role}Api`];
+  const flagDb = flags[`${role}Db`];
+  const given = (flag: string | undefined, flagLabel: string, envName: string) =>
+    flag !== undefined ? { value: flag, where: flagLabel } : env[envName] !== undefined && env[envName] !== '' ? { value: env[envName] as string, where: envName } : undefined;
+
+  const nameSource = given(flagName, `--${role}`, names.name);
+  const api = given(flagApi, `--${role}-api`, names.api);
+  const db = given(flagDb, `--${role}-db`, names.db);
+  if (!nameSource && !api && !db) return undefined;
+  const name = nameSource ? validate(instanceName, nameSource.value, nameSource.where, () => role) : role;
+  const entry = instances[name] ?? {};
+  if (!nameSource && !instances[name] && !(api && db)) {
+    const missing = api ? `--${role}-db` : `--${role}-api`;
+    throw new ScanCopyError('CONFIG_INVALID', `${role}: ${missing} is missing (or name the instance with --${role} NAME)`, {
+      hint: `Give both --${role}-api and --${role}-db, or --${role} NAME for an instance of the config file or the defaults.`,
+    });
+  }
+  const defaults = instanceDefaults(name);
+  const apiUrlValue = api ? validate(apiUrl, api.value, api.where, () => `${role} API URL`) : (entry.api ?? defaults.api);
+
+  let dbUrl: string;
+  let urlPassword: string | undefined;
+  if (db) {
+    ({ url: dbUrl, password: urlPassword } = splitPassword(db.value));
+    validate(dbTarget, dbUrl, db.where, () => `${role} DB URL`);
+  } else {
+    dbUrl = entry.db ?? `postgres://${defaults.dbUser}@${defaults.dbHost}:${defaults.dbPort}/${defaults.dbName}`;
+    dbUrl = adjustDbUrl(dbUrl, entry);
+  }
+  const secret = (key: string): string | undefined => env[key];
+  const password = secret(names.password);
+  const dbPassword = secret(names.dbPassword) ?? urlPassword;
+  registerSecret(password);
+  registerSecret(dbPassword);
+  return {
+    name,
+    apiUrl: apiUrlValue.replace(/\/+$/, ''),
+    dbUrl,
+    ...(secret(names.username) !== undefined ? { username: secret(names.username) } : {}),
+    ...(password !== undefined ? { password } : {}),
+    ...(dbPassword !== undefined ? { dbPassword } : {}),
+  };
+}
+
+/** Applies dbHost/dbPort/dbUser/dbName of a config entry to a postgres:// URL. */
+function adjustDbUrl(url: string, entry: InstanceEntry): string {
+  if (!/^postgres(ql)?:\/\//i.test(url)) return url;
+  const parsed = new URL(url);
+  if (entry.dbHost) parsed.hostname = entry.dbHost;
+  if (entry.dbPort) parsed.port = String(entry.dbPort);
+  if (entry.dbUser) parsed.username = encodeURIComponent(entry.dbUser);
+  if (entry.dbName) parsed.pathname = `/${encodeURIComponent(entry.dbName)}`;
+  return parsed.toString();
+}
+
+/** A DB URL given on the command line may carry its password: keep it out of the URL. */
+function splitPassword(url: string): { url: string; password?: string } {
+  if (!/^postgres(ql)?:\/\//i.test(url) || !URL.canParse(url)) return { url };
+  const parsed = new URL(url);
+  if (!parsed.password) return { url };
+  const password = decodeURIComponent(parsed.password);
+  registerSecret(password);
+  parsed.password = '';
+  return { url: parsed.toString(), password };
+}
+
+/** Reads the config file: an explicit path must exist; ./scancopy.config.json is optional. */
+export function readConfigFile(cwd: string, configPath?: string): { file: ConfigFile; path?: string } {
+  const path = resolve(cwd, configPath ?? CONFIG_FILE_NAME);
+  if (!existsSync(path)) {
+    if (configPath === undefined) return { file: {} };
+    throw new ScanCopyError('CONFIG_INVALID', `config file ${path} not found`, { hint: 'Check the --config path.' });
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (cause) {
+    throw new ScanCopyError('CONFIG_INVALID', `config file ${path} is not valid JSON: ${(cause as Error).message}`, { cause });
+  }
+  return { file: validate(configFileSchema, raw, path), path };
+}
+
+/** `.env` in `cwd`, parsed by node (no dependency); absent or unreadable means empty. */
+export function readDotEnv(cwd: string): Record<string, string> {
+  const path = resolve(cwd, '.env');
+  if (!existsSync(path)) return {};
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (cause) {
+    throw new ScanCopyError('CONFIG_INVALID', `cannot read ${path}: ${(cause as Error).message}`, { cause });
+  }
+  return dropUndefined(parseEnv(text));
+}
+
+function dropUndefined<T>(record: Readonly<Record<string, T | undefined>>): Record<string, T> {
+  return Object.fromEntries(Object.entries(record).filter(([, v]) => v !== undefined)) as Record<string, T>;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}

@@ -1,0 +1,147 @@
+/**
+ * `scancopy.config.json`: instance addresses, defaults and last-used values. Never a secret:
+ * passwords come from the environment, `.env` or a prompt, so a config file can be shared.
+ * Durations in the file are in seconds; the resolved config carries milliseconds.
+ */
+import { z } from 'zod';
+import { ScanCopyError } from '../core/errors.js';
+import { redactText } from '../core/redact.js';
+
+export const CONFIG_FILE_NAME = 'scancopy.config.json';
+
+export const INSTANCE_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
+
+export const instanceName = z.string().regex(INSTANCE_NAME, 'expected an instance name (letters, digits, - and _)');
+
+export const apiUrl = z
+  .string()
+  .refine((v) => /^https?:\/\/[^/\s]+/i.test(v) && URL.canParse(v), 'expected an http:// or https:// URL');
+
+/** A postgres:// URL (no password in it), `memory://`, or the folder of an embedded database. */
+export const dbTarget = z
+  .string()
+  .min(1)
+  .refine((v) => /^postgres(ql)?:\/\//i.test(v) ? URL.canParse(v) : v === 'memory://' || !v.includes('://'), 'expected a postgres:// URL, memory:// or a folder')
+  .refine((v) => !/^postgres(ql)?:\/\//i.test(v) || !URL.canParse(v) || new URL(v).password === '', 'must not hold a password: set it in the environment or .env instead');
+
+const positiveInt = z.int().min(1);
+const seconds = z.number().positive();
+
+export const instanceEntrySchema = z.strictObject({
+  /** API base URL. @default https://NAME.rebotics.net */
+  api: apiUrl.optional(),
+  /** Whole DB URL (without password); dbHost, dbPort, dbUser, dbName then adjust it. */
+  db: dbTarget.optional(),
+  /** @default NAME-maint.rebotics.net */
+  dbHost: z.string().min(1).optional(),
+  /** @default 5432 */
+  dbPort: z.int().min(1).max(65535).optional(),
+  /** @default proxyuser */
+  dbUser: z.string().min(1).optional(),
+  /** @default NAME */
+  dbName: z.string().min(1).optional(),
+});
+
+export const limitsSchema = z.strictObject({
+  download: positiveInt.max(500),
+  upload: positiveInt.max(500),
+  create: positiveInt.max(500),
+});
+
+export const timeoutsSchema = z.strictObject({
+  login: seconds,
+  meta: seconds,
+  content: seconds,
+  upload: seconds,
+  create: seconds,
+  batch: seconds,
+});
+
+export const retrySchema = z.strictObject({
+  retries: z.int().min(0).max(20),
+  base: z.number().min(0),
+  cap: z.number().min(0),
+  retryAfterCap: z.number().min(0),
+  /** Share of requests that may be retries, in a sliding window. */
+  budget: z.number().min(0).max(1),
+  budgetWindow: seconds,
+});
+
+export const lastUsedSchema = z.strictObject({
+  scanIds: z.array(positiveInt).max(100_000).optional(),
+  targetStore: positiveInt.optional(),
+  resultsDir: z.string().min(1).optional(),
+  source: instanceName.optional(),
+  target: instanceName.optional(),
+});
+
+export const configFileSchema = z.strictObject({
+  $schema: z.string().optional(),
+  instances: z.record(instanceName, instanceEntrySchema).optional(),
+  /** @default ./testResults */
+  resultsDir: z.string().min(1).optional(),
+  /** @default 10 */
+  batchSize: positiveInt.max(10_000).optional(),
+  limits: limitsSchema.partial().optional(),
+  timeouts: timeoutsSchema.partial().optional(),
+  retry: retrySchema.partial().optional(),
+  lastUsed: lastUsedSchema.optional(),
+});
+
+export type InstanceEntry = z.infer<typeof instanceEntrySchema>;
+export type ConfigFile = z.infer<typeof configFileSchema>;
+export type LastUsed = z.infer<typeof lastUsedSchema>;
+export type StageLimits = z.infer<typeof limitsSchema>;
+export type TimeoutName = keyof z.infer<typeof timeoutsSchema>;
+
+export const DEFAULTS = {
+  resultsDir: './testResults',
+  batchSize: 10,
+  limits: { download: 20, upload: 20, create: 10 },
+  /** platform.md section 2, in seconds. */
+  timeouts: { login: 30, meta: 60, content: 120, upload: 120, create: 60, batch: 1800 },
+  retry: { retries: 3, base: 1, cap: 60, retryAfterCap: 60, budget: 0.2, budgetWindow: 60 },
+} as const;
+
+/** Defaults of platform.md section 1 for an instance called `name`. */
+export function instanceDefaults(name: string): { api: string; dbHost: string; dbPort: number; dbUser: string; dbName: string } {
+  return { api: `https://${name}.rebotics.net`, dbHost: `${name}-maint.rebotics.net`, dbPort: 5432, dbUser: 'proxyuser', dbName: name };
+}
+
+/**
+ * Validates `value` against `schema`; the error names the first bad key and its value.
+ * `where` says where the value came from (a file, `--flag`, an env var).
+ */
+export function validate<S extends z.ZodType>(schema: S, value: unknown, where: string, keyName: (path: PropertyKey[]) => string = dotted): z.infer<S> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0] as z.core.$ZodIssue;
+  const path = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0] ?? ''] : issue.path;
+  const key = keyName(path);
+  const found = valueAt(value, path);
+  const problem = issue.code === 'unrecognized_keys' ? 'unknown key' : issue.message;
+  const shown = found === undefined ? '(missing)' : describeValue(found);
+  return fail(`${where}: ${key} = ${shown}: ${problem}`, { key, where });
+}
+
+function fail(message: string, context: Record<string, unknown>): never {
+  throw new ScanCopyError('CONFIG_INVALID', redactText(message), { context, hint: 'See `scancopy --help` for the config file format.' });
+}
+
+function dotted(path: PropertyKey[]): string {
+  return path.length === 0 ? '(root)' : path.map(String).join('.');
+}
+
+function valueAt(value: unknown, path: PropertyKey[]): unknown {
+  let current = value;
+  for (const key of path) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<PropertyKey, unknown>)[key];
+  }
+  return current;
+}
+
+function describeValue(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}

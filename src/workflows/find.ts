@@ -1,0 +1,57 @@
+/**
+ * Finding scans (platform.md section 5) and turning any scan selection (ids, or a store
+ * and days) into the list of scan ids a workflow runs on.
+ */
+import { ScanCopyError } from '../core/errors.js';
+import type { Queryable } from '../platform/db.js';
+import { findScanSummaries } from '../platform/queries.js';
+import type { ScanSummary } from '../platform/types.js';
+
+export interface FindScansOptions {
+  storeId: number;
+  /** First day, YYYY-MM-DD. */
+  from: string;
+  /** Last day, YYYY-MM-DD, inclusive. */
+  to: string;
+  /** Only processed scans (`status = 'done' AND has_report`). @default false */
+  doneOnly?: boolean;
+  limit?: number;
+}
+
+export type ScanSelection =
+  | { kind: 'ids'; ids: number[] }
+  | { kind: 'store'; storeId: number; from: string; to: string; doneOnly?: boolean };
+
+/** Scans of a store created on the given days, newest first. */
+export async function findScans(db: Queryable, options: FindScansOptions): Promise<ScanSummary[]> {
+  checkDay('from', options.from);
+  checkDay('to', options.to);
+  if (options.from > options.to) {
+    throw new ScanCopyError('USAGE', `the day range ${options.from} .. ${options.to} is empty: from is after to`);
+  }
+  if (!(Number.isSafeInteger(options.storeId) && options.storeId > 0)) {
+    throw new ScanCopyError('USAGE', `store = ${String(options.storeId)}: expected a positive whole number`);
+  }
+  return findScanSummaries(db, options);
+}
+
+/** The scan ids of a selection: given ids as they are (duplicates dropped), or found by store and days. */
+export async function resolveScanIds(db: Queryable, selection: ScanSelection): Promise<number[]> {
+  if (selection.kind === 'ids') return [...new Set(selection.ids)];
+  const found = await findScans(db, selection);
+  return found.map((scan) => scan.id);
+}
+
+const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+/** A real calendar day in YYYY-MM-DD form. */
+export function isDay(text: string): boolean {
+  const match = DAY.exec(text);
+  if (!match) return false;
+  const date = new Date(Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])));
+  return date.toISOString().slice(0, 10) === text;
+}
+
+function checkDay(name: string, value: string): void {
+  if (!isDay(value)) throw new ScanCopyError('USAGE', `${name} = ${JSON.stringify(value)}: expected a day as YYYY-MM-DD`);
+}
