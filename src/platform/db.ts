@@ -41,7 +41,7 @@ export interface PgliteDb extends Db {
   readonly pglite: PGlite;
 }
 
-const OID = { int8: 20, numeric: 1700, date: 1082 } as const;
+const OID = { int8: 20, numeric: 1700, date: 1082, int8Array: 1016, numericArray: 1231 } as const;
 const toNumber = (v: string): number => Number(v);
 const keepDate = (v: string): string => v;
 
@@ -149,7 +149,9 @@ async function openPostgres(url: string, options: OpenDbOptions): Promise<Db> {
 function pgTypeParser(oid: number, format?: string): (value: string) => unknown {
   if (oid === OID.int8 || oid === OID.numeric) return toNumber;
   if (oid === OID.date) return keepDate;
-  return pg.types.getTypeParser(oid, format as 'text');
+  const base = pg.types.getTypeParser(oid, format as 'text');
+  if (oid === OID.int8Array || oid === OID.numericArray) return (value) => (base(value) as Array<string | null>).map((v) => (v === null ? null : Number(v)));
+  return base;
 }
 
 async function connect(pool: pg.Pool, url: string): Promise<pg.PoolClient> {
