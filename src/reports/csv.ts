@@ -6,7 +6,13 @@ import { writeFileAtomic } from '../core/atomic-file.js';
 
 export type CsvValue = string | number | boolean | Date | null | undefined;
 
-export function formatCsv(columns: readonly string[], rows: ReadonlyArray<Record<string, CsvValue> | readonly CsvValue[]>): string {
+/**
+ * A record read by column name (other keys are ignored), or values in column order. Values
+ * outside CsvValue are written as JSON (jsonb columns such as majority_data).
+ */
+export type CsvRow = object | readonly CsvValue[];
+
+export function formatCsv(columns: readonly string[], rows: ReadonlyArray<CsvRow>): string {
   return stringify(rows as unknown[], {
     header: true,
     columns: columns as string[],
@@ -22,7 +28,7 @@ export function formatCsv(columns: readonly string[], rows: ReadonlyArray<Record
 export async function writeCsv(
   path: string,
   columns: readonly string[],
-  rows: ReadonlyArray<Record<string, CsvValue> | readonly CsvValue[]>,
+  rows: ReadonlyArray<CsvRow>,
 ): Promise<void> {
   await writeFileAtomic(path, formatCsv(columns, rows));
 }

@@ -1,0 +1,146 @@
+/**
+ * What the analysis reports show, in one place: the comments with their fills (platform.md
+ * section 6 plus the two comments for pairs that cannot be compared), the analysis row and
+ * its CSV columns, and the seed tool's details columns. The CSV, XLSX and HTML writers all
+ * read these, so a comment always has the same colour and the columns the same order.
+ */
+
+export interface CommentStyle {
+  comment: string;
+  /** ExcelJS fill colour, `AARRGGBB`. */
+  argb: string;
+  /** Colour name for the legend. */
+  colour: string;
+  /** When the comment applies, for the legend. */
+  meaning: string;
+}
+
+/** In rule order: the first five are platform.md section 6, the last two are scancopy's. */
+export const COMMENT_STYLES = [
+  { comment: 'Wrong POG Name Mapping', argb: 'FFFFCCCC', colour: 'red', meaning: 'planogram names differ' },
+  { comment: 'Same POG Name but Different Section', argb: 'FFFFE6CC', colour: 'orange', meaning: 'same planogram, section names differ' },
+  {
+    comment: 'Target Has Additional Section (Source Does Not)',
+    argb: 'FFFFFFCC',
+    colour: 'yellow',
+    meaning: "source section is not additional, the target's is",
+  },
+  { comment: 'Target Has Higher POG% Than Source', argb: 'FFCCE6FF', colour: 'blue', meaning: 'target pre-POG % above the source pre-POG %' },
+  { comment: 'No Issues', argb: 'FFCCFFCC', colour: 'green', meaning: 'none of the above' },
+  { comment: 'Target Scan Missing', argb: 'FFDDDDDD', colour: 'grey', meaning: 'no copy, or the copy is not in the target database' },
+  { comment: 'Target Not Processed', argb: 'FFDDDDDD', colour: 'grey', meaning: 'the copy was still not processed when the wait ended' },
+] as const satisfies readonly CommentStyle[];
+
+export type AnalysisComment = (typeof COMMENT_STYLES)[number]['comment'];
+
+export const COMMENTS = COMMENT_STYLES.map((s) => s.comment) as readonly AnalysisComment[];
+
+const STYLE_BY_COMMENT = new Map<string, CommentStyle>(COMMENT_STYLES.map((s) => [s.comment, s]));
+
+export function commentStyle(comment: AnalysisComment): CommentStyle {
+  return STYLE_BY_COMMENT.get(comment) as CommentStyle;
+}
+
+/** `#RRGGBB` of a comment's fill, for HTML. */
+export function commentCssColour(comment: AnalysisComment): string {
+  return `#${commentStyle(comment).argb.slice(2)}`;
+}
+
+/** The per-section fields shown side by side, `source_<field>` then `target_<field>`. */
+export const SIDE_FIELDS = [
+  'store_planogram_id',
+  'planogram_name',
+  'section_id',
+  'section_name',
+  'is_additional_section',
+  'pre_pog_percentage',
+  'post_pog_percentage',
+  'pre_osa_percentage',
+  'post_osa_percentage',
+  'ok_count',
+  'wandering_count',
+  'oos_count',
+  'hole_count',
+] as const;
+
+export type SideField = (typeof SIDE_FIELDS)[number];
+
+/** One side of an analysis row: a compliance report's figures, all null when there is none. */
+export interface SideValues {
+  store_planogram_id: number | null;
+  planogram_name: string | null;
+  section_id: number | null;
+  section_name: string | null;
+  is_additional_section: boolean | null;
+  pre_pog_percentage: number | null;
+  post_pog_percentage: number | null;
+  pre_osa_percentage: number | null;
+  post_osa_percentage: number | null;
+  ok_count: number | null;
+  wandering_count: number | null;
+  oos_count: number | null;
+  hole_count: number | null;
+}
+
+type Sided<P extends string> = { [F in SideField as `${P}_${F}`]: SideValues[F] };
+
+/** One line of `analysis_with_comments_<ts>.csv`: a source section beside its copy's section. */
+export type AnalysisRow = {
+  source_scan_id: number;
+  /** Null when the source scan has no copy. */
+  target_scan_id: number | null;
+  comment: AnalysisComment;
+  /** The target's `map_by`. */
+  MAv2_Map_by: string | null;
+} & Sided<'source'> &
+  Sided<'target'>;
+
+export type AnalysisColumn = keyof AnalysisRow;
+
+export const ANALYSIS_COLUMNS: readonly AnalysisColumn[] = [
+  'source_scan_id',
+  'target_scan_id',
+  ...SIDE_FIELDS.flatMap((f) => [`source_${f}`, `target_${f}`] as const),
+  'comment',
+  'MAv2_Map_by',
+];
+
+/** The seed tool's columns of `source_scandetails_<ts>.csv` and `target_scandetails_<ts>.csv`. */
+export const SCAN_DETAILS_COLUMNS = [
+  'scan_id',
+  'scan_status',
+  'store_planogram_id',
+  'planogram_name',
+  'section_id',
+  'section_name',
+  'is_additional_section',
+  'pre_pog_percentage',
+  'post_pog_percentage',
+  'pre_osa_percentage',
+  'post_osa_percentage',
+  'ok_count',
+  'wandering_count',
+  'oos_count',
+  'hole_count',
+  'planogram_unique_count',
+  'planogram_all_count',
+  'realogram_unique_count',
+  'realogram_all_count',
+  'majority_v2_id',
+  'majority_store_planogram_id',
+  'majority_created_at',
+  'majority_data',
+  'map_by_value',
+] as const;
+
+export interface CommentCount extends CommentStyle {
+  comment: AnalysisComment;
+  count: number;
+}
+
+/** Rows per comment, every comment listed (zero included), in rule order. */
+export function countComments(rows: readonly Pick<AnalysisRow, 'comment'>[]): CommentCount[] {
+  const counts = new Map<string, number>();
+  for (const row of rows) counts.set(row.comment, (counts.get(row.comment) ?? 0) + 1);
+  return COMMENT_STYLES.map((s) => ({ ...s, count: counts.get(s.comment) ?? 0 }));
+}

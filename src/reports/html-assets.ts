@@ -1,0 +1,67 @@
+/**
+ * The fixed parts of the HTML report: its style sheet and its one script. Inline, so the
+ * report is a single file that works offline; plain JS with no library, so it runs in any
+ * browser a user opens it with.
+ */
+import { COMMENT_STYLES, commentCssColour } from './analysis-columns.js';
+
+/** Nothing leaves the page: no network, only inline styles/scripts and data: images. */
+export const CONTENT_SECURITY_POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'";
+
+/** `c<index>` is the row class of the comment at that index of COMMENT_STYLES. */
+export function commentClass(index: number): string {
+  return `c${index}`;
+}
+
+export const REPORT_CSS = `
+body { font: 14px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 1.5rem; color: #222; background: #fff; }
+h1 { font-size: 1.4rem; margin: 0 0 .4rem; }
+h2 { font-size: 1.1rem; margin: 1.4rem 0 .5rem; }
+dl.run { display: grid; grid-template-columns: max-content auto; gap: .1rem 1rem; margin: 0 0 1rem; color: #444; }
+dl.run dt { font-weight: 600; }
+dl.run dd { margin: 0; }
+.overview { display: flex; flex-wrap: wrap; gap: 2rem; align-items: flex-start; }
+table { border-collapse: collapse; }
+th, td { border: 1px solid #bbb; padding: .25rem .45rem; text-align: left; vertical-align: top; white-space: pre-wrap; }
+th { background: #f0f0f0; }
+#summary tbody tr { cursor: pointer; }
+#summary td.n { text-align: right; font-variant-numeric: tabular-nums; }
+.swatch { display: inline-block; width: .9rem; height: .9rem; border: 1px solid #888; vertical-align: -2px; margin-right: .4rem; }
+.controls { margin: .8rem 0; }
+.table-wrap { overflow: auto; max-height: 80vh; border: 1px solid #bbb; }
+#analysis { font-size: 12.5px; }
+#analysis thead th { position: sticky; top: 0; z-index: 1; }
+#analysis td.num { text-align: right; font-variant-numeric: tabular-nums; }
+.thumbs { display: flex; gap: .3rem; }
+.thumb { display: block; width: 160px; height: 100px; background: #eee center / contain no-repeat; border: 1px solid #999; }
+.thumb.none { display: flex; align-items: center; justify-content: center; color: #777; font-size: 11px; }
+${COMMENT_STYLES.map((s, i) => `tr.${commentClass(i)} { background-color: ${commentCssColour(s.comment)}; }`).join('\n')}
+`;
+
+/** Filter by comment: the select, or a click on a summary row; the count of shown rows follows. */
+export const REPORT_SCRIPT = `
+(function () {
+  var select = document.getElementById('comment-filter');
+  var rows = document.querySelectorAll('#analysis tbody tr');
+  var shown = document.getElementById('shown-count');
+  function apply() {
+    var wanted = select.value;
+    var n = 0;
+    for (var i = 0; i < rows.length; i++) {
+      var on = wanted === '' || rows[i].getAttribute('data-comment') === wanted;
+      rows[i].hidden = !on;
+      if (on) n++;
+    }
+    shown.textContent = String(n);
+  }
+  select.addEventListener('change', apply);
+  var pickers = document.querySelectorAll('[data-filter]');
+  for (var j = 0; j < pickers.length; j++) {
+    pickers[j].addEventListener('click', function (event) {
+      select.value = event.currentTarget.getAttribute('data-filter');
+      apply();
+    });
+  }
+  apply();
+})();
+`;

@@ -1,0 +1,175 @@
+/**
+ * `analysis_<ts>.html`: one self-contained page that works offline: the run's facts,
+ * counts per comment with an inline-SVG bar chart, a filter by comment, and the analysis
+ * table in the XLSX colours, each row with the source's and the copy's first image side
+ * by side. Everything that comes from data is escaped; images are data: URIs, each scan's
+ * defined once in the style sheet however many rows show it.
+ */
+import { writeFileAtomic } from '../core/atomic-file.js';
+import { ANALYSIS_COLUMNS, COMMENTS, commentCssColour, countComments, type AnalysisColumn, type AnalysisRow, type CommentCount } from './analysis-columns.js';
+import { commentClass, CONTENT_SECURITY_POLICY, REPORT_CSS, REPORT_SCRIPT } from './html-assets.js';
+import type { Thumbnail } from './thumbnail.js';
+
+export interface AnalysisHtmlOptions {
+  /** @default 'scancopy analysis' */
+  title?: string;
+  /** Facts about the run shown under the title (instances, run folder, time), in order. */
+  facts?: ReadonlyArray<readonly [label: string, value: string]>;
+  /** First images by scan id; without this the table has no image column. */
+  thumbnails?: { source: ReadonlyMap<number, Thumbnail>; target: ReadonlyMap<number, Thumbnail> };
+}
+
+const NUMERIC = /(_id|_percentage|_count)$/;
+/** The CSV's columns with the comment moved next to the ids, where a reader looks first. */
+const LEADING: readonly AnalysisColumn[] = ['source_scan_id', 'target_scan_id', 'comment'];
+const TABLE_COLUMNS: readonly AnalysisColumn[] = [...LEADING, ...ANALYSIS_COLUMNS.filter((c) => !LEADING.includes(c))];
+const SAFE_DATA_URI = /^data:image\/(png|jpeg|gif|webp);base64,[A-Za-z0-9+/]+=*$/;
+
+export function escapeHtml(value: unknown): string {
+  return String(value ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+export function formatAnalysisHtml(rows: readonly AnalysisRow[], options: AnalysisHtmlOptions = {}): string {
+  const title = options.title ?? 'scancopy analysis';
+  const counts = countComments(rows);
+  const images = options.thumbnails ? imageClasses(options.thumbnails) : undefined;
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${escapeHtml(CONTENT_SECURITY_POLICY)}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)}</title>
+<style>${REPORT_CSS}${images?.css ?? ''}</style>
+</head>
+<body>
+<h1>${escapeHtml(title)}</h1>
+${facts(options.facts ?? [], rows)}
+<h2>Summary</h2>
+<div class="overview">
+${summaryTable(counts, rows.length)}
+${barChart(counts)}
+</div>
+<h2>Rows</h2>
+<div class="controls">
+<label for="comment-filter">Comment</label>
+<select id="comment-filter">
+<option value="">All comments (${rows.length})</option>
+${counts.map((c) => `<option value="${escapeHtml(c.comment)}">${escapeHtml(c.comment)} (${c.count})</option>`).join('\n')}
+</select>
+<span class="shown">showing <b id="shown-count">${rows.length}</b> of ${rows.length} rows</span>
+</div>
+<div class="table-wrap">
+${analysisTable(rows, images)}
+</div>
+<script>${REPORT_SCRIPT}</script>
+</body>
+</html>
+`;
+}
+
+/** Writes the page atomically (temp name, fsync, rename). */
+export async function writeAnalysisHtml(path: string, rows: readonly AnalysisRow[], options: AnalysisHtmlOptions = {}): Promise<void> {
+  await writeFileAtomic(path, formatAnalysisHtml(rows, options));
+}
+
+function facts(list: ReadonlyArray<readonly [string, string]>, rows: readonly AnalysisRow[]): string {
+  const pairs = new Set(rows.map((r) => `${r.source_scan_id}>${r.target_scan_id ?? ''}`)).size;
+  const all: Array<readonly [string, string]> = [...list, ['Scan pairs', String(pairs)], ['Rows', String(rows.length)]];
+  return `<dl class="run">${all.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`).join('')}</dl>`;
+}
+
+function summaryTable(counts: readonly CommentCount[], total: number): string {
+  const share = (n: number): string => (total === 0 ? '0.0' : ((n / total) * 100).toFixed(1));
+  const body = counts
+    .map(
+      (c) =>
+        `<tr data-filter="${escapeHtml(c.comment)}" title="Show only these rows"><td><span class="swatch" style="background:${commentCssColour(c.comment)}"></span>${escapeHtml(c.comment)}</td>` +
+        `<td>${escapeHtml(c.colour)}</td><td class="n">${c.count}</td><td class="n">${share(c.count)} %</td></tr>`,
+    )
+    .join('\n');
+  return `<table id="summary">
+<thead><tr><th>Comment</th><th>Colour</th><th>Rows</th><th>Share</th></tr></thead>
+<tbody>
+${body}
+<tr data-filter=""><td><b>All</b></td><td></td><td class="n"><b>${total}</b></td><td class="n">100.0 %</td></tr>
+</tbody>
+</table>`;
+}
+
+/** Horizontal bars, one per comment, scaled to the largest count. */
+function barChart(counts: readonly CommentCount[]): string {
+  const labelWidth = 330;
+  const barMax = 260;
+  const rowHeight = 26;
+  const width = labelWidth + barMax + 60;
+  const height = counts.length * rowHeight + 10;
+  const max = Math.max(1, ...counts.map((c) => c.count));
+  const bars = counts.map((c, i) => {
+    const y = 5 + i * rowHeight;
+    const w = c.count === 0 ? 0 : Math.max(2, Math.round((c.count / max) * barMax));
+    return (
+      `<g><title>${escapeHtml(c.comment)}: ${c.count}</title>` +
+      `<text x="${labelWidth - 8}" y="${y + 17}" text-anchor="end">${escapeHtml(c.comment)}</text>` +
+      `<rect x="${labelWidth}" y="${y + 3}" width="${w}" height="${rowHeight - 8}" fill="${commentCssColour(c.comment)}" stroke="#666"/>` +
+      `<text x="${labelWidth + w + 6}" y="${y + 17}">${c.count}</text></g>`
+    );
+  });
+  return `<svg id="chart" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="Rows per comment" font-size="12" font-family="system-ui, sans-serif">
+<rect width="${width}" height="${height}" fill="#fafafa"/>
+${bars.join('\n')}
+</svg>`;
+}
+
+interface ImageClasses {
+  css: string;
+  source: ReadonlyMap<number, string>;
+  target: ReadonlyMap<number, string>;
+}
+
+/** One CSS class per scan image, so a scan shown in several rows embeds its image once. */
+function imageClasses(thumbnails: NonNullable<AnalysisHtmlOptions['thumbnails']>): ImageClasses {
+  const rules: string[] = [];
+  const classes = (side: 's' | 't', images: ReadonlyMap<number, Thumbnail>): Map<number, string> => {
+    const out = new Map<number, string>();
+    for (const [scanId, thumb] of images) {
+      if (!Number.isSafeInteger(scanId) || !SAFE_DATA_URI.test(thumb.dataUri)) continue;
+      const name = `img-${side}${scanId}`;
+      out.set(scanId, name);
+      rules.push(`.${name} { background-image: url("${thumb.dataUri}"); }`);
+    }
+    return out;
+  };
+  const source = classes('s', thumbnails.source);
+  const target = classes('t', thumbnails.target);
+  return { css: `\n${rules.join('\n')}\n`, source, target };
+}
+
+function analysisTable(rows: readonly AnalysisRow[], images: ImageClasses | undefined): string {
+  const header = [images ? '<th>First images (source | target)</th>' : '', ...TABLE_COLUMNS.map((c) => `<th>${escapeHtml(c)}</th>`)].join('');
+  const body = rows.map((row) => {
+    const index = COMMENTS.indexOf(row.comment);
+    const cells = TABLE_COLUMNS.map((c) => `<td${NUMERIC.test(c) ? ' class="num"' : ''}>${escapeHtml(cellText(row, c))}</td>`).join('');
+    const pictures = images ? `<td><div class="thumbs">${thumb(images.source, row.source_scan_id, 'source')}${thumb(images.target, row.target_scan_id, 'target')}</div></td>` : '';
+    return `<tr class="${commentClass(index)}" data-comment="${escapeHtml(row.comment)}">${pictures}${cells}</tr>`;
+  });
+  return `<table id="analysis">
+<thead><tr>${header}</tr></thead>
+<tbody>
+${body.join('\n')}
+</tbody>
+</table>`;
+}
+
+function thumb(classes: ReadonlyMap<number, string>, scanId: number | null, side: string): string {
+  const name = scanId === null ? undefined : classes.get(scanId);
+  if (!name) return `<span class="thumb none">no ${side} image</span>`;
+  return `<span class="thumb ${name}" role="img" aria-label="${side} scan ${escapeHtml(scanId)}, first image"></span>`;
+}
+
+function cellText(row: AnalysisRow, column: AnalysisColumn): string {
+  const value = row[column];
+  if (value === null) return '';
+  if (typeof value === 'boolean') return value ? 'True' : 'False';
+  return String(value);
+}

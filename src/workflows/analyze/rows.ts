@@ -1,0 +1,76 @@
+/**
+ * Analysis rows from the details of both sides: one row per source section and the copy's
+ * section it pairs with (pairing.ts), commented by the rules (rules.ts). A pair whose copy
+ * is absent or not processed is never compared: its source sections are listed with the
+ * comment "Target Scan Missing" or "Target Not Processed" and an empty target side.
+ */
+import type { AnalysisComment, AnalysisRow, SideField, SideValues } from '../../reports/analysis-columns.js';
+import { SIDE_FIELDS } from '../../reports/analysis-columns.js';
+import type { ScanDetailsRow } from '../../platform/types.js';
+import { pairSections } from './pairing.js';
+import { compareSections, EMPTY_SIDE } from './rules.js';
+
+/** A source scan and its copy; `targetId` null when the copy was never made. */
+export interface ScanPair {
+  sourceId: number;
+  targetId: number | null;
+}
+
+/** Details grouped by scan: `processed` from the scan row, `sections` its reports in report order. */
+export interface ScanSections {
+  processed: boolean;
+  sections: ScanDetailsRow[];
+}
+
+export function groupDetails(rows: readonly ScanDetailsRow[]): Map<number, ScanSections> {
+  const scans = new Map<number, ScanSections>();
+  for (const row of rows) {
+    const scan = scans.get(row.scan_id) ?? { processed: row.has_report, sections: [] };
+    if (row.report_id !== null) scan.sections.push(row);
+    scans.set(row.scan_id, scan);
+  }
+  return scans;
+}
+
+/** Rows for every pair, in pair order; `source` must hold every pair's source scan. */
+export function buildAnalysisRows(
+  pairs: readonly ScanPair[],
+  source: ReadonlyMap<number, ScanSections>,
+  target: ReadonlyMap<number, ScanSections>,
+): AnalysisRow[] {
+  return pairs.flatMap((pair) => {
+    const sourceSections = source.get(pair.sourceId)?.sections ?? [];
+    const copy = pair.targetId === null ? undefined : target.get(pair.targetId);
+    if (!copy || !copy.processed) {
+      const comment: AnalysisComment = copy ? 'Target Not Processed' : 'Target Scan Missing';
+      const listed = sourceSections.length > 0 ? sourceSections : [undefined];
+      return listed.map((s) => analysisRow(pair, sideOf(s), EMPTY_SIDE, comment, null));
+    }
+    const sectionPairs = pairSections(sourceSections, copy.sections);
+    const compared = sectionPairs.length > 0 ? sectionPairs : [[undefined, undefined] as const];
+    const scanMapBy = copy.sections.find((t) => t.map_by_value !== null)?.map_by_value ?? null;
+    return compared.map(([s, t]) => {
+      const sourceSide = sideOf(s);
+      const targetSide = sideOf(t);
+      return analysisRow(pair, sourceSide, targetSide, compareSections(sourceSide, targetSide), t?.map_by_value ?? scanMapBy);
+    });
+  });
+}
+
+function sideOf(row: ScanDetailsRow | undefined): SideValues {
+  if (!row) return EMPTY_SIDE;
+  const side = {} as Record<SideField, unknown>;
+  for (const field of SIDE_FIELDS) side[field] = row[field];
+  return side as unknown as SideValues;
+}
+
+function analysisRow(pair: ScanPair, source: SideValues, target: SideValues, comment: AnalysisComment, mapBy: string | null): AnalysisRow {
+  const row = { source_scan_id: pair.sourceId, target_scan_id: pair.targetId } as Record<string, unknown>;
+  for (const field of SIDE_FIELDS) {
+    row[`source_${field}`] = source[field];
+    row[`target_${field}`] = target[field];
+  }
+  row.comment = comment;
+  row.MAv2_Map_by = mapBy;
+  return row as unknown as AnalysisRow;
+}

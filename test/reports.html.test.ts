@@ -1,0 +1,159 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { PNG } from 'pngjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { COMMENTS } from '../src/reports/analysis-columns.js';
+import { escapeHtml, formatAnalysisHtml, writeAnalysisHtml } from '../src/reports/html.js';
+import { makeThumbnail, type Thumbnail } from '../src/reports/thumbnail.js';
+import { drawShelfPng } from '../src/sandbox/png.js';
+import { HOSTILE_NAMES, sampleRows } from './helpers/analysis-rows.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const haveChromium = existsSync(CHROMIUM);
+if (!haveChromium) console.warn(`reports.html: SKIPPED the browser tests: ${CHROMIUM} is missing (apt-get install -y chromium)`);
+
+/** The fills of platform.md section 6 as a browser reports them. */
+const EXPECTED_RGB: Record<string, string> = {
+  'Wrong POG Name Mapping': 'rgb(255, 204, 204)',
+  'Same POG Name but Different Section': 'rgb(255, 230, 204)',
+  'Target Has Additional Section (Source Does Not)': 'rgb(255, 255, 204)',
+  'Target Has Higher POG% Than Source': 'rgb(204, 230, 255)',
+  'No Issues': 'rgb(204, 255, 204)',
+  'Target Scan Missing': 'rgb(221, 221, 221)',
+  'Target Not Processed': 'rgb(221, 221, 221)',
+};
+
+const perComment = [3, 2, 1, 4, 6, 1, 2];
+const rows = sampleRows(perComment);
+
+function thumbnails(): { source: Map<number, Thumbnail>; target: Map<number, Thumbnail> } {
+  const source = new Map<number, Thumbnail>();
+  const target = new Map<number, Thumbnail>();
+  rows.forEach((row, i) => {
+    const png = drawShelfPng({ planogramId: 1, sectionId: i, planogramName: 'P', sectionName: `S${i}`, variant: i });
+    source.set(row.source_scan_id, makeThumbnail(png) as Thumbnail);
+    // Some copies have no image: the row says so instead of breaking.
+    if (row.target_scan_id !== null && i % 3 !== 0) target.set(row.target_scan_id, makeThumbnail(png) as Thumbnail);
+  });
+  return { source, target };
+}
+
+describe('HTML report text', () => {
+  it('escapes everything that comes from data and references nothing outside the file', () => {
+    const html = formatAnalysisHtml(rows, { facts: [['Source', '<b>prod</b> & "co"']], thumbnails: thumbnails() });
+    // Booleans, not toMatch: a failure must not print a megabyte of page.
+    expect(html.includes('<script>window.pwned')).toBe(false);
+    expect(html.includes(escapeHtml('<script>window.pwned = 1</script>'))).toBe(true);
+    expect(html.includes('&#60;b&#62;prod&#60;/b&#62; &#38; &#34;co&#34;')).toBe(true);
+    expect(html.match(/<script>/g)).toHaveLength(1);
+    expect(/(src|href)=["']?(https?:)?\/\//i.test(html)).toBe(false);
+    expect(/url\((?!["']?data:image\/)/.test(html)).toBe(false);
+  });
+
+  it('scales PNG thumbnails down and embeds each scan\'s image once however many rows show it', () => {
+    const png = drawShelfPng({ planogramId: 1, sectionId: 1, planogramName: 'P', sectionName: 'S', variant: 1 });
+    const thumb = makeThumbnail(png) as Thumbnail;
+    expect([thumb.width, thumb.height]).toEqual([160, 100]);
+    expect(thumb.dataUri.length).toBeLessThan(20_000);
+    const big = drawShelfPng({ planogramId: 1, sectionId: 1, planogramName: 'P', sectionName: 'S', variant: 1, width: 1600, height: 1000 });
+    expect((makeThumbnail(big) as Thumbnail).width).toBe(160);
+    expect(makeThumbnail(Buffer.from('<svg onload="alert(1)"></svg>'))).toBeUndefined();
+    const twice = [rows[0], { ...rows[0], source_section_name: 'another section' }] as typeof rows;
+    const html = formatAnalysisHtml(twice, { thumbnails: { source: new Map([[twice[0]!.source_scan_id, thumb]]), target: new Map() } });
+    expect(html.split(thumb.dataUri).length).toBe(2);
+  });
+});
+
+describe.skipIf(!haveChromium)('HTML report in headless Chromium', () => {
+  let dir: string;
+  let browser: Browser;
+  let page: Page;
+  const requests: string[] = [];
+  let url: string;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'scancopy-html-'));
+    const path = join(dir, 'analysis_20261201_120000.html');
+    await writeAnalysisHtml(path, rows, { title: 'scancopy analysis 20261201_120000', thumbnails: thumbnails() });
+    url = pathToFileURL(path).href;
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    page.on('request', (request) => requests.push(request.url()));
+    await page.goto(url);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  /** Cell text of one column, found by its header, for every row. */
+  const column = (name: string): Promise<Array<string | null | undefined>> =>
+    page.$$eval(
+      '#analysis',
+      ([table], header) => {
+        const at = Array.from((table as HTMLTableElement).tHead!.rows[0]!.cells).findIndex((th) => th.textContent === header);
+        return Array.from((table as HTMLTableElement).tBodies[0]!.rows).map((tr) => (at === -1 ? undefined : tr.cells[at]?.textContent));
+      },
+      name,
+    );
+
+  it('shows one table row per analysis row, each in its comment\'s colour, and runs no injected script', async () => {
+    const comments = await column('comment');
+    const backgrounds = await page.$$eval('#analysis tbody tr', (trs) => trs.map((tr) => getComputedStyle(tr).backgroundColor));
+    const shown = comments.map((comment, i) => ({ comment, background: backgrounds[i] }));
+    expect(shown).toHaveLength(rows.length);
+    shown.forEach((row, i) => {
+      expect(row.comment).toBe(rows[i]?.comment);
+      expect(row.background).toBe(EXPECTED_RGB[rows[i]?.comment as string]);
+    });
+    expect(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned)).toBeUndefined();
+    expect(new Set(await column('source_section_name'))).toEqual(new Set(HOSTILE_NAMES));
+    expect(await column('source_scan_id')).toEqual(rows.map((r) => String(r.source_scan_id)));
+    expect(requests).toEqual([url]);
+  });
+
+  it('summarises counts per comment in a table and an SVG bar per comment', async () => {
+    const summary = await page.$$eval('#summary tbody tr[data-filter]:not([data-filter=""])', (trs) =>
+      trs.map((tr) => [tr.getAttribute('data-filter'), Number(tr.querySelectorAll('td')[2]?.textContent)]),
+    );
+    expect(summary).toEqual(COMMENTS.map((c, i) => [c, perComment[i]]));
+    const bars = await page.$$eval('#chart g rect', (rects) => rects.map((r) => [r.getAttribute('fill'), Number(r.getAttribute('width'))]));
+    expect(bars).toHaveLength(COMMENTS.length);
+    expect(bars[4]?.[1]).toBeGreaterThan(bars[0]?.[1] as number);
+  });
+
+  it('filters rows by comment from the select and from a click on the summary', async () => {
+    const visible = () =>
+      page.$$eval('#analysis tbody tr', (trs) => trs.filter((tr) => (tr as HTMLElement).offsetParent !== null).map((tr) => tr.getAttribute('data-comment')));
+    await page.selectOption('#comment-filter', 'No Issues');
+    expect(await visible()).toEqual(Array(6).fill('No Issues'));
+    expect(await page.textContent('#shown-count')).toBe('6');
+    await page.click('#summary tr[data-filter="Target Has Higher POG% Than Source"]');
+    expect(await visible()).toEqual(Array(4).fill('Target Has Higher POG% Than Source'));
+    await page.selectOption('#comment-filter', '');
+    expect(await visible()).toHaveLength(rows.length);
+  });
+
+  it('shows the source and target first images side by side as embedded thumbnails', async () => {
+    const cells = await page.$$eval('#analysis tbody tr', (trs) =>
+      trs.map((tr) => Array.from(tr.querySelectorAll('.thumb')).map((t) => (t.classList.contains('none') ? 'none' : getComputedStyle(t).backgroundImage.slice(0, 27)))),
+    );
+    expect(cells).toHaveLength(rows.length);
+    cells.forEach((pair, i) => {
+      expect(pair[0]).toBe('url("data:image/png;base64,');
+      expect(pair[1]).toBe(rows[i]?.target_scan_id !== null && i % 3 !== 0 ? 'url("data:image/png;base64,' : 'none');
+    });
+  });
+
+  it('renders a screenshot that is not blank', async () => {
+    const shot = PNG.sync.read(await page.screenshot({ fullPage: false }));
+    const distinct = new Set<number>();
+    for (let i = 0; i < shot.data.length; i += 4) distinct.add(shot.data.readUInt32BE(i));
+    expect(distinct.size).toBeGreaterThan(200);
+    expect((await readFile(new URL(url))).length).toBeGreaterThan(10_000);
+  });
+});
