@@ -5,7 +5,7 @@
  * and the scan really exists; expired tokens mean one re-login.
  */
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -25,6 +25,9 @@ let storeId: number;
 let dir: string;
 let events: ApiEvent[];
 let api: PlatformApi;
+/** Every event and error of the suite, scanned for the password and the token at the end. */
+const seen: string[] = [];
+const tokens: string[] = [];
 
 function client(): PlatformApi {
   return new PlatformApi({
@@ -33,13 +36,22 @@ function client(): PlatformApi {
     password: sandbox.password,
     timeouts: { meta: 300, content: 300, upload: 1000, create: 300, login: 1000 },
     retry: { retries: 10, baseMs: 1, capMs: 5, retryAfterCapMs: 5, budgetMinRetries: 1000 },
-    onEvent: (e) => events.push(e),
+    onEvent: (e) => {
+      events.push(e);
+      seen.push(JSON.stringify(e, (_k, v: unknown) => (v instanceof Error ? { message: v.message, context: (v as { context?: unknown }).context } : v)));
+    },
   });
+}
+
+function caught(err: unknown): unknown {
+  if (err instanceof Error) seen.push(`${err.message} ${JSON.stringify((err as { context?: unknown }).context)} ${err.stack ?? ''}`);
+  return err;
 }
 
 beforeAll(async () => {
   sandbox = await startTestSandbox({ processingDelayMs: 60_000, faultSeed: 7 });
   const raw = await rawApi(sandbox);
+  tokens.push(raw.token);
   fileIds = [];
   for (const [i, bytes] of files.entries()) fileIds.push(await raw.uploadId(bytes, `shelf_${i}.png`));
   const [store] = await sandbox.db.query<{ id: number }>("INSERT INTO master_data_implementation_store (name) VALUES ('Fault Store') RETURNING id");
@@ -47,9 +59,14 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'scancopy-faults-'));
 });
 afterAll(async () => {
+  for (const file of await readdir(dir)) seen.push(await readFile(join(dir, file), 'latin1'));
   await api?.close();
   await sandbox?.close();
   await rm(dir, { recursive: true, force: true });
+  for (const text of seen) {
+    expect(text).not.toContain(sandbox.password);
+    for (const token of tokens) expect(text).not.toContain(token);
+  }
 });
 beforeEach(async () => {
   await api?.close();
@@ -124,7 +141,7 @@ describe('download URLs, truncation and tokens', () => {
   it('a truncated body never passes: with every answer cut short, the download fails as INTEGRITY', async () => {
     sandbox.setFaults('content:truncate=1');
     const out = join(dir, 'never.png');
-    const err = (await api.downloadFileTo(fileIds[0] as number, out).catch((e: unknown) => e)) as HttpError;
+    const err = (await api.downloadFileTo(fileIds[0] as number, out).catch(caught)) as HttpError;
     expect(err.code).toBe('INTEGRITY');
     expect(err.message).toMatch(/body ended after \d+ of \d+ bytes/);
     await expect(readFile(out)).rejects.toMatchObject({ code: 'ENOENT' });
@@ -134,6 +151,7 @@ describe('download URLs, truncation and tokens', () => {
     await api.getFileMeta(fileIds[0] as number);
     sandbox.expireTokens();
     await Promise.all(fileIds.map((id) => api.getFileMeta(id)));
+    tokens.push((await rawApi(sandbox)).token);
     expect(events.filter((e) => e.type === 'login')).toHaveLength(2);
   });
 });
@@ -142,7 +160,7 @@ describe('create scan against the sandbox', () => {
   it('a lost answer is OUTCOME_UNKNOWN after one attempt, and the scan exists', async () => {
     const uploaded = (await api.uploadFile({ bytes: files[1] as Buffer, filename: 'c.png', contentType: 'image/png' })).id;
     sandbox.setFaults('create:lost=1');
-    const err = (await api.createScan({ store: storeId, files: [uploaded], captured_at: 1_764_000_000 }).catch((e: unknown) => e)) as HttpError;
+    const err = (await api.createScan({ store: storeId, files: [uploaded], captured_at: 1_764_000_000 }).catch(caught)) as HttpError;
     expect(err.code).toBe('OUTCOME_UNKNOWN');
     expect(err.http.status).toBe(502);
     const found = await selectScansByFileIds(sandbox.db, [uploaded]);
@@ -151,7 +169,7 @@ describe('create scan against the sandbox', () => {
 
   it('a 400 names the field, with the payload', async () => {
     const payload = { store: 999_999, files: [fileIds[0] as number], captured_at: 1_764_000_000 };
-    const err = (await api.createScan(payload).catch((e: unknown) => e)) as HttpError;
+    const err = (await api.createScan(payload).catch(caught)) as HttpError;
     expect(err.code).toBe('BAD_REQUEST');
     expect(err.http.payload).toEqual(payload);
     expect(JSON.stringify(err.http.body)).toContain('store');
