@@ -1,0 +1,252 @@
+/**
+ * Copy scans from a source instance to a target instance (platform.md section 4), pipelined,
+ * checkpointed and exactly-once: see copy/pipeline.ts for the schedule, copy/steps.ts for the
+ * journaled side effects, copy/reconcile.ts for lost create answers, copy/job.ts for resume.
+ */
+import { setMaxListeners } from 'node:events';
+import { resolve } from 'node:path';
+import { ScanCopyError } from '../core/errors.js';
+import { RunStats, type StatsSnapshot } from '../core/stats.js';
+import type { Queryable } from '../platform/db.js';
+import { selectStoreExists } from '../platform/queries.js';
+import type { RunContext } from './context.js';
+import { SEED_THRESHOLDS } from './copy/batch-ledger.js';
+import { jobOf, writeCheckpoint } from './copy/checkpoint.js';
+import type { CopyEvent, PipelineStage, StageRates } from './copy/events.js';
+import { checkpointOf, openJob, type OpenedJob } from './copy/job.js';
+import { ByteBudget, StageQueue } from './copy/limits.js';
+import { EventLog, writeOutputs, type CopyFailure } from './copy/outputs.js';
+import { COPY_MODES, type CopyMode } from './copy/payload.js';
+import { runPipeline, type Batch } from './copy/pipeline.js';
+import type { RunFiles } from './copy/run-folder.js';
+import type { CopyOutcome, CopySourceApi, CopyTargetApi, CrashPoint, Runtime } from './copy/runtime.js';
+
+export type { CopyEvent, PipelineStage, StageRates } from './copy/events.js';
+export type { CopyMode } from './copy/payload.js';
+export type { CrashPoint, CopySourceApi, CopyTargetApi } from './copy/runtime.js';
+export { CRASH_POINTS } from './copy/runtime.js';
+export type { CopyFailure } from './copy/outputs.js';
+
+export interface CopyInstance<Api> {
+  /** The API URL: part of the job's fingerprint. */
+  apiUrl: string;
+  api: Api;
+}
+
+export interface CopyOptions {
+  source: CopyInstance<CopySourceApi> & { db: Queryable };
+  /** Without `db`, a create whose answer was lost cannot be reconciled and is reported "outcome unknown". */
+  target: CopyInstance<CopyTargetApi> & { db?: Queryable };
+  scanIds: readonly number[];
+  targetStoreId: number;
+  /** @default 'auto' */
+  mode?: CopyMode;
+  /** @default './testResults' */
+  resultsDir?: string;
+  /** Scans per batch (logging, thresholds, retry, checkpoint). @default 10 */
+  batchSize?: number;
+  /** Concurrent calls per stage. @default { download: 20, upload: 20, create: 10 } */
+  limits?: Partial<Record<PipelineStage, number>>;
+  /** Bytes downloaded and not yet uploaded. @default 64 MiB */
+  maxBytesInFlight?: number;
+  /** Stop taking work after this long, save, and return `stopped: 'max-duration'`. @default none */
+  maxDurationMs?: number;
+  /** @default 30 min */
+  batchDeadlineMs?: number;
+  /** Batch retries when a stage's rate is under its threshold. @default 3 */
+  batchRetries?: number;
+  /** Wait before batch retry n is n times this. @default 5000 */
+  batchRetryDelayMs?: number;
+  /** @default { download: 0.8, upload: 0.8, create: 0.5 } */
+  thresholds?: Partial<StageRates>;
+  /** Wait before looking up a scan whose create answer was lost. @default 1000 */
+  reconcileDelayMs?: number;
+  /** Creates sent per scan and attempt while their outcome stays unknown and the scan absent. @default 3 */
+  createAttempts?: number;
+  /** true: continue this job's checkpoint if any; a path: continue that run (refused if another job's). @default false */
+  resume?: boolean | string;
+  /** Discard this job's checkpoint (the caller has confirmed) and start over. @default false */
+  restart?: boolean;
+  /** The seed tool's schedule: each batch downloads all, then uploads all, then creates all. @default false */
+  barrier?: boolean;
+  /** Called at named points; tests make the process die there. */
+  crashPoint?: (name: CrashPoint) => void;
+}
+
+export const COPY_DEFAULTS = {
+  mode: 'auto',
+  resultsDir: './testResults',
+  batchSize: 10,
+  limits: { download: 20, upload: 20, create: 10 },
+  maxBytesInFlight: 64 * 1024 * 1024,
+  batchDeadlineMs: 30 * 60_000,
+  batchRetries: 3,
+  batchRetryDelayMs: 5000,
+  reconcileDelayMs: 1000,
+  createAttempts: 3,
+} as const;
+
+export interface CopyResult {
+  runDir: string;
+  files: RunFiles;
+  resumed: boolean;
+  scans: number;
+  created: number;
+  skipped: number;
+  failed: number;
+  /** Not attempted to the end because the run stopped. */
+  pending: number;
+  /** Every created scan, in job order. */
+  mapping: Array<{ sourceScanId: number; targetScanId: number }>;
+  /** Skipped and failed scans with their reasons. */
+  failures: CopyFailure[];
+  stopped?: 'interrupted' | 'max-duration';
+  elapsedMs: number;
+  scansPerSecond: number;
+  stats: StatsSnapshot<CopyOutcome, PipelineStage>;
+  peakBytesInFlight: number;
+}
+
+export async function copyScans(options: CopyOptions, ctx: RunContext<CopyEvent> = {}): Promise<CopyResult> {
+  const opts = resolveOptions(options);
+  if (opts.target.db && !(await selectStoreExists(opts.target.db, opts.targetStoreId))) {
+    throw new ScanCopyError('USAGE', `target store ${opts.targetStoreId} does not exist on the target instance`, { hint: 'Pick a store id of the target (scancopy find lists stores by id).' });
+  }
+  const job = jobOf({ source: opts.source.apiUrl, target: opts.target.apiUrl, target_store: opts.targetStoreId, mode: opts.mode }, opts.scanIds);
+  const opened = await openJob({ job, resultsDir: opts.resultsDir, scanIds: opts.scanIds, batchSize: opts.batchSize, resume: opts.resume, restart: opts.restart, now: new Date() });
+  const { files, state } = opened;
+  const log = new EventLog(files.events);
+  const emit = (event: CopyEvent): void => {
+    log.write(event);
+    ctx.onEvent?.(event);
+  };
+
+  const stopper = new AbortController();
+  setMaxListeners(0, stopper.signal);
+  let stopped: CopyResult['stopped'];
+  const stop = (reason: 'interrupted' | 'max-duration'): void => {
+    if (stopper.signal.aborted) return;
+    stopped = reason;
+    emit({ type: 'stopping', reason });
+    stopper.abort(new ScanCopyError(reason === 'interrupted' ? 'ABORTED' : 'DEADLINE', `copy ${reason === 'interrupted' ? 'interrupted' : 'stopped by its maximum duration'}`));
+  };
+  const onAbort = (): void => stop('interrupted');
+  ctx.signal?.addEventListener('abort', onAbort, { once: true });
+  if (ctx.signal?.aborted) onAbort();
+  const maxTimer = opts.maxDurationMs === undefined ? undefined : setTimeout(() => stop('max-duration'), opts.maxDurationMs);
+
+  const stats = new RunStats<CopyOutcome, PipelineStage>(['created', 'skipped', 'failed'], ['download', 'upload', 'create']);
+  for (const [id, s] of state.scans) if (s.status !== 'pending') stats.settle(id, s.status);
+  const alreadyDone = opened.scanIds.filter((id) => ['created', 'skipped'].includes(state.scan(id).status)).length;
+  const rt = buildRuntime(opts, opened, stats, stopper.signal, emit);
+  const meta = { job, ts: files.ts, startedAt: opened.startedAt, capturedAt: opened.capturedAt, batchSize: opened.batchSize, scanIds: opened.scanIds };
+  const saveCheckpoint = (crash: boolean): Promise<void> =>
+    state.journal.compact((upto) => writeCheckpoint(files.checkpoint, checkpointOf(meta, state.scans, state.completedBatches, upto), crash ? () => opts.crashPoint?.('mid-checkpoint') : undefined));
+
+  const batches = batchesOf(opened.scanIds, opened.batchSize).filter((b) => !state.completedBatches.has(b.number));
+  const totalBatches = Math.ceil(opened.scanIds.length / opened.batchSize);
+  try {
+    if (opened.resumed) await saveCheckpoint(false);
+    emit({
+      type: 'copy-start', runDir: files.dir, checkpoint: files.checkpoint, resumed: opened.resumed, scans: opened.scanIds.length, batches: totalBatches,
+      batchSize: opened.batchSize, mode: opts.mode, barrier: opts.barrier, limits: opts.limits, alreadyDone,
+    });
+    await runPipeline(rt, {
+      batches, totalBatches, totalScans: opened.scanIds.length, barrier: opts.barrier,
+      window: Math.max(2 * opened.batchSize, 2 * (opts.limits.download + opts.limits.upload + opts.limits.create)),
+      batchRetries: opts.batchRetries, batchRetryDelayMs: opts.batchRetryDelayMs, thresholds: opts.thresholds, batchDeadlineMs: opts.batchDeadlineMs,
+      onBatchDone: async (batch, complete) => {
+        if (complete) await state.record({ t: 'batch-complete', batch: batch.number });
+        await saveCheckpoint(true);
+      },
+    });
+    await saveCheckpoint(false);
+  } catch (err) {
+    await log.close();
+    throw err;
+  } finally {
+    clearTimeout(maxTimer);
+    ctx.signal?.removeEventListener('abort', onAbort);
+    await state.journal.close();
+  }
+  const failures = await writeOutputs(files, opened.scanIds, state.scans);
+  const snapshot = stats.snapshot();
+  const count = (status: string): number => opened.scanIds.filter((id) => state.scan(id).status === status).length;
+  const result: CopyResult = {
+    runDir: files.dir, files, resumed: opened.resumed, scans: opened.scanIds.length,
+    created: count('created'), skipped: count('skipped'), failed: count('failed'), pending: count('pending'),
+    mapping: opened.scanIds.filter((id) => state.scan(id).status === 'created').map((id) => ({ sourceScanId: id, targetScanId: state.scan(id).target_scan_id as number })),
+    failures, stopped, elapsedMs: snapshot.elapsedMs, scansPerSecond: snapshot.itemsPerSecond, stats: snapshot, peakBytesInFlight: rt.budget?.peak ?? 0,
+  };
+  emit({ type: 'copy-done', created: result.created, skipped: result.skipped, failed: result.failed, pending: result.pending, elapsedMs: result.elapsedMs, stopped });
+  await log.close();
+  return result;
+}
+
+type ResolvedCopyOptions = Required<Omit<CopyOptions, 'maxDurationMs' | 'crashPoint' | 'limits' | 'thresholds'>> &
+  Pick<CopyOptions, 'maxDurationMs' | 'crashPoint'> & { limits: Record<PipelineStage, number>; thresholds: StageRates };
+
+function resolveOptions(o: CopyOptions): ResolvedCopyOptions {
+  const whole = (name: string, value: number, min: number): number => {
+    if (!(Number.isSafeInteger(value) && value >= min)) throw new ScanCopyError('USAGE', `${name} = ${String(value)}: expected a whole number >= ${min}`);
+    return value;
+  };
+  if (o.scanIds.length === 0) throw new ScanCopyError('USAGE', 'no scans to copy', { hint: 'Select scans with --scans, --scans-file or --store with --date.' });
+  for (const id of o.scanIds) whole('scan id', id, 1);
+  const mode = o.mode ?? COPY_DEFAULTS.mode;
+  if (!COPY_MODES.includes(mode)) throw new ScanCopyError('USAGE', `mode = ${String(mode)}: expected auto or mapped`);
+  if (o.resume && o.restart) throw new ScanCopyError('USAGE', 'resume and restart exclude each other', { hint: 'Pass one of --resume and --restart.' });
+  const limits = { ...COPY_DEFAULTS.limits, ...o.limits };
+  for (const [stage, n] of Object.entries(limits)) whole(`${stage} workers`, n, 1);
+  return {
+    ...o,
+    mode,
+    targetStoreId: whole('target store', o.targetStoreId, 1),
+    resultsDir: resolve(o.resultsDir ?? COPY_DEFAULTS.resultsDir),
+    batchSize: whole('batch size', o.batchSize ?? COPY_DEFAULTS.batchSize, 1),
+    limits,
+    maxBytesInFlight: o.maxBytesInFlight ?? COPY_DEFAULTS.maxBytesInFlight,
+    batchDeadlineMs: o.batchDeadlineMs ?? COPY_DEFAULTS.batchDeadlineMs,
+    batchRetries: whole('batch retries', o.batchRetries ?? COPY_DEFAULTS.batchRetries, 0),
+    batchRetryDelayMs: o.batchRetryDelayMs ?? COPY_DEFAULTS.batchRetryDelayMs,
+    thresholds: { ...SEED_THRESHOLDS, ...o.thresholds },
+    reconcileDelayMs: o.reconcileDelayMs ?? COPY_DEFAULTS.reconcileDelayMs,
+    createAttempts: whole('create attempts', o.createAttempts ?? COPY_DEFAULTS.createAttempts, 1),
+    resume: o.resume ?? false,
+    restart: o.restart ?? false,
+    barrier: o.barrier ?? false,
+  };
+}
+
+function buildRuntime(opts: ResolvedCopyOptions, opened: OpenedJob, stats: RunStats<CopyOutcome, PipelineStage>, stop: AbortSignal, emit: (e: CopyEvent) => void): Runtime {
+  let seenBytes = 0;
+  let seenFiles = 0;
+  return {
+    state: opened.state,
+    source: opts.source,
+    target: opts.target,
+    mode: opts.mode,
+    targetStoreId: opts.targetStoreId,
+    capturedAt: opened.capturedAt,
+    queues: { download: new StageQueue('download', opts.limits.download), upload: new StageQueue('upload', opts.limits.upload), create: new StageQueue('create', opts.limits.create) },
+    budget: opts.barrier ? undefined : new ByteBudget(opts.maxBytesInFlight),
+    stop,
+    emit,
+    crashPoint: (name) => opts.crashPoint?.(name),
+    reconcileDelayMs: opts.reconcileDelayMs,
+    createAttempts: opts.createAttempts,
+    stats,
+    // Until a file has been seen, assume a phone photo's size.
+    sizeEstimate: () => (seenFiles === 0 ? 2 * 1024 * 1024 : Math.ceil(seenBytes / seenFiles)),
+    noteSize: (bytes) => {
+      seenBytes += bytes;
+      seenFiles += 1;
+    },
+  };
+}
+
+function batchesOf(scanIds: readonly number[], size: number): Batch[] {
+  const batches: Batch[] = [];
+  for (let i = 0; i < scanIds.length; i += size) batches.push({ number: batches.length + 1, first: i + 1, scanIds: scanIds.slice(i, i + size) });
+  return batches;
+}

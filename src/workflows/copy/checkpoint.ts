@@ -1,0 +1,177 @@
+/**
+ * The checkpoint of a copy job: the seed tool's keys (`completed_batches`, `scan_mapping`,
+ * `failed_scans`) plus what makes a resume safe: the job's fingerprint (source, target,
+ * target store, mode, scan-id set), the scan list and batch size (so batches keep their
+ * numbers), the run's capture time, the per-scan state, and the last journal record it holds.
+ * Written atomically (temp file, fsync, rename): a crash leaves the old or the new file.
+ */
+import { createHash } from 'node:crypto';
+import { open, readFile, rename, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { z } from 'zod';
+import { syncDirectory, tempPathFor } from '../../core/atomic-file.js';
+import { ERROR_CODES, ScanCopyError } from '../../core/errors.js';
+import { COPY_MODES, type CopyMode } from './payload.js';
+import type { ScanState } from './state.js';
+
+export const CHECKPOINT_FORMAT = 'scancopy-copy-checkpoint/1';
+
+export interface JobIdentity {
+  /** The source instance's API URL. */
+  source: string;
+  target: string;
+  target_store: number;
+  mode: CopyMode;
+  /** sha256 of the sorted, distinct scan ids. */
+  scan_ids_sha256: string;
+  scan_count: number;
+}
+
+export interface Job extends JobIdentity {
+  fingerprint: string;
+}
+
+export interface Checkpoint {
+  format: typeof CHECKPOINT_FORMAT;
+  completed_batches: number[];
+  scan_mapping: Array<{ source_scan_id: number; target_scan_id: number }>;
+  /** Scans failed so far (the seed's count). */
+  failed_scans: number;
+  job: Job;
+  /** The run folder's timestamp, the suffix of every file in it. */
+  ts: string;
+  started_at: string;
+  updated_at: string;
+  /** `captured_at` of every payload of the job: its first start, in Unix seconds. */
+  captured_at: number;
+  batch_size: number;
+  /** The last journal record this checkpoint includes. */
+  journal_seq: number;
+  scan_ids: number[];
+  scans: Record<string, ScanState>;
+}
+
+export function jobOf(identity: Omit<JobIdentity, 'scan_ids_sha256' | 'scan_count'>, scanIds: readonly number[]): Job {
+  const ids = [...new Set(scanIds)].sort((a, b) => a - b);
+  const full: JobIdentity = {
+    source: identity.source,
+    target: identity.target,
+    target_store: identity.target_store,
+    mode: identity.mode,
+    scan_ids_sha256: sha256(ids.join(',')),
+    scan_count: ids.length,
+  };
+  return { ...full, fingerprint: sha256(JSON.stringify(full)) };
+}
+
+/** What differs between two jobs, for a refusal message. */
+export function describeJobDifference(theirs: Job, ours: Job): string {
+  const parts: string[] = [];
+  if (theirs.source !== ours.source) parts.push(`source ${theirs.source} (this run: ${ours.source})`);
+  if (theirs.target !== ours.target) parts.push(`target ${theirs.target} (this run: ${ours.target})`);
+  if (theirs.target_store !== ours.target_store) parts.push(`target store ${theirs.target_store} (this run: ${ours.target_store})`);
+  if (theirs.mode !== ours.mode) parts.push(`mode ${theirs.mode} (this run: ${ours.mode})`);
+  if (theirs.scan_ids_sha256 !== ours.scan_ids_sha256) parts.push(`${theirs.scan_count} other scan ids (this run: ${ours.scan_count})`);
+  return parts.length > 0 ? parts.join('; ') : 'a different job';
+}
+
+const scanState = z.object({
+  batch: z.number().int().positive(),
+  status: z.enum(['pending', 'created', 'skipped', 'failed']),
+  attempts: z.number().int().nonnegative(),
+  source_file_ids: z.array(z.number()).optional(),
+  target_file_ids: z.array(z.number().nullable()).optional(),
+  create_intent: z.array(z.number()).optional(),
+  target_scan_id: z.number().optional(),
+  via: z.enum(['api', 'reconciled']).optional(),
+  stage: z.enum(['read', 'download', 'upload', 'create']).optional(),
+  code: z.enum([...ERROR_CODES, 'NO_FILES', 'NO_PAYLOAD']).optional(),
+  reason: z.string().optional(),
+});
+
+const checkpointSchema = z.object({
+  format: z.literal(CHECKPOINT_FORMAT),
+  completed_batches: z.array(z.number().int()),
+  scan_mapping: z.array(z.object({ source_scan_id: z.number(), target_scan_id: z.number() })),
+  failed_scans: z.number().int().nonnegative(),
+  job: z.object({
+    source: z.string(),
+    target: z.string(),
+    target_store: z.number(),
+    mode: z.enum(COPY_MODES as [CopyMode, ...CopyMode[]]),
+    scan_ids_sha256: z.string(),
+    scan_count: z.number().int(),
+    fingerprint: z.string(),
+  }),
+  ts: z.string().regex(/^\d{8}_\d{6}$/),
+  started_at: z.string(),
+  updated_at: z.string(),
+  captured_at: z.number().int(),
+  batch_size: z.number().int().positive(),
+  journal_seq: z.number().int().nonnegative(),
+  scan_ids: z.array(z.number().int()),
+  scans: z.record(z.string(), scanState),
+});
+
+/** Reads and validates a checkpoint; anything unreadable is CHECKPOINT_CORRUPT and nothing is touched. */
+export async function readCheckpoint(path: string): Promise<Checkpoint> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new ScanCopyError('IO_ERROR', `cannot read the checkpoint ${path}`, { cause: err, context: { path } });
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (cause) {
+    throw corrupt(path, 'it is not valid JSON', cause);
+  }
+  const parsed = checkpointSchema.safeParse(data);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw corrupt(path, `${issue?.path.join('.') || 'its content'}: ${issue?.message ?? 'unexpected content'}`);
+  }
+  const checkpoint = parsed.data as Checkpoint;
+  const missing = checkpoint.scan_ids.find((id) => !checkpoint.scans[String(id)]);
+  if (missing !== undefined) throw corrupt(path, `scan ${missing} has no state`);
+  return checkpoint;
+}
+
+function corrupt(path: string, why: string, cause?: unknown): ScanCopyError {
+  return new ScanCopyError('CHECKPOINT_CORRUPT', `the checkpoint ${path} is corrupt: ${why}`, {
+    hint: 'Nothing was deleted. Restore or fix the file, move its run folder away, or start over with --restart.',
+    cause,
+    context: { path },
+  });
+}
+
+/**
+ * Writes the checkpoint atomically. `midWrite` runs when half the file is on disk under its
+ * temporary name: the crash-point hook of the exactly-once tests.
+ */
+export async function writeCheckpoint(path: string, checkpoint: Checkpoint, midWrite?: () => void): Promise<void> {
+  const text = `${JSON.stringify(checkpoint, null, 1)}\n`;
+  const temp = tempPathFor(path);
+  try {
+    const handle = await open(temp, 'w');
+    try {
+      const half = Math.floor(text.length / 2);
+      await handle.write(text.slice(0, half));
+      midWrite?.();
+      await handle.write(text.slice(half));
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, path);
+  } catch (err) {
+    await rm(temp, { force: true });
+    throw new ScanCopyError('IO_ERROR', `cannot write the checkpoint ${path}`, { cause: err, context: { path } });
+  }
+  await syncDirectory(dirname(path));
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}

@@ -1,0 +1,73 @@
+/**
+ * What a copy tells its caller while it runs: one event per state change, complete enough
+ * for the plain `[BATCH]` lines, live bars, `--log-format json` and events.ndjson alike.
+ * Per-item events carry the batch, the attempt, the latency of the call and the counts of
+ * their stage in their batch so far.
+ */
+import type { ErrorCode } from '../../core/errors.js';
+import type { CopyMode } from './payload.js';
+import type { CopyStage, SkipKind } from './state.js';
+
+export type PipelineStage = 'download' | 'upload' | 'create';
+
+export interface StageCount {
+  ok: number;
+  failed: number;
+  /** Items of this stage in the batch for this attempt. */
+  total: number;
+}
+
+export type StageRates = Record<PipelineStage, number>;
+
+export type CopyEvent =
+  | {
+      type: 'copy-start';
+      runDir: string;
+      checkpoint: string;
+      resumed: boolean;
+      scans: number;
+      batches: number;
+      batchSize: number;
+      mode: CopyMode;
+      barrier: boolean;
+      limits: Record<PipelineStage, number>;
+      /** Scans already created or skipped by an earlier run of this job. */
+      alreadyDone: number;
+    }
+  | { type: 'batch-start'; batch: number; batches: number; attempt: number; first: number; last: number; total: number; scanIds: number[]; files: number }
+  | { type: 'stage-start'; batch: number; stage: PipelineStage; items: number; attempt: number }
+  | { type: 'queued'; batch: number; scanId: number; files: number; attempt: number }
+  | { type: 'downloaded'; batch: number; scanId: number; fileId: number; bytes: number; attempt: number; latencyMs: number; progress: StageCount }
+  | { type: 'uploaded'; batch: number; scanId: number; fileId: number; targetFileId: number; bytes: number; attempt: number; latencyMs: number; progress: StageCount }
+  | { type: 'created'; batch: number; scanId: number; targetScanId: number; via: 'api' | 'reconciled'; attempt: number; latencyMs: number; progress: StageCount }
+  | { type: 'reconciled'; batch: number; scanId: number; targetScanId: number | null; duplicates: number[]; attempt: number; latencyMs: number }
+  | { type: 'skipped'; batch: number; scanId: number; kind: SkipKind; reason: string; attempt: number }
+  | {
+      type: 'failed';
+      batch: number;
+      scanId: number;
+      /** The file, when one file's transfer failed. */
+      fileId?: number;
+      stage: CopyStage;
+      code: ErrorCode;
+      reason: string;
+      attempt: number;
+      latencyMs: number;
+      progress?: StageCount;
+    }
+  | { type: 'batch-retry'; batch: number; batches: number; attempt: number; delayMs: number; rates: StageRates; items: number }
+  | {
+      type: 'batch-complete';
+      batch: number;
+      batches: number;
+      attempt: number;
+      created: number;
+      skipped: number;
+      failed: number;
+      rates: StageRates;
+      /** Every scan of the batch is created or skipped. */
+      complete: boolean;
+      elapsedMs: number;
+    }
+  | { type: 'stopping'; reason: 'interrupted' | 'max-duration' }
+  | { type: 'copy-done'; created: number; skipped: number; failed: number; pending: number; elapsedMs: number; stopped?: 'interrupted' | 'max-duration' };

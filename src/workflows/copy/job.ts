@@ -1,0 +1,116 @@
+/**
+ * Opening a copy job: a new run folder with its first checkpoint, or this job's folder again
+ * (found by fingerprint, or named by `--resume PATH`) with the checkpoint and the journal
+ * records written after it replayed, then compacted into a fresh checkpoint. A checkpoint of
+ * this job found without `resume` or `restart` stops the run: the caller must choose.
+ */
+import { ScanCopyError } from '../../core/errors.js';
+import { Journal } from '../../core/journal.js';
+import { writeCsv } from '../../reports/csv.js';
+import { CHECKPOINT_FORMAT, writeCheckpoint, type Checkpoint, type Job } from './checkpoint.js';
+import { createRunFolder, discardRunState, findJobRun, openNamedRun, removeLeftovers, runFiles, type FoundRun, type RunFiles } from './run-folder.js';
+import { applyRecord, JobState, type JobHeader, type JournalRecord, type ScanState } from './state.js';
+
+export const MAPPING_COLUMNS = ['Source_Scan_ID', 'Target_Scan_ID'] as const;
+
+export interface OpenJobInput {
+  job: Job;
+  resultsDir: string;
+  scanIds: readonly number[];
+  batchSize: number;
+  resume: boolean | string;
+  restart: boolean;
+  now: Date;
+}
+
+export interface OpenedJob {
+  files: RunFiles;
+  state: JobState;
+  /** The job's scans in order and batch size: the checkpoint's on a resume. */
+  scanIds: number[];
+  batchSize: number;
+  startedAt: string;
+  capturedAt: number;
+  resumed: boolean;
+  /** Torn journal lines dropped and temp files removed on opening. */
+  repaired: { tornJournal: boolean; leftovers: number };
+}
+
+export async function openJob(input: OpenJobInput): Promise<OpenedJob> {
+  const found = typeof input.resume === 'string' ? await openNamedRun(input.resume, input.job) : await findJobRun(input.resultsDir, input.job);
+  if (found && input.restart) await discardRunState(found.files);
+  else if (found && input.resume !== false) return resumeJob(found, input.job);
+  else if (found) {
+    const done = Object.values(found.checkpoint.scans).filter((s) => s.status === 'created' || s.status === 'skipped').length;
+    throw new ScanCopyError('CHECKPOINT_EXISTS', `this job has a checkpoint in ${found.files.dir} (${done} of ${found.checkpoint.scan_ids.length} scans done)`, {
+      hint: 'Choose: resume it (--resume) or discard it and start over (--restart).',
+      context: { checkpoint: found.files.checkpoint },
+    });
+  }
+  return startJob(input);
+}
+
+async function startJob(input: OpenJobInput): Promise<OpenedJob> {
+  const { dir, ts } = await createRunFolder(input.resultsDir, input.now);
+  const files = runFiles(dir, ts, input.job.mode);
+  const scanIds = [...new Set(input.scanIds)];
+  const scans = new Map<number, ScanState>(scanIds.map((id, i) => [id, { batch: Math.floor(i / input.batchSize) + 1, status: 'pending', attempts: 0 }]));
+  const startedAt = input.now.toISOString();
+  const capturedAt = Math.floor(input.now.getTime() / 1000);
+  // The checkpoint comes first: a folder without one holds nothing that was sent.
+  const meta = { job: input.job, ts, startedAt, capturedAt, batchSize: input.batchSize, scanIds };
+  await writeCheckpoint(files.checkpoint, checkpointOf(meta, scans, new Set(), 0));
+  await writeCsv(files.initialMapping, MAPPING_COLUMNS, scanIds.map((id) => [id, '']));
+  const { journal } = await Journal.open<JobHeader, JournalRecord>(files.journal, { fingerprint: input.job.fingerprint });
+  return {
+    files, state: new JobState(scans, new Set(), journal), scanIds, batchSize: input.batchSize, startedAt, capturedAt, resumed: false,
+    repaired: { tornJournal: false, leftovers: 0 },
+  };
+}
+
+async function resumeJob(found: FoundRun, job: Job): Promise<OpenedJob> {
+  const { files, checkpoint } = found;
+  const leftovers = await removeLeftovers(files.dir);
+  const { journal, contents } = await Journal.open<JobHeader, JournalRecord>(files.journal, { fingerprint: job.fingerprint }, checkpoint.journal_seq);
+  if (contents.header && contents.header.fingerprint !== job.fingerprint) {
+    await journal.close();
+    throw new ScanCopyError('JOB_MISMATCH', `the journal in ${files.dir} belongs to another job than its checkpoint`, {
+      hint: 'Nothing was deleted. Move the run folder away or start over with --restart.',
+    });
+  }
+  const scans = new Map<number, ScanState>(checkpoint.scan_ids.map((id) => [id, structuredClone(checkpoint.scans[String(id)] as ScanState)]));
+  const completed = new Set(checkpoint.completed_batches);
+  for (const line of contents.lines) if (line.seq > checkpoint.journal_seq) applyRecord(scans, completed, line.record);
+  return {
+    files, state: new JobState(scans, completed, journal), scanIds: [...checkpoint.scan_ids], batchSize: checkpoint.batch_size,
+    startedAt: checkpoint.started_at, capturedAt: checkpoint.captured_at, resumed: true, repaired: { tornJournal: contents.torn, leftovers },
+  };
+}
+
+export interface CheckpointMeta {
+  job: Job;
+  ts: string;
+  startedAt: string;
+  capturedAt: number;
+  batchSize: number;
+  scanIds: readonly number[];
+}
+
+export function checkpointOf(meta: CheckpointMeta, scans: ReadonlyMap<number, ScanState>, completed: ReadonlySet<number>, journalSeq: number): Checkpoint {
+  const ordered = meta.scanIds.map((id) => [id, scans.get(id) as ScanState] as const);
+  return {
+    format: CHECKPOINT_FORMAT,
+    completed_batches: [...completed].sort((a, b) => a - b),
+    scan_mapping: ordered.filter(([, s]) => s.status === 'created').map(([id, s]) => ({ source_scan_id: id, target_scan_id: s.target_scan_id as number })),
+    failed_scans: ordered.filter(([, s]) => s.status === 'failed').length,
+    job: meta.job,
+    ts: meta.ts,
+    started_at: meta.startedAt,
+    updated_at: new Date().toISOString(),
+    captured_at: meta.capturedAt,
+    batch_size: meta.batchSize,
+    journal_seq: journalSeq,
+    scan_ids: [...meta.scanIds],
+    scans: Object.fromEntries(ordered.map(([id, s]) => [String(id), s])),
+  };
+}

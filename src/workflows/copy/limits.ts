@@ -1,0 +1,122 @@
+/**
+ * The pipeline's bounds: one FIFO queue with a fixed number of slots per stage, and a budget
+ * of bytes held between download and upload. Waiters are served in arrival order, so work
+ * admitted first (earlier batches) moves first through every stage.
+ */
+import { ScanCopyError } from '../../core/errors.js';
+
+interface Waiter {
+  amount: number;
+  resolve: () => void;
+}
+
+/** Counting slots with a FIFO queue of waiters; `run` holds one slot around a call. */
+export class StageQueue {
+  readonly name: string;
+  readonly size: number;
+  #free: number;
+  readonly #waiters: Waiter[] = [];
+
+  constructor(name: string, size: number) {
+    if (!(Number.isInteger(size) && size >= 1)) {
+      throw new ScanCopyError('CONFIG_INVALID', `${name} workers = ${String(size)}: expected a whole number >= 1`);
+    }
+    this.name = name;
+    this.size = size;
+    this.#free = size;
+  }
+
+  /** Items waiting for a slot. */
+  get waiting(): number {
+    return this.#waiters.length;
+  }
+
+  get active(): number {
+    return this.size - this.#free;
+  }
+
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    await this.#acquire();
+    try {
+      return await fn();
+    } finally {
+      this.#release();
+    }
+  }
+
+  #acquire(): Promise<void> {
+    if (this.#free > 0 && this.#waiters.length === 0) {
+      this.#free -= 1;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.#waiters.push({ amount: 1, resolve }));
+  }
+
+  #release(): void {
+    const next = this.#waiters.shift();
+    if (next) next.resolve();
+    else this.#free += 1;
+  }
+}
+
+/**
+ * Bytes downloaded and not yet uploaded. A download starts only while the bytes held plus its
+ * expected size fit (or nothing is held, so one file larger than the budget still moves); the
+ * actual size is accounted once known. Memory stays near the budget whatever the scan count.
+ */
+export class ByteBudget {
+  readonly limit: number;
+  #held = 0;
+  #peak = 0;
+  readonly #waiters: Waiter[] = [];
+
+  constructor(limit: number) {
+    if (!(limit > 0)) throw new ScanCopyError('CONFIG_INVALID', `bytes in flight = ${String(limit)}: expected a positive number`);
+    this.limit = limit;
+  }
+
+  get held(): number {
+    return this.#held;
+  }
+
+  get peak(): number {
+    return this.#peak;
+  }
+
+  /** Waits until `expected` bytes fit, then holds them. */
+  reserve(expected: number): Promise<void> {
+    if (this.#waiters.length === 0 && this.#fits(expected)) {
+      this.#take(expected);
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.#waiters.push({ amount: expected, resolve }));
+  }
+
+  /** Replaces a reservation by the size actually held (never waits: the bytes are already here). */
+  adjust(reserved: number, actual: number): void {
+    this.#take(actual - reserved);
+    if (actual < reserved) this.#wake();
+  }
+
+  release(amount: number): void {
+    this.#held = Math.max(0, this.#held - amount);
+    this.#wake();
+  }
+
+  #fits(amount: number): boolean {
+    return this.#held === 0 || this.#held + amount <= this.limit;
+  }
+
+  #take(amount: number): void {
+    this.#held += amount;
+    this.#peak = Math.max(this.#peak, this.#held);
+  }
+
+  #wake(): void {
+    while (this.#waiters.length > 0 && this.#fits((this.#waiters[0] as Waiter).amount)) {
+      const next = this.#waiters.shift() as Waiter;
+      this.#take(next.amount);
+      next.resolve();
+    }
+  }
+}

@@ -1,0 +1,233 @@
+/**
+ * The copy pipeline. Each scan flows download -> upload -> create as soon as its own files
+ * are ready, through one bounded queue per stage; batches are admitted while the scans in
+ * flight stay under a window, so a batch never waits for the previous one's slowest file.
+ * A batch is the unit of logging, thresholds, retry and checkpoint: once its attempt is
+ * over it is retried (failed items only) if a stage's rate is under the seed's threshold.
+ *
+ * Barrier mode runs the seed tool's schedule instead, for comparison: one batch at a time,
+ * all its downloads, then all its uploads, then all its creates.
+ */
+import { setMaxListeners } from 'node:events';
+import { ScanCopyError } from '../../core/errors.js';
+import { selectScansWithFiles } from '../../platform/queries.js';
+import type { ScanWithFiles } from '../../platform/types.js';
+import { BatchLedger, stagesBelow } from './batch-ledger.js';
+import type { PipelineStage, StageRates } from './events.js';
+import type { Attempt, Runtime } from './runtime.js';
+import { isSettled } from './state.js';
+import { createStep, downloadStep, failScan, isFailure, prepareScan, transferStep, uploadStep, type FileTask, type StepFailure, type StepOutcome } from './steps.js';
+
+export interface Batch {
+  number: number;
+  /** Position of the batch's first scan in the job, 1-based. */
+  first: number;
+  scanIds: number[];
+}
+
+export interface PipelineOptions {
+  batches: Batch[];
+  totalBatches: number;
+  totalScans: number;
+  barrier: boolean;
+  /** Scans in flight at most (pipeline mode): bounds the metadata held. */
+  window: number;
+  batchRetries: number;
+  batchRetryDelayMs: number;
+  thresholds: StageRates;
+  batchDeadlineMs: number;
+  /** Called once per batch when its last attempt is over (journals completion, writes the checkpoint). */
+  onBatchDone(batch: Batch, complete: boolean): Promise<void>;
+}
+
+export async function runPipeline(rt: Runtime, opts: PipelineOptions): Promise<void> {
+  const window = new Window(opts.window);
+  const running = new Set<Promise<void>>();
+  let failure: unknown;
+  for (const batch of opts.batches) {
+    if (rt.stop.aborted || failure !== undefined) break;
+    if (opts.barrier) {
+      await runBatch(rt, opts, batch, window);
+      continue;
+    }
+    await window.admit(batch.scanIds.length, rt.stop);
+    if (rt.stop.aborted) break;
+    const job = runBatch(rt, opts, batch, window)
+      .catch((err: unknown) => {
+        failure ??= err;
+      })
+      .finally(() => running.delete(job));
+    running.add(job);
+  }
+  await Promise.all(running);
+  if (failure !== undefined) throw failure;
+}
+
+async function runBatch(rt: Runtime, opts: PipelineOptions, batch: Batch, window: Window): Promise<void> {
+  const ledger = new BatchLedger();
+  const started = Date.now();
+  let attempt = 0;
+  for (;;) {
+    attempt += 1;
+    const items = batch.scanIds.filter((id) => !isSettled(rt.state.scan(id)));
+    if (items.length === 0 || rt.stop.aborted) break;
+    window.enter(items.length);
+    try {
+      await runAttempt(rt, opts, batch, attempt, items, ledger);
+    } finally {
+      window.leave(items.length);
+    }
+    if (rt.stop.aborted) break;
+    const failed = batch.scanIds.filter((id) => rt.state.scan(id).status === 'failed');
+    const rates = ledger.rates();
+    if (failed.length === 0 || attempt > opts.batchRetries || stagesBelow(rates, opts.thresholds).length === 0) break;
+    const delayMs = opts.batchRetryDelayMs * attempt;
+    rt.emit({ type: 'batch-retry', batch: batch.number, batches: opts.totalBatches, attempt: attempt + 1, delayMs, rates, items: failed.length });
+    await sleep(delayMs, rt.stop);
+  }
+  const scans = batch.scanIds.map((id) => rt.state.scan(id));
+  const complete = scans.every(isSettled);
+  await opts.onBatchDone(batch, complete);
+  rt.emit({
+    type: 'batch-complete',
+    batch: batch.number,
+    batches: opts.totalBatches,
+    attempt,
+    created: scans.filter((s) => s.status === 'created').length,
+    skipped: scans.filter((s) => s.status === 'skipped').length,
+    failed: scans.filter((s) => s.status === 'failed').length,
+    rates: ledger.rates(),
+    complete,
+    elapsedMs: Date.now() - started,
+  });
+}
+
+async function runAttempt(rt: Runtime, opts: PipelineOptions, batch: Batch, attempt: number, items: number[], ledger: BatchLedger): Promise<void> {
+  // Own controllers rather than AbortSignal.any/timeout: no listener or timer outlives the attempt.
+  const deadline = new AbortController();
+  const calls = new AbortController();
+  setMaxListeners(0, deadline.signal, calls.signal);
+  const onStop = (): void => calls.abort(rt.stop.reason);
+  rt.stop.addEventListener('abort', onStop, { once: true });
+  if (rt.stop.aborted) onStop();
+  const timer = setTimeout(() => {
+    const reason = new ScanCopyError('DEADLINE', `batch ${batch.number} passed its deadline`);
+    deadline.abort(reason);
+    calls.abort(reason);
+  }, opts.batchDeadlineMs);
+  const at = newAttempt(rt, batch, attempt, { calls: calls.signal, deadline: deadline.signal }, ledger);
+  try {
+    let rows: Map<number, ScanWithFiles>;
+    try {
+      rows = new Map((await selectScansWithFiles(rt.source.db, items)).map((r) => [r.id, r]));
+    } catch (error) {
+      await Promise.all(items.map((id) => failScan(rt, at, id, { stage: 'read', error }, Date.now())));
+      return;
+    }
+    const prepared = await Promise.all(items.map(async (id) => ({ id, row: rows.get(id), tasks: await prepareScan(rt, at, id, rows.get(id)) })));
+    const scans = prepared.filter((p): p is { id: number; row: ScanWithFiles; tasks: FileTask[] } => p.tasks !== 'skipped' && p.row !== undefined);
+    const files = scans.reduce((n, s) => n + s.tasks.length, 0);
+    at.progress.download.total = files;
+    at.progress.upload.total = files;
+    at.progress.create.total = scans.length;
+    rt.emit({
+      type: 'batch-start', batch: batch.number, batches: opts.totalBatches, attempt, first: batch.first, last: batch.first + batch.scanIds.length - 1,
+      total: opts.totalScans, scanIds: items, files,
+    });
+    if (opts.barrier) await barrierAttempt(rt, at, scans);
+    else await Promise.all(scans.map((s) => pipelinedScan(rt, at, s.id, s.row, s.tasks)));
+  } finally {
+    clearTimeout(timer);
+    rt.stop.removeEventListener('abort', onStop);
+  }
+}
+
+async function pipelinedScan(rt: Runtime, at: Attempt, scanId: number, row: ScanWithFiles, tasks: FileTask[]): Promise<StepOutcome> {
+  const started = Date.now();
+  const results = await Promise.all(tasks.map((task) => transferStep(rt, at, task)));
+  const failed = results.find(isFailure);
+  if (failed) return failScan(rt, at, scanId, failed, started);
+  return createStep(rt, at, scanId, row);
+}
+
+async function barrierAttempt(rt: Runtime, at: Attempt, scans: Array<{ id: number; row: ScanWithFiles; tasks: FileTask[] }>): Promise<void> {
+  const started = Date.now();
+  const failures = new Map<number, StepFailure>();
+  const tasks = scans.flatMap((s) => s.tasks);
+  const downloads = await Promise.all(tasks.map(async (task) => ({ task, file: await downloadStep(rt, at, task) })));
+  const uploads = await Promise.all(
+    downloads.map(async ({ task, file }) => ({ task, result: isFailure(file) ? file : await uploadStep(rt, at, task, file) })),
+  );
+  for (const { task, result } of uploads) if (isFailure(result) && !failures.has(task.scanId)) failures.set(task.scanId, result);
+  await Promise.all(
+    scans.map((s) => {
+      const failure = failures.get(s.id);
+      return failure ? failScan(rt, at, s.id, failure, started) : createStep(rt, at, s.id, s.row);
+    }),
+  );
+}
+
+function newAttempt(rt: Runtime, batch: Batch, attempt: number, signals: { calls: AbortSignal; deadline: AbortSignal }, ledger: BatchLedger): Attempt {
+  const started = new Set<PipelineStage>();
+  return {
+    batch: batch.number,
+    attempt,
+    signal: signals.calls,
+    createSignal: signals.deadline,
+    deadlineHit: () => signals.deadline.aborted,
+    progress: { download: { ok: 0, failed: 0, total: 0 }, upload: { ok: 0, failed: 0, total: 0 }, create: { ok: 0, failed: 0, total: 0 } },
+    startStage(stage) {
+      if (started.has(stage)) return;
+      started.add(stage);
+      rt.emit({ type: 'stage-start', batch: batch.number, stage, items: this.progress[stage].total, attempt });
+    },
+    mark: (stage, key, ok) => ledger.mark(stage, key, ok),
+  };
+}
+
+/** Scans in flight, and the admission of the next batch while they stay under the limit. */
+class Window {
+  #inFlight = 0;
+  #waiters: Array<() => void> = [];
+
+  constructor(private readonly limit: number) {}
+
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  async admit(size: number, stop: AbortSignal): Promise<void> {
+    while (this.#inFlight > 0 && this.#inFlight + size > this.limit && !stop.aborted) {
+      await new Promise<void>((resolve) => {
+        const wake = (): void => {
+          stop.removeEventListener('abort', wake);
+          resolve();
+        };
+        this.#waiters.push(wake);
+        stop.addEventListener('abort', wake, { once: true });
+      });
+    }
+  }
+
+  enter(size: number): void {
+    this.#inFlight += size;
+  }
+
+  leave(size: number): void {
+    this.#inFlight -= size;
+    for (const wake of this.#waiters.splice(0)) wake();
+  }
+}
+
+function sleep(ms: number, stop: AbortSignal): Promise<void> {
+  if (ms <= 0 || stop.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      stop.removeEventListener('abort', done);
+      resolve();
+    }
+    stop.addEventListener('abort', done, { once: true });
+  });
+}

@@ -1,0 +1,139 @@
+/**
+ * A copy job's run folder `<results>/run_<ts>/` and the files in it (platform.md section 7
+ * names, plus the journal, the failures CSV and events.ndjson). A job keeps its folder
+ * across resumes: it is found again by the fingerprint in its checkpoint, or, when the
+ * checkpoint cannot be read, by the header of its journal.
+ */
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { ScanCopyError } from '../../core/errors.js';
+import { readJournal } from '../../core/journal.js';
+import { TEMP_SUFFIX } from '../../core/atomic-file.js';
+import { runTimestamp } from '../../core/timestamp.js';
+import { describeJobDifference, readCheckpoint, type Checkpoint, type Job } from './checkpoint.js';
+import type { CopyMode } from './payload.js';
+import type { JobHeader } from './state.js';
+
+export interface RunFiles {
+  dir: string;
+  ts: string;
+  checkpoint: string;
+  journal: string;
+  events: string;
+  initialMapping: string;
+  /** `scan_mapping_updated_<ts>.csv` (auto) or `scan_mapping_<ts>.csv` (mapped). */
+  mapping: string;
+  failures: string;
+}
+
+export interface FoundRun {
+  files: RunFiles;
+  checkpoint: Checkpoint;
+}
+
+const RUN_DIR = /^run_(\d{8}_\d{6})$/;
+
+export function runFiles(dir: string, ts: string, mode: CopyMode): RunFiles {
+  return {
+    dir,
+    ts,
+    checkpoint: join(dir, `checkpoint_${ts}.json`),
+    journal: join(dir, 'journal.ndjson'),
+    events: join(dir, 'events.ndjson'),
+    initialMapping: join(dir, `initial_scan_mapping_${ts}.csv`),
+    mapping: join(dir, mode === 'auto' ? `scan_mapping_updated_${ts}.csv` : `scan_mapping_${ts}.csv`),
+    failures: join(dir, `failures_${ts}.csv`),
+  };
+}
+
+/** A new `run_<ts>` folder; a folder of that second already there moves the stamp on by a second. */
+export async function createRunFolder(resultsDir: string, now: Date): Promise<{ dir: string; ts: string }> {
+  await mkdir(resultsDir, { recursive: true });
+  for (let offset = 0; offset < 3600; offset++) {
+    const ts = runTimestamp(new Date(now.getTime() + offset * 1000));
+    const dir = join(resolve(resultsDir), `run_${ts}`);
+    try {
+      await mkdir(dir);
+      return { dir, ts };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
+        throw new ScanCopyError('IO_ERROR', `cannot create the run folder ${dir}`, { cause: err, hint: 'Check that the results folder is writable.' });
+      }
+    }
+  }
+  throw new ScanCopyError('IO_ERROR', `no free run folder name under ${resultsDir}`);
+}
+
+/** The newest run folder under `resultsDir` that holds this job; a damaged one of this job is an error. */
+export async function findJobRun(resultsDir: string, job: Job): Promise<FoundRun | undefined> {
+  let entries: string[];
+  try {
+    entries = await readdir(resultsDir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new ScanCopyError('IO_ERROR', `cannot read the results folder ${resultsDir}`, { cause: err });
+  }
+  const runs = entries.filter((e) => RUN_DIR.test(e)).sort().reverse();
+  for (const name of runs) {
+    const dir = join(resolve(resultsDir), name);
+    const checkpointPath = await checkpointIn(dir);
+    const header = (await readJournal<JobHeader, unknown>(join(dir, 'journal.ndjson')).catch(() => undefined))?.header;
+    if (!checkpointPath) {
+      if (header?.fingerprint === job.fingerprint) {
+        throw new ScanCopyError('CHECKPOINT_CORRUPT', `the run folder ${dir} of this job has a journal but no checkpoint`, {
+          hint: 'Nothing was deleted. Restore the checkpoint, move the folder away, or start over with --restart.',
+        });
+      }
+      continue;
+    }
+    let checkpoint: Checkpoint;
+    try {
+      checkpoint = await readCheckpoint(checkpointPath);
+    } catch (err) {
+      // Someone else's damaged checkpoint is not ours to judge; ours (or an unknown one) stops the run.
+      if (header !== undefined && header.fingerprint !== job.fingerprint) continue;
+      throw err;
+    }
+    if (checkpoint.job.fingerprint === job.fingerprint) return { files: runFiles(dir, checkpoint.ts, checkpoint.job.mode), checkpoint };
+  }
+  return undefined;
+}
+
+/** The run named by `--resume PATH` (a run folder or its checkpoint); another job's run is refused. */
+export async function openNamedRun(path: string, job: Job): Promise<FoundRun> {
+  const target = resolve(path);
+  const info = await stat(target).catch((err: unknown) => {
+    throw new ScanCopyError('USAGE', `cannot resume ${path}: ${(err as Error).message}`, { hint: 'Name a run folder (run_<ts>) or its checkpoint_<ts>.json.' });
+  });
+  const checkpointPath = info.isDirectory() ? await checkpointIn(target) : target;
+  if (!checkpointPath) throw new ScanCopyError('USAGE', `no checkpoint in ${path}`, { hint: 'Name a run folder (run_<ts>) or its checkpoint_<ts>.json.' });
+  const checkpoint = await readCheckpoint(checkpointPath);
+  if (checkpoint.job.fingerprint !== job.fingerprint) {
+    throw new ScanCopyError('JOB_MISMATCH', `refusing to resume ${checkpointPath}: it belongs to a different job: ${describeJobDifference(checkpoint.job, job)}`, {
+      hint: 'Run with the same source, target, target store, mode and scans as that job, or start this job without --resume.',
+      context: { checkpoint: checkpointPath },
+    });
+  }
+  const dir = info.isDirectory() ? target : resolve(checkpointPath, '..');
+  return { files: runFiles(dir, checkpoint.ts, checkpoint.job.mode), checkpoint };
+}
+
+async function checkpointIn(dir: string): Promise<string | undefined> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const match = names.filter((n) => /^checkpoint_\d{8}_\d{6}\.json$/.test(n)).sort().at(-1);
+  return match ? join(dir, match) : undefined;
+}
+
+/** Removes temporary files a killed write left in the run folder (never a complete file). */
+export async function removeLeftovers(dir: string): Promise<number> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const leftovers = names.filter((n) => n.startsWith('.') && n.endsWith(TEMP_SUFFIX));
+  await Promise.all(leftovers.map((n) => rm(join(dir, n), { force: true })));
+  return leftovers.length;
+}
+
+/** `--restart`: the job's checkpoint and journal go; its CSVs and events stay as a record. */
+export async function discardRunState(files: RunFiles): Promise<void> {
+  await rm(files.checkpoint, { force: true });
+  await rm(files.journal, { force: true });
+}

@@ -1,0 +1,70 @@
+/**
+ * What the pipeline's steps share: the job state, both instances, the stage queues, the
+ * signals, the event sink and the crash-point hook. Kept apart so steps and batch logic
+ * depend on one small shape rather than on each other.
+ */
+import type { RunStats } from '../../core/stats.js';
+import type { Queryable } from '../../platform/db.js';
+import type { ScanPayload } from '../../platform/types.js';
+import type { CopyEvent, PipelineStage, StageCount } from './events.js';
+import type { ByteBudget, StageQueue } from './limits.js';
+import type { CopyMode } from './payload.js';
+import type { JobState } from './state.js';
+
+/** Named moments at which the tests make the process die, to prove exactly-once at each. */
+export const CRASH_POINTS = ['after-upload', 'before-create-journal', 'after-create', 'mid-checkpoint'] as const;
+export type CrashPoint = (typeof CRASH_POINTS)[number];
+
+/** The source calls a copy makes (PlatformApi fits). */
+export interface CopySourceApi {
+  downloadFile(fileId: number, options?: { signal?: AbortSignal }): Promise<{ bytes: Uint8Array; contentType: string; originalFilename: string }>;
+}
+
+/** The target calls a copy makes (PlatformApi fits). */
+export interface CopyTargetApi {
+  uploadFile(file: { bytes: Uint8Array; filename: string; contentType: string }, options?: { signal?: AbortSignal }): Promise<{ id: number }>;
+  createScan(payload: ScanPayload, options?: { signal?: AbortSignal }): Promise<{ id: number }>;
+}
+
+export type CopyOutcome = 'created' | 'skipped' | 'failed';
+export type CopyStats = RunStats<CopyOutcome, PipelineStage>;
+
+export interface Runtime {
+  state: JobState;
+  source: { api: CopySourceApi; db: Queryable };
+  target: { api: CopyTargetApi; db?: Queryable };
+  mode: CopyMode;
+  targetStoreId: number;
+  capturedAt: number;
+  queues: Record<PipelineStage, StageQueue>;
+  /** Absent in barrier mode, where a batch's files are all held between its phases anyway. */
+  budget?: ByteBudget;
+  /** Aborted when the run stops taking work (interrupt, max duration). */
+  stop: AbortSignal;
+  emit: (event: CopyEvent) => void;
+  crashPoint: (name: CrashPoint) => void;
+  /** Wait before looking for a scan whose create answer was lost. */
+  reconcileDelayMs: number;
+  /** Creates sent per scan and attempt before giving up on an unknown outcome. */
+  createAttempts: number;
+  stats: CopyStats;
+  /** Mean size of the files seen so far: what a download reserves in the byte budget. */
+  sizeEstimate(): number;
+  noteSize(bytes: number): void;
+}
+
+/** One attempt at one batch. */
+export interface Attempt {
+  batch: number;
+  attempt: number;
+  /** Aborted at the batch deadline or when the run stops: downloads and uploads. */
+  signal: AbortSignal;
+  /** Aborted at the batch deadline only: a stopping run lets creates already sent finish. */
+  createSignal: AbortSignal;
+  deadlineHit(): boolean;
+  progress: Record<PipelineStage, StageCount>;
+  /** Emits `stage-start` the first time a stage starts in this attempt. */
+  startStage(stage: PipelineStage): void;
+  /** Cumulative outcomes of the batch's items across attempts, for the thresholds. */
+  mark(stage: PipelineStage, key: string, ok: boolean): void;
+}

@@ -1,0 +1,230 @@
+/**
+ * The steps a scan goes through: checked (or skipped with its reason), each file downloaded
+ * and uploaded, then created once. Every side effect is bracketed by journal records made
+ * durable before and after it; a create is preceded by its intent, so that a lost answer is
+ * always reconciled against the target database before anything is created again.
+ */
+import { errorCodeOf, ScanCopyError, type ErrorCode } from '../../core/errors.js';
+import type { ScanWithFiles } from '../../platform/types.js';
+import { describeCause } from './describe.js';
+import type { PipelineStage } from './events.js';
+import { buildCreatePayload, unusablePayloadReason } from './payload.js';
+import { findCreatedScan } from './reconcile.js';
+import type { Attempt, Runtime } from './runtime.js';
+import { uploadedFiles, type CopyStage, type SkipKind } from './state.js';
+
+export type StepOutcome = 'created' | 'skipped' | 'failed' | 'interrupted';
+
+export interface FileTask {
+  scanId: number;
+  index: number;
+  fileId: number;
+}
+
+export interface Downloaded {
+  bytes: Uint8Array;
+  contentType: string;
+  filename: string;
+}
+
+export type StepFailure = { stage: CopyStage; error: unknown; fileId?: number };
+
+/** Answers to a create that mean no scan was made: the intent is void and a retry is safe. */
+const NOT_CREATED: ReadonlySet<ErrorCode> = new Set(['BAD_REQUEST', 'RATE_LIMITED', 'AUTH_FAILED', 'NOT_FOUND', 'CONFIG_INVALID', 'USAGE']);
+
+/**
+ * Starts a scan's attempt: skips it when it cannot be copied, else records its files and
+ * returns the files still to transfer.
+ */
+export async function prepareScan(rt: Runtime, at: Attempt, scanId: number, row: ScanWithFiles | undefined): Promise<FileTask[] | 'skipped'> {
+  const scan = rt.state.scan(scanId);
+  // Not a side effect: it rides along with the next record's fsync; a failed write surfaces there.
+  rt.state.record({ t: 'attempt', scan: scanId, attempt: scan.attempts + 1 }).catch(() => undefined);
+  const skip = async (kind: SkipKind, reason: string): Promise<'skipped'> => {
+    await rt.state.record({ t: 'skipped', scan: scanId, kind, reason });
+    rt.stats.settle(scanId, 'skipped');
+    rt.emit({ type: 'skipped', batch: at.batch, scanId, kind, reason, attempt: at.attempt });
+    return 'skipped';
+  };
+  if (!row) return skip('not-found', `scan ${scanId} does not exist on the source`);
+  if (row.files.length === 0) return skip('no-files', `scan ${scanId} has no files`);
+  const unusable = unusablePayloadReason(row.providedValues);
+  if (unusable) return skip('no-payload', `scan ${scanId} has no usable payload: ${unusable}`);
+  await rt.state.record({ t: 'files', scan: scanId, files: row.files.map((f) => f.fileId) });
+  const targets = scan.target_file_ids ?? [];
+  const tasks = row.files.map((f, index) => ({ scanId, index, fileId: f.fileId })).filter((t) => targets[t.index] === null || targets[t.index] === undefined);
+  rt.emit({ type: 'queued', batch: at.batch, scanId, files: tasks.length, attempt: at.attempt });
+  return tasks;
+}
+
+export async function downloadStep(rt: Runtime, at: Attempt, task: FileTask): Promise<Downloaded | StepFailure> {
+  return rt.queues.download.run(async () => {
+    const started = Date.now();
+    try {
+      at.signal.throwIfAborted();
+      at.startStage('download');
+      const file = await rt.source.api.downloadFile(task.fileId, { signal: at.signal });
+      const latencyMs = Date.now() - started;
+      rt.noteSize(file.bytes.length);
+      count(rt, at, 'download', task, true, { bytes: file.bytes.length, latencyMs });
+      rt.emit({ type: 'downloaded', batch: at.batch, scanId: task.scanId, fileId: task.fileId, bytes: file.bytes.length, attempt: at.attempt, latencyMs, progress: { ...at.progress.download } });
+      return { bytes: file.bytes, contentType: file.contentType, filename: file.originalFilename || `file_${task.fileId}` };
+    } catch (error) {
+      return fileFailure(rt, at, 'download', task, error, started);
+    }
+  });
+}
+
+export async function uploadStep(rt: Runtime, at: Attempt, task: FileTask, file: Downloaded): Promise<number | StepFailure> {
+  return rt.queues.upload.run(async () => {
+    const started = Date.now();
+    try {
+      at.signal.throwIfAborted();
+      at.startStage('upload');
+      await rt.state.record({ t: 'upload-intent', scan: task.scanId, index: task.index });
+      const { id } = await rt.target.api.uploadFile({ bytes: file.bytes, filename: file.filename, contentType: file.contentType }, { signal: at.signal });
+      rt.crashPoint('after-upload');
+      await rt.state.record({ t: 'uploaded', scan: task.scanId, index: task.index, file: id });
+      const latencyMs = Date.now() - started;
+      count(rt, at, 'upload', task, true, { bytes: file.bytes.length, latencyMs });
+      rt.emit({ type: 'uploaded', batch: at.batch, scanId: task.scanId, fileId: task.fileId, targetFileId: id, bytes: file.bytes.length, attempt: at.attempt, latencyMs, progress: { ...at.progress.upload } });
+      return id;
+    } catch (error) {
+      return fileFailure(rt, at, 'upload', task, error, started);
+    }
+  });
+}
+
+/** Download then upload, holding the file's bytes in the byte budget in between. */
+export async function transferStep(rt: Runtime, at: Attempt, task: FileTask): Promise<number | StepFailure> {
+  const budget = rt.budget;
+  const reserved = rt.sizeEstimate();
+  await budget?.reserve(reserved);
+  let held = reserved;
+  try {
+    const file = await downloadStep(rt, at, task);
+    if (isFailure(file)) return file;
+    budget?.adjust(held, file.bytes.length);
+    held = file.bytes.length;
+    return await uploadStep(rt, at, task, file);
+  } finally {
+    budget?.release(held);
+  }
+}
+
+/**
+ * Creates the scan exactly once: an outstanding intent (this run's lost answer, or an earlier
+ * run's crash) is first looked up in the target DB and adopted when found; a create whose
+ * outcome stays unknown is never repeated blindly.
+ */
+export async function createStep(rt: Runtime, at: Attempt, scanId: number, row: ScanWithFiles): Promise<StepOutcome> {
+  const scan = rt.state.scan(scanId);
+  const files = uploadedFiles(scan);
+  if (!files) throw new ScanCopyError('INTERNAL', `scan ${scanId} reached create without all its files uploaded`);
+  const started = Date.now();
+  let sent = 0;
+  let lastError: unknown;
+  for (;;) {
+    if (scan.create_intent) {
+      if (sent > 0) await delay(rt.reconcileDelayMs);
+      const lookedUp = Date.now();
+      const found = await findCreatedScan(rt.target.db, scan.create_intent);
+      const latencyMs = Date.now() - lookedUp;
+      if (found.kind === 'found') {
+        rt.emit({ type: 'reconciled', batch: at.batch, scanId, targetScanId: found.targetScanId, duplicates: found.duplicates, attempt: at.attempt, latencyMs });
+        return created(rt, at, scanId, found.targetScanId, 'reconciled', started);
+      }
+      if (found.kind === 'unknown') {
+        return failScan(rt, at, scanId, { stage: 'create', error: new ScanCopyError('OUTCOME_UNKNOWN', found.reason, { cause: lastError }) }, started);
+      }
+      rt.emit({ type: 'reconciled', batch: at.batch, scanId, targetScanId: null, duplicates: [], attempt: at.attempt, latencyMs });
+    }
+    if (rt.stop.aborted && !at.deadlineHit()) return 'interrupted';
+    if (at.signal.aborted || sent >= rt.createAttempts) {
+      const error = at.deadlineHit() ? deadlineError(at) : lastError;
+      return failScan(rt, at, scanId, { stage: 'create', error }, started);
+    }
+    const payload = buildCreatePayload(row.providedValues, { mode: rt.mode, targetStoreId: rt.targetStoreId, fileIds: files, capturedAt: rt.capturedAt });
+    if (!payload) throw new ScanCopyError('INTERNAL', `scan ${scanId} lost its payload between checks`);
+    sent += 1;
+    try {
+      const answer = await rt.queues.create.run(async () => {
+        if (rt.stop.aborted) return undefined;
+        at.startStage('create');
+        rt.crashPoint('before-create-journal');
+        await rt.state.record({ t: 'create-intent', scan: scanId, files });
+        return rt.target.api.createScan(payload, { signal: at.createSignal });
+      });
+      if (!answer) return 'interrupted';
+      rt.crashPoint('after-create');
+      return await created(rt, at, scanId, answer.id, 'api', started);
+    } catch (error) {
+      lastError = error;
+      if (NOT_CREATED.has(errorCodeOf(error))) {
+        await rt.state.record({ t: 'create-refused', scan: scanId });
+        if (errorCodeOf(error) !== 'RATE_LIMITED' || sent >= rt.createAttempts) return failScan(rt, at, scanId, { stage: 'create', error }, started);
+        await delay(rt.reconcileDelayMs * sent);
+      }
+    }
+  }
+}
+
+async function created(rt: Runtime, at: Attempt, scanId: number, targetScanId: number, via: 'api' | 'reconciled', started: number): Promise<'created'> {
+  await rt.state.record({ t: 'created', scan: scanId, target: targetScanId, via });
+  const latencyMs = Date.now() - started;
+  at.progress.create.ok += 1;
+  at.mark('create', String(scanId), true);
+  rt.stats.stage('create', 'ok', { latencyMs });
+  rt.stats.settle(scanId, 'created');
+  rt.emit({ type: 'created', batch: at.batch, scanId, targetScanId, via, attempt: at.attempt, latencyMs, progress: { ...at.progress.create } });
+  return 'created';
+}
+
+/** Records a scan's failure (or leaves it pending when the run is stopping) and reports it. */
+export async function failScan(rt: Runtime, at: Attempt, scanId: number, failure: StepFailure, started: number): Promise<StepOutcome> {
+  if (rt.stop.aborted && !at.deadlineHit()) return 'interrupted';
+  const error = at.deadlineHit() && failure.stage !== 'create' ? deadlineError(at) : failure.error;
+  const code = errorCodeOf(error);
+  const reason = describeCause(error);
+  await rt.state.record({ t: 'failed', scan: scanId, stage: failure.stage, code, reason });
+  rt.stats.settle(scanId, 'failed');
+  if (failure.stage === 'create') {
+    at.progress.create.failed += 1;
+    at.mark('create', String(scanId), false);
+    rt.stats.stage('create', 'failed');
+  }
+  const progress = failure.stage === 'create' ? { ...at.progress.create } : undefined;
+  rt.emit({ type: 'failed', batch: at.batch, scanId, stage: failure.stage, code, reason, attempt: at.attempt, latencyMs: Date.now() - started, progress });
+  return 'failed';
+}
+
+function fileFailure(rt: Runtime, at: Attempt, stage: PipelineStage, task: FileTask, error: unknown, started: number): StepFailure {
+  const failure = { stage, error, fileId: task.fileId };
+  if (rt.stop.aborted && !at.deadlineHit()) return failure;
+  count(rt, at, stage, task, false, {});
+  const code = at.deadlineHit() ? 'DEADLINE' : errorCodeOf(error);
+  rt.emit({
+    type: 'failed', batch: at.batch, scanId: task.scanId, fileId: task.fileId, stage, code, reason: describeCause(error),
+    attempt: at.attempt, latencyMs: Date.now() - started, progress: { ...at.progress[stage] },
+  });
+  return failure;
+}
+
+function count(rt: Runtime, at: Attempt, stage: PipelineStage, task: FileTask, ok: boolean, extra: { bytes?: number; latencyMs?: number }): void {
+  if (ok) at.progress[stage].ok += 1;
+  else at.progress[stage].failed += 1;
+  at.mark(stage, `${task.scanId}:${task.index}`, ok);
+  rt.stats.stage(stage, ok ? 'ok' : 'failed', extra);
+}
+
+export function isFailure(value: unknown): value is StepFailure {
+  return typeof value === 'object' && value !== null && 'stage' in value && 'error' in value;
+}
+
+function deadlineError(at: Attempt): ScanCopyError {
+  return new ScanCopyError('DEADLINE', `batch ${at.batch} passed its deadline`, { hint: 'Resume to continue; raise the batch deadline for very large batches.' });
+}
+
+function delay(ms: number): Promise<void> {
+  return ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve();
+}

@@ -1,0 +1,104 @@
+/**
+ * The 60 demo scans (multi-file and plain-payload ones included) copied between two
+ * sandboxes in auto and in mapped mode: every scan created once, with exactly the payload of
+ * platform.md section 4 and byte-identical files in the source order, as the target DB has them.
+ */
+import { readFile } from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readCsv } from '../src/reports/csv.js';
+import { copyScans, type CopyEvent, type CopyMode } from '../src/workflows/copy.js';
+import { testEngines } from './helpers/databases.js';
+import { startCopyPair, type CopyPair } from './helpers/copy.js';
+
+const SERVER_FIELDS = ['id', 'created_at', 'updated_at', 'task_id'];
+const MAPPING_FIELDS = ['category_id', 'section_id', 'store_planogram', 'aisle', 'replace_id'];
+
+/** platform.md section 4, written out independently of src/workflows/copy/payload.ts. */
+function expectedPayload(providedValues: Record<string, unknown>, mode: CopyMode, store: number, files: number[], capturedAt: number): Record<string, unknown> {
+  const raw = { ...((providedValues._raw_data ?? providedValues) as Record<string, unknown>) };
+  for (const field of mode === 'auto' ? [...SERVER_FIELDS, ...MAPPING_FIELDS] : SERVER_FIELDS) delete raw[field];
+  return { ...raw, store, files, captured_at: capturedAt };
+}
+
+describe.each(testEngines())('copy of the demo scans on $name', (engine) => {
+  let pair: CopyPair;
+  beforeAll(async () => {
+    pair = await startCopyPair({ engine, scans: 60 });
+  });
+  afterAll(async () => pair?.close());
+
+  it.each(['auto', 'mapped'] as const)('copies every scan once in %s mode with the payload of platform.md 4', async (mode) => {
+    const events: CopyEvent[] = [];
+    const before = await targetScanCount(pair);
+    const result = await copyScans(pair.options({ mode }), { onEvent: (e) => events.push(e) });
+    expect(result).toMatchObject({ scans: 60, created: 60, skipped: 0, failed: 0, pending: 0 });
+    expect(result.mapping).toHaveLength(60);
+    expect(await targetScanCount(pair)).toBe(before + 60);
+
+    const checkpoint = JSON.parse(await readFile(result.files.checkpoint, 'utf8')) as { captured_at: number; completed_batches: number[]; scan_mapping: unknown[]; failed_scans: number };
+    expect(checkpoint.completed_batches).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(checkpoint.scan_mapping).toHaveLength(60);
+    expect(checkpoint.failed_scans).toBe(0);
+
+    const sources = new Map(
+      (await pair.source.db.query<{ id: number; provided_values: Record<string, unknown>; n: number }>(
+        'SELECT s.id, s.provided_values, (SELECT count(*)::int FROM realograms_implementation_scanfile f WHERE f.scan_id = s.id) AS n FROM realograms_implementation_scan s',
+      )).map((r) => [r.id, r]),
+    );
+    const targetIds = result.mapping.map((m) => m.targetScanId);
+    const targets = new Map(
+      (await pair.target.db.query<{ id: number; store_id: number; provided_values: { _raw_data: Record<string, unknown> }; files: number[] }>(
+        `SELECT s.id, s.store_id, s.provided_values,
+                (SELECT json_agg(f.file_id ORDER BY f.id) FROM realograms_implementation_scanfile f WHERE f.scan_id = s.id) AS files
+           FROM realograms_implementation_scan s WHERE s.id = ANY($1::bigint[])`,
+        [targetIds],
+      )).map((r) => [r.id, r]),
+    );
+    let multiFile = 0;
+    let plain = 0;
+    for (const { sourceScanId, targetScanId } of result.mapping) {
+      const source = sources.get(sourceScanId);
+      const target = targets.get(targetScanId);
+      expect(source && target, `pair ${sourceScanId} -> ${targetScanId}`).toBeTruthy();
+      if (!source || !target) continue;
+      const files = target.files.map(Number);
+      expect(files).toHaveLength(source.n);
+      expect(target.store_id).toBe(pair.targetStoreId);
+      expect(target.provided_values._raw_data).toEqual(expectedPayload(source.provided_values, mode, pair.targetStoreId, files, checkpoint.captured_at));
+      if (source.n > 1) multiFile += 1;
+      if (!('_raw_data' in source.provided_values)) plain += 1;
+    }
+    expect(multiFile).toBeGreaterThan(10);
+    expect(plain).toBeGreaterThan(0);
+
+    // Same file contents, in the same order, for every pair.
+    const order = async (db: typeof pair.source.db, ids: number[]) =>
+      new Map(
+        (await db.query<{ scan_id: number; hashes: string[] }>(
+          `SELECT sf.scan_id, json_agg(f.sha256 ORDER BY sf.id) AS hashes FROM realograms_implementation_scanfile sf
+             JOIN master_data_implementation_fileupload f ON f.id = sf.file_id WHERE sf.scan_id = ANY($1::bigint[]) GROUP BY sf.scan_id`,
+          [ids],
+        )).map((r) => [r.scan_id, r.hashes]),
+      );
+    const sourceHashes = await order(pair.source.db, result.mapping.map((m) => m.sourceScanId));
+    const targetHashes = await order(pair.target.db, targetIds);
+    for (const { sourceScanId, targetScanId } of result.mapping) expect(targetHashes.get(targetScanId)).toEqual(sourceHashes.get(sourceScanId));
+
+    const mapping = await readCsv(result.files.mapping);
+    expect(result.files.mapping).toMatch(mode === 'auto' ? /scan_mapping_updated_\d{8}_\d{6}\.csv$/ : /[/\\]scan_mapping_\d{8}_\d{6}\.csv$/);
+    expect(mapping.map((r) => [Number(r.Source_Scan_ID), Number(r.Target_Scan_ID)])).toEqual(result.mapping.map((m) => [m.sourceScanId, m.targetScanId]));
+    const initial = await readCsv(result.files.initialMapping);
+    expect(initial.every((r) => r.Target_Scan_ID === '')).toBe(true);
+    expect(initial).toHaveLength(60);
+
+    const types = new Set(events.map((e) => e.type));
+    for (const t of ['copy-start', 'batch-start', 'queued', 'downloaded', 'uploaded', 'created', 'batch-complete', 'copy-done']) expect(types).toContain(t);
+    const ndjson = (await readFile(result.files.events, 'utf8')).trim().split('\n');
+    expect(ndjson.length).toBe(events.length);
+  });
+});
+
+async function targetScanCount(pair: CopyPair): Promise<number> {
+  const [row] = await pair.target.db.query<{ n: number }>('SELECT count(*)::int AS n FROM realograms_implementation_scan');
+  return row?.n ?? 0;
+}
