@@ -83,13 +83,13 @@ describe('Retry-After', () => {
   });
 
   it('waits the HTTP-date form', async () => {
-    const at = new Date(Math.ceil((Date.now() + 1500) / 1000) * 1000);
+    const at = new Date(Math.ceil((Date.now() + 500) / 1000) * 1000);
     server.script(metaPath(5), [{ status: 503, text: 'deploying', headers: { 'retry-after': at.toUTCString() } }, { status: 200, json: { id: 5, file: `${server.url}/m/5`, original_filename: 'x' } }]);
     await api.getFileMeta(5);
     expect(Date.now()).toBeGreaterThanOrEqual(at.getTime() - 50);
     const retry = events.find((e) => e.type === 'retry') as { delayMs: number };
-    expect(retry.delayMs).toBeGreaterThan(400);
-    expect(retry.delayMs).toBeLessThanOrEqual(2600);
+    expect(retry.delayMs).toBeGreaterThan(300);
+    expect(retry.delayMs).toBeLessThanOrEqual(1600);
   });
 
   it('caps a long Retry-After', async () => {
@@ -154,6 +154,10 @@ describe('answers that are not retried blindly', () => {
     expect(server.count(LOGIN_PATH)).toBe(2);
   });
 
+  it('a base URL that is not http(s) is CONFIG_INVALID', () => {
+    expect(() => client({ baseUrl: 'ftp://x' })).toThrow(/API URL = "ftp:\/\/x"/);
+  });
+
   it('connection refused is UNREACHABLE at once', async () => {
     const closed = await startScriptedServer();
     await closed.close();
@@ -173,6 +177,14 @@ describe('deadline and budget over HTTP', () => {
     // 51 attempts without the deadline; waits of 0-40 ms leave room for a few dozen at most.
     expect(server.count(metaPath(11))).toBeLessThan(40);
     expect(events).toContainEqual(expect.objectContaining({ type: 'give-up', reason: 'deadline' }));
+  });
+
+  it("a call's own deadline (the batch deadline) stops its retries", async () => {
+    api = client({ retry: { retries: 50, baseMs: 30, capMs: 30, budgetMinRetries: 100 } });
+    server.script(metaPath(13), [{ status: 502, text: 'down' }]);
+    await expect(api.getFileMeta(13, { deadline: Date.now() + 100 })).rejects.toMatchObject({ code: 'SERVER_ERROR' });
+    expect(server.count(metaPath(13))).toBeLessThan(30);
+    expect(events).toContainEqual(expect.objectContaining({ type: 'give-up', reason: 'deadline', message: expect.stringContaining('answered 502') }));
   });
 
   it('the budget caps retries during a long outage', async () => {

@@ -4,17 +4,15 @@
  * stage limits, adaptive concurrency per stage, and the retry policy around every call but
  * create-scan, whose failure with unknown outcome is left to the copy workflow to reconcile.
  */
-import { createHash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { Agent, FormData } from 'undici';
 import { HttpError, ScanCopyError, type ErrorCode } from '../core/errors.js';
 import { AdaptiveLimiter } from '../core/limiter.js';
-import { redactValue, registerSecret } from '../core/redact.js';
+import { redactText, redactValue, registerSecret } from '../core/redact.js';
 import { RetryPolicy, type RetryEvent, type RetryOptions, type StopReason } from '../core/retry.js';
+import { headerText, readBody, writeBody } from './body.js';
 import { discard, exchange, failure, httpError, readJson, type Answered, type Exchange } from './http.js';
+import { TokenSession } from './session.js';
 import type { FileMeta, ScanPayload } from './types.js';
 
 export type Stage = 'download' | 'upload' | 'create';
@@ -34,8 +32,8 @@ export const STAGE_LIMIT_DEFAULTS: Record<Stage, number> = { download: 20, uploa
 export type ApiEvent =
   | { type: 'login'; instance: string }
   | { type: 'relogin'; instance: string; call: string }
-  | { type: 'retry'; instance: string; call: string; attempt: number; delayMs: number; code: ErrorCode; status?: number }
-  | { type: 'give-up'; instance: string; call: string; attempt: number; reason: StopReason; code: ErrorCode }
+  | { type: 'retry'; instance: string; call: string; attempt: number; delayMs: number; code: ErrorCode; status?: number; message: string }
+  | { type: 'give-up'; instance: string; call: string; attempt: number; reason: StopReason; code: ErrorCode; message: string }
   | { type: 'url-refresh'; instance: string; fileId: number }
   | { type: 'limit'; instance: string; stage: Stage; limit: number; reason: 'throttled' | 'recovered' };
 
@@ -57,6 +55,8 @@ export interface PlatformApiOptions {
 
 export interface CallOptions {
   signal?: AbortSignal;
+  /** Absolute time (ms since epoch), e.g. the batch deadline: no retry starts after it. */
+  deadline?: number;
 }
 
 export interface DownloadedFile {
@@ -95,10 +95,12 @@ export class PlatformApi {
   readonly #agent: Agent;
   readonly #limiters: Record<Stage, AdaptiveLimiter>;
   readonly #onEvent: (event: ApiEvent) => void;
-  #token?: string;
-  #loggingIn?: Promise<string>;
+  readonly #session = new TokenSession((signal) => this.#retrying('login', { signal }, () => this.#loginOnce(signal)));
 
   constructor(options: PlatformApiOptions) {
+    if (!/^https?:\/\//i.test(options.baseUrl) || !URL.canParse(options.baseUrl)) {
+      throw new ScanCopyError('CONFIG_INVALID', `API URL = ${JSON.stringify(redactText(options.baseUrl))}: expected an http:// or https:// URL`);
+    }
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.name = options.name ?? new URL(this.baseUrl).host;
     this.#username = options.username;
@@ -126,47 +128,22 @@ export class PlatformApi {
 
   /** Logs in (once; concurrent callers share it) and checks the credentials. */
   async login(options: CallOptions = {}): Promise<void> {
-    await this.#currentToken(options.signal);
+    await this.#session.current(options.signal);
   }
 
   async getFileMeta(fileId: number, options: CallOptions = {}): Promise<FileMeta> {
-    return this.#retrying('file-meta', options.signal, () => this.#limiters.download.run(() => this.#fetchMeta(fileId, options.signal), options));
+    return this.#retrying('file-meta', options, () => this.#limiters.download.run(() => this.#fetchMeta(fileId, options.signal), options));
   }
 
   async downloadFile(fileId: number, options: CallOptions = {}): Promise<DownloadedFile> {
-    return this.#download(fileId, options.signal, async (answered, ex) => {
-      const chunks: Buffer[] = [];
-      await consume(answered, ex, (chunk) => {
-        chunks.push(chunk);
-      });
-      return Buffer.concat(chunks);
-    }).then(({ result, meta, contentType }) => ({ bytes: result, contentType, originalFilename: meta.original_filename }));
+    const { result, meta, contentType } = await this.#download(fileId, options, readBody);
+    return { bytes: result, contentType, originalFilename: meta.original_filename };
   }
 
-  /** Streams the file to `path` (overwritten), hashing on the way; a short body is retried. */
+  /** Streams the file to `path` (overwritten), hashing on the way; a short body is retried, a failed download leaves no file. */
   async downloadFileTo(fileId: number, path: string, options: CallOptions = {}): Promise<DownloadedFileInfo> {
     try {
-      const { result, meta, contentType } = await this.#download(fileId, options.signal, async (answered, ex) => {
-        const hash = createHash('sha256');
-        let bytes = 0;
-        const counter = new Transform({
-          transform(chunk: Buffer, _enc, callback) {
-            hash.update(chunk);
-            bytes += chunk.length;
-            callback(null, chunk);
-          },
-        });
-        try {
-          await pipeline(answered.body, counter, createWriteStream(path));
-        } catch (err) {
-          answered.done();
-          if (isFsError(err)) throw new ScanCopyError('IO_ERROR', `cannot write ${path}: ${(err as Error).message}`, { cause: err });
-          throw brokenBody(answered, ex, err, bytes);
-        }
-        answered.done();
-        checkLength(answered, ex, bytes);
-        return { bytes, sha256: hash.digest('hex') };
-      });
+      const { result, meta, contentType } = await this.#download(fileId, options, (answered, ex) => writeBody(answered, ex, path));
       return { ...result, contentType, originalFilename: meta.original_filename };
     } catch (err) {
       await rm(path, { force: true });
@@ -175,7 +152,7 @@ export class PlatformApi {
   }
 
   async uploadFile(file: UploadInput, options: CallOptions = {}): Promise<{ id: number }> {
-    const body = await this.#retrying('upload', options.signal, () =>
+    const body = await this.#retrying('upload', options, () =>
       this.#limiters.upload.run(() =>
         this.#authed<{ id?: unknown }>('upload', 'POST', PATHS.upload, this.timeouts.upload, options.signal, () => {
           const form = new FormData();
@@ -213,9 +190,10 @@ export class PlatformApi {
     await this.#agent.close();
   }
 
-  async #download<T>(fileId: number, signal: AbortSignal | undefined, read: (answered: Answered, ex: Exchange) => Promise<T>): Promise<{ result: T; meta: FileMeta; contentType: string }> {
+  async #download<T>(fileId: number, options: CallOptions, read: (answered: Answered, ex: Exchange) => Promise<T>): Promise<{ result: T; meta: FileMeta; contentType: string }> {
+    const signal = options.signal;
     let meta: FileMeta | undefined;
-    return this.#retrying('file-content', signal, () =>
+    return this.#retrying('file-content', options, () =>
       this.#limiters.download.run(async () => {
         meta ??= await this.#fetchMeta(fileId, signal);
         let ex = this.#contentExchange(meta, signal);
@@ -258,41 +236,17 @@ export class PlatformApi {
       const ex: Exchange = { call, method, url: this.baseUrl + path, headers, body: requestBody, timeoutMs, signal, dispatcher: this.#agent };
       return { ex, answered: await exchange(ex) };
     };
-    const token = await this.#currentToken(signal);
+    const token = await this.#session.current(signal);
     let { ex, answered } = await send(token);
     if (answered.status === 401) {
       await discard(answered);
       this.#onEvent({ type: 'relogin', instance: this.name, call });
-      ({ ex, answered } = await send(await this.#relogin(token, signal)));
+      ({ ex, answered } = await send(await this.#session.renew(token, signal)));
     }
     if (answered.status < 200 || answered.status >= 300) {
       throw await failure(ex, answered, { payload: answered.status === 400 ? payload : undefined });
     }
     return readJson<T>(ex, answered);
-  }
-
-  #currentToken(signal?: AbortSignal): Promise<string> {
-    if (this.#token) return Promise.resolve(this.#token);
-    return this.#startLogin(signal);
-  }
-
-  /** A second caller hitting 401 with the same stale token waits for the same login. */
-  #relogin(stale: string, signal?: AbortSignal): Promise<string> {
-    if (this.#token && this.#token !== stale) return Promise.resolve(this.#token);
-    this.#token = undefined;
-    return this.#startLogin(signal);
-  }
-
-  #startLogin(signal?: AbortSignal): Promise<string> {
-    this.#loggingIn ??= this.#retrying('login', signal, () => this.#loginOnce(signal))
-      .then((token) => {
-        this.#token = token;
-        return token;
-      })
-      .finally(() => {
-        this.#loggingIn = undefined;
-      });
-    return this.#loggingIn;
   }
 
   async #loginOnce(signal?: AbortSignal): Promise<string> {
@@ -324,14 +278,16 @@ export class PlatformApi {
     return body.token;
   }
 
-  #retrying<T>(call: string, signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
+  #retrying<T>(call: string, options: CallOptions, fn: () => Promise<T>): Promise<T> {
     const code = (e: RetryEvent): ErrorCode => (e.error instanceof ScanCopyError ? e.error.code : 'INTERNAL');
     const status = (e: RetryEvent): number | undefined => (e.error instanceof HttpError ? e.error.http.status : undefined);
+    const message = (e: RetryEvent): string => redactText(e.error instanceof Error ? e.error.message : String(e.error));
     return this.retry.run(fn, {
-      signal,
-      onRetry: (e) => this.#onEvent({ type: 'retry', instance: this.name, call, attempt: e.attempt, delayMs: e.delayMs ?? 0, code: code(e), status: status(e) }),
+      signal: options.signal,
+      deadline: options.deadline,
+      onRetry: (e) => this.#onEvent({ type: 'retry', instance: this.name, call, attempt: e.attempt, delayMs: e.delayMs ?? 0, code: code(e), status: status(e), message: message(e) }),
       onGiveUp: (e) => {
-        if (e.stop !== 'not-retryable') this.#onEvent({ type: 'give-up', instance: this.name, call, attempt: e.attempt, reason: e.stop ?? 'attempts', code: code(e) });
+        if (e.stop !== 'not-retryable') this.#onEvent({ type: 'give-up', instance: this.name, call, attempt: e.attempt, reason: e.stop ?? 'attempts', code: code(e), message: message(e) });
       },
     });
   }
@@ -350,47 +306,7 @@ function unknownOutcome(err: unknown, ex: Pick<Exchange, 'call' | 'method' | 'ur
   });
 }
 
-async function consume(answered: Answered, ex: Exchange, onChunk: (chunk: Buffer) => void): Promise<void> {
-  let bytes = 0;
-  try {
-    for await (const chunk of answered.body) {
-      bytes += (chunk as Buffer).length;
-      onChunk(chunk as Buffer);
-    }
-  } catch (err) {
-    throw brokenBody(answered, ex, err, bytes);
-  } finally {
-    answered.done();
-  }
-  checkLength(answered, ex, bytes);
-}
-
-/** A download cut off mid-body is a truncated transfer (retryable), unless it timed out or was stopped. */
-function brokenBody(answered: Answered, ex: Exchange, err: unknown, bytes: number): ScanCopyError {
-  const mapped = answered.bodyError(err);
-  if (mapped.code !== 'SERVER_ERROR') return mapped;
-  const declared = headerText(answered.headers['content-length']);
-  return httpError('INTEGRITY', ex, `body ended after ${bytes}${declared ? ` of ${declared}` : ''} bytes`, {}, err);
-}
-
-/** A body shorter than its Content-Length is a broken transfer (retryable), not a file. */
-function checkLength(answered: Answered, ex: Exchange, bytes: number): void {
-  const declared = Number(headerText(answered.headers['content-length']));
-  if (Number.isFinite(declared) && headerText(answered.headers['content-length']) !== undefined && bytes !== declared) {
-    throw httpError('INTEGRITY', ex, `body ended after ${bytes} of ${declared} bytes`, {});
-  }
-}
-
-function headerText(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
-}
-
 function idOf(body: { id?: unknown }, call: string, path: string): number {
   if (typeof body.id === 'number' && Number.isSafeInteger(body.id) && body.id > 0) return body.id;
   throw new HttpError('SERVER_ERROR', `${call}: POST ${path} answered without an id`, { call, method: 'POST', path, status: 201, body: body as unknown });
-}
-
-function isFsError(err: unknown): boolean {
-  const code = (err as { code?: unknown }).code;
-  return typeof code === 'string' && /^E(ACCES|NOENT|NOSPC|ROFS|ISDIR|PERM|MFILE|EXIST)$/.test(code);
 }

@@ -1,0 +1,74 @@
+/**
+ * Reading a download's body: into memory or streamed to a file with its sha256, checked
+ * against Content-Length, so a body cut short is a retryable INTEGRITY error and never a file.
+ */
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { ScanCopyError } from '../core/errors.js';
+import { httpError, type Answered, type Exchange } from './http.js';
+
+export async function readBody(answered: Answered, ex: Exchange): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let bytes = 0;
+  try {
+    for await (const chunk of answered.body) {
+      bytes += (chunk as Buffer).length;
+      chunks.push(chunk as Buffer);
+    }
+  } catch (err) {
+    throw brokenBody(answered, ex, err, bytes);
+  } finally {
+    answered.done();
+  }
+  checkLength(answered, ex, bytes);
+  return Buffer.concat(chunks);
+}
+
+/** Streams the body to `path` (overwritten), hashing on the way. */
+export async function writeBody(answered: Answered, ex: Exchange, path: string): Promise<{ bytes: number; sha256: string }> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      hash.update(chunk);
+      bytes += chunk.length;
+      callback(null, chunk);
+    },
+  });
+  try {
+    await pipeline(answered.body, counter, createWriteStream(path));
+  } catch (err) {
+    if (isFsError(err)) throw new ScanCopyError('IO_ERROR', `cannot write ${path}: ${(err as Error).message}`, { cause: err });
+    throw brokenBody(answered, ex, err, bytes);
+  } finally {
+    answered.done();
+  }
+  checkLength(answered, ex, bytes);
+  return { bytes, sha256: hash.digest('hex') };
+}
+
+export function headerText(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** A connection broken mid-body is a truncated transfer, unless it timed out or was stopped. */
+function brokenBody(answered: Answered, ex: Exchange, err: unknown, bytes: number): ScanCopyError {
+  const mapped = answered.bodyError(err);
+  if (mapped.code !== 'SERVER_ERROR') return mapped;
+  const declared = headerText(answered.headers['content-length']);
+  return httpError('INTEGRITY', ex, `body ended after ${bytes}${declared ? ` of ${declared}` : ''} bytes`, {}, err);
+}
+
+function checkLength(answered: Answered, ex: Exchange, bytes: number): void {
+  const declared = headerText(answered.headers['content-length']);
+  if (declared !== undefined && Number(declared) !== bytes) {
+    throw httpError('INTEGRITY', ex, `body ended after ${bytes} of ${declared} bytes`, {});
+  }
+}
+
+function isFsError(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && /^E(ACCES|NOENT|NOSPC|ROFS|ISDIR|PERM|MFILE|EXIST|NOTDIR)$/.test(code);
+}
