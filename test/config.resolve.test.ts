@@ -103,6 +103,14 @@ describe('precedence: flags > env > .env > file > defaults', () => {
     expect(dbUrlWithPassword(config.target as { dbUrl: string; dbPassword: string })).toBe('postgres://reader:db%20secret%2077@file-db:6543/stgdb');
   });
 
+  it('an empty API password counts as missing; an empty DB password means none', () => {
+    const config = resolveIn({ flags: { source: 'albt' }, env: { SCANCOPY_SOURCE_USERNAME: '', SCANCOPY_SOURCE_PASSWORD: '', SCANCOPY_SOURCE_DB_PASSWORD: '' } });
+    expect(config.source).not.toHaveProperty('password');
+    expect(config.source).not.toHaveProperty('username');
+    expect(config.source?.dbPassword).toBe('');
+    expect(dbUrlWithPassword(config.source as { dbUrl: string; dbPassword: string })).toBe('postgres://proxyuser@albt-maint.rebotics.net:5432/albt');
+  });
+
   it('a DB URL flag may carry the password: it moves out of the URL', () => {
     const config = resolveIn({ flags: { sourceApi: 'http://127.0.0.1:9', sourceDb: 'postgres://u:flag-pass-55@127.0.0.1:5/db' } });
     expect(config.source).toMatchObject({ name: 'source', dbUrl: 'postgres://u@127.0.0.1:5/db', dbPassword: 'flag-pass-55' });

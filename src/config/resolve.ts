@@ -160,9 +160,10 @@ function resolveInstance(role: Role, flags: ConfigFlags, env: Record<string, str
     dbUrl = entry.db ?? `postgres://${defaults.dbUser}@${defaults.dbHost}:${defaults.dbPort}/${defaults.dbName}`;
     dbUrl = adjustDbUrl(dbUrl, entry);
   }
-  const secret = (key: string): string | undefined => env[key];
+  // An empty API username or password is as good as none; an empty DB password means "no password".
+  const secret = (key: string): string | undefined => (env[key] === '' ? undefined : env[key]);
   const password = secret(names.password);
-  const dbPassword = secret(names.dbPassword) ?? urlPassword;
+  const dbPassword = env[names.dbPassword] ?? urlPassword;
   registerSecret(password);
   registerSecret(dbPassword);
   return {
