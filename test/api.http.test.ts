@@ -64,6 +64,16 @@ describe('retryable failures', () => {
     expect(events.filter((e) => e.type === 'retry').map((e) => (e as { code: string }).code)).toEqual(['SERVER_ERROR', 'TIMEOUT']);
   });
 
+  it('the caller\'s signal stops a call at once, without retries', async () => {
+    server.script(metaPath(14), [{ hang: true }]);
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 50);
+    const started = Date.now();
+    await expect(api.getFileMeta(14, { signal: controller.signal })).rejects.toMatchObject({ code: 'ABORTED' });
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(server.count(metaPath(14))).toBe(1);
+  });
+
   it('gives up after the retries with the last error', async () => {
     server.script(metaPath(3), [{ status: 503, text: 'down' }]);
     const err = await api.getFileMeta(3).catch((e: unknown) => e);

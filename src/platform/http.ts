@@ -41,17 +41,28 @@ export function pathOf(url: string): string {
 }
 
 export async function exchange(ex: Exchange): Promise<Answered> {
-  const timeout = new AbortController();
-  const timer = setTimeout(() => timeout.abort(new DOMException(`no answer within ${ex.timeoutMs} ms`, 'TimeoutError')), ex.timeoutMs);
-  const signal = ex.signal ? AbortSignal.any([ex.signal, timeout.signal]) : timeout.signal;
-  const done = (): void => clearTimeout(timer);
+  // One controller per exchange, fed by the timer and the caller's signal; the listener on a
+  // run-long caller signal is removed when the exchange ends, so nothing piles up on it.
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort(new DOMException(`no answer within ${ex.timeoutMs} ms`, 'TimeoutError'));
+  }, ex.timeoutMs);
+  const onAbort = (): void => controller.abort(ex.signal?.reason);
+  ex.signal?.addEventListener('abort', onAbort, { once: true });
+  if (ex.signal?.aborted) onAbort();
+  const done = (): void => {
+    clearTimeout(timer);
+    ex.signal?.removeEventListener('abort', onAbort);
+  };
   const mapError = (err: unknown, phase: 'request' | 'body'): ScanCopyError => {
     if (ex.signal?.aborted) return new ScanCopyError('ABORTED', `${ex.call} ${ex.method} ${pathOf(ex.url)} was stopped`, { cause: err });
-    if (timeout.signal.aborted) return httpError('TIMEOUT', ex, `no answer within ${seconds(ex.timeoutMs)}`, {}, err);
+    if (timedOut) return httpError('TIMEOUT', ex, `no answer within ${seconds(ex.timeoutMs)}`, {}, err);
     return networkError(ex, err, phase);
   };
   try {
-    const res = await request(ex.url, { method: ex.method, headers: ex.headers, body: ex.body, signal, dispatcher: ex.dispatcher });
+    const res = await request(ex.url, { method: ex.method, headers: ex.headers, body: ex.body, signal: controller.signal, dispatcher: ex.dispatcher });
     return { status: res.statusCode, headers: res.headers, body: res.body, bodyError: (err) => mapError(err, 'body'), done };
   } catch (err) {
     done();
