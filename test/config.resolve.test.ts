@@ -7,6 +7,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CONFIG_HELP } from '../src/cli/instance-options.js';
 import { resolveConfig, saveLastUsed, type ResolveConfigInput } from '../src/config/index.js';
 import { ScanCopyError } from '../src/core/errors.js';
 import { redactText } from '../src/core/redact.js';
@@ -49,6 +50,15 @@ describe('defaults', () => {
     expect(config.timeouts).toEqual({ login: 30_000, meta: 60_000, content: 120_000, upload: 120_000, create: 60_000, batch: 1_800_000 });
     expect(config.retry).toEqual({ retries: 3, baseMs: 1000, capMs: 60_000, retryAfterCapMs: 60_000, budgetRatio: 0.2, budgetWindowMs: 60_000 });
     expect(config.configPath).toBeUndefined();
+  });
+
+  it('the example in the help is a valid config file with the default values', async () => {
+    const example = CONFIG_HELP.slice(CONFIG_HELP.indexOf('{'), CONFIG_HELP.lastIndexOf('}') + 1);
+    await writeConfig(example);
+    const config = resolveIn({ flags: { source: 'stg', target: 'albt' } });
+    expect(config.source?.dbUrl).toBe('postgres://reader@db-host:5432/stg');
+    expect(config.target?.dbUrl).toBe('postgres://proxyuser@albt-maint.rebotics.net:5432/albt');
+    expect(config.retry).toEqual(resolveConfig({ cwd: tmpdir(), env: {} }).retry);
   });
 
   it('is frozen', () => {

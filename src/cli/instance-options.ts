@@ -11,6 +11,20 @@ import { ScanCopyError } from '../core/errors.js';
 import { registerSecret } from '../core/redact.js';
 import { isPostgresUrl } from '../platform/db.js';
 
+export const CONFIG_HELP = `
+Config file (--config F, else ./scancopy.config.json), every key optional, no secrets:
+  {
+    "instances": { "stg": { "api": "https://stg.example.net", "db": "postgres://reader@db-host:5432/stg" },
+                   "albt": { "dbUser": "proxyuser", "dbHost": "albt-maint.rebotics.net", "dbPort": 5432, "dbName": "albt" } },
+    "resultsDir": "./testResults", "batchSize": 10,
+    "limits": { "download": 20, "upload": 20, "create": 10 },
+    "timeouts": { "login": 30, "meta": 60, "content": 120, "upload": 120, "create": 60, "batch": 1800 },
+    "retry": { "retries": 3, "base": 1, "cap": 60, "retryAfterCap": 60, "budget": 0.2, "budgetWindow": 60 }
+  }
+  Durations in seconds. An instance not in the file gets https://NAME.rebotics.net and
+  postgres://proxyuser@NAME-maint.rebotics.net:5432/NAME. Flags beat env (SCANCOPY_SOURCE,
+  SCANCOPY_SOURCE_API, SCANCOPY_SOURCE_DB; TARGET likewise; ./.env too), which beats the file.`;
+
 export type InstanceCliOptions = ConfigFlags & Record<string, unknown>;
 
 export interface ResolveCliOptions {
@@ -29,6 +43,7 @@ export function addInstanceOptions(cmd: Command, role: Role): Command {
     .addOption(new Option(`--${role}-db <url>`, `${role} database URL, postgres://user@host:port/db (overrides the instance's)`));
   if (!cmd.options.some((o) => o.long === '--config')) {
     cmd.addOption(new Option('--config <file>', 'config file (default ./scancopy.config.json when present)'));
+    cmd.addHelpText('after', CONFIG_HELP);
   }
   const secrets = `${env.username}, ${env.password}, ${env.dbPassword}`;
   cmd.addHelpText('after', `\n${role} secrets come from ${secrets} (environment or ./.env), else a masked prompt on a terminal.`);

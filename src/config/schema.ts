@@ -125,7 +125,7 @@ export function validate<S extends z.ZodType>(schema: S, value: unknown, where: 
 }
 
 function fail(message: string, context: Record<string, unknown>): never {
-  throw new ScanCopyError('CONFIG_INVALID', redactText(message), { context, hint: 'See `scancopy --help` for the config file format.' });
+  throw new ScanCopyError('CONFIG_INVALID', redactText(message), { context, hint: 'The config file format is in `scancopy <command> --help`.' });
 }
 
 function dotted(path: PropertyKey[]): string {
