@@ -58,7 +58,8 @@ describe('defaults', () => {
     const config = resolveIn({ flags: { source: 'stg', target: 'albt' } });
     expect(config.source?.dbUrl).toBe('postgres://reader@db-host:5432/stg');
     expect(config.target?.dbUrl).toBe('postgres://proxyuser@albt-maint.rebotics.net:5432/albt');
-    expect(config.retry).toEqual(resolveConfig({ cwd: tmpdir(), env: {} }).retry);
+    expect(config.retry).toEqual({ retries: 3, baseMs: 1000, capMs: 60_000, retryAfterCapMs: 60_000, budgetRatio: 0.2, budgetWindowMs: 60_000 });
+    expect(config.limits).toEqual({ download: 20, upload: 20, create: 10 });
   });
 
   it('is frozen', () => {
