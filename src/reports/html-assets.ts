@@ -31,6 +31,7 @@ th { background: #f0f0f0; }
 .table-wrap { overflow: auto; max-height: 80vh; border: 1px solid #bbb; }
 #analysis { font-size: 12.5px; }
 #analysis thead th { position: sticky; top: 0; z-index: 1; }
+#analysis td.comment { white-space: nowrap; font-weight: 600; }
 #analysis td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .thumbs { display: flex; gap: .3rem; }
 .thumb { display: block; width: 160px; height: 100px; background: #eee center / contain no-repeat; border: 1px solid #999; }

@@ -149,7 +149,7 @@ function analysisTable(rows: readonly AnalysisRow[], images: ImageClasses | unde
   const header = [images ? '<th>First images (source | target)</th>' : '', ...TABLE_COLUMNS.map((c) => `<th>${escapeHtml(c)}</th>`)].join('');
   const body = rows.map((row) => {
     const index = COMMENTS.indexOf(row.comment);
-    const cells = TABLE_COLUMNS.map((c) => `<td${NUMERIC.test(c) ? ' class="num"' : ''}>${escapeHtml(cellText(row, c))}</td>`).join('');
+    const cells = TABLE_COLUMNS.map((c) => `<td${cellClass(c)}>${escapeHtml(cellText(row, c))}</td>`).join('');
     const pictures = images ? `<td><div class="thumbs">${thumb(images.source, row.source_scan_id, 'source')}${thumb(images.target, row.target_scan_id, 'target')}</div></td>` : '';
     return `<tr class="${commentClass(index)}" data-comment="${escapeHtml(row.comment)}">${pictures}${cells}</tr>`;
   });
@@ -165,6 +165,11 @@ function thumb(classes: ReadonlyMap<number, string>, scanId: number | null, side
   const name = scanId === null ? undefined : classes.get(scanId);
   if (!name) return `<span class="thumb none">no ${side} image</span>`;
   return `<span class="thumb ${name}" role="img" aria-label="${side} scan ${escapeHtml(scanId)}, first image"></span>`;
+}
+
+function cellClass(column: AnalysisColumn): string {
+  if (column === 'comment') return ' class="comment"';
+  return NUMERIC.test(column) ? ' class="num"' : '';
 }
 
 function cellText(row: AnalysisRow, column: AnalysisColumn): string {

@@ -1,0 +1,195 @@
+/** `scancopy analyze`: compare source scans with their copies and write the CSV, XLSX and HTML reports. */
+import { join } from 'node:path';
+import { Command, Option } from 'commander';
+import { EXIT, ScanCopyError } from '../../core/errors.js';
+import { runTimestamp } from '../../core/timestamp.js';
+import { openInstance, type Instance } from '../../platform/instance.js';
+import { ANALYZE_DEFAULTS, analyzeScans, readScanMapping, type AnalyzeEvent, type AnalyzeResult, type ScanPair } from '../../workflows/analyze.js';
+import { addInstanceOptions, resolveCliInstances, type InstanceCliOptions } from '../instance-options.js';
+import { createEventRenderer, outputOptions, type EventView } from '../render.js';
+
+type AnalyzeFlags = InstanceCliOptions & {
+  mapping?: string;
+  sourceScans?: string;
+  targetScans?: string;
+  results?: string;
+  wait: number;
+  thumbnails: boolean;
+};
+
+const HELP_AFTER = `
+Pairs: --mapping takes the scan_mapping_<ts>.csv (header Source_Scan_ID,Target_Scan_ID; an
+empty target means no copy) or the checkpoint_<ts>.json of a copy run; or give the ids
+as two lists of the same length, paired by position (an empty entry: no copy).
+
+Before comparing, it waits (up to --wait) until every copy is processed. A copy that does
+not exist is reported "Target Scan Missing", one still processing when the wait ends
+"Target Not Processed": neither is ever compared with another scan.
+
+Sections: a scan with several compliance reports is compared section by section. Its
+sections are paired with the copy's by planogram and section name first, then the rest
+in report order; a section left over on either side gets a row of its own with the other
+side empty (rule 1: the planogram names differ).
+
+Files, in <results>/run_<ts>/: source_scandetails_<ts>.csv, target_scandetails_<ts>.csv,
+analysis_with_comments_<ts>.csv, analysis_with_comments_<ts>_highlighted.xlsx and
+analysis_<ts>.html (one self-contained page; --no-thumbnails leaves out the images, which
+keeps it small for thousands of scans).
+
+Exit code 1 when some copy was missing or not processed.
+
+Examples:
+  scancopy analyze --source albt --target stgalbt --mapping testResults/run_20261128_101500/scan_mapping_updated_20261128_101500.csv
+  scancopy analyze --source albt --target stgalbt --source-scans 101,102 --target-scans 9001,9002 --wait 2m`;
+
+export function analyzeCommand(): Command {
+  const cmd = new Command('analyze').description('Compare source scans with their copies: details CSVs, an analysis CSV, a highlighted XLSX and an HTML report.');
+  addInstanceOptions(cmd, 'source');
+  addInstanceOptions(cmd, 'target');
+  cmd
+    .addOption(new Option('--mapping <file>', 'scan mapping CSV or checkpoint JSON of a copy run').conflicts(['sourceScans', 'targetScans']))
+    .option('--source-scans <ids>', 'source scan ids, comma-separated (with --target-scans)')
+    .option('--target-scans <ids>', 'their copies, comma-separated, in the same order')
+    .option('--results <dir>', "results folder (default ./testResults, or the config file's)")
+    .addOption(new Option('--wait <duration>', 'longest wait for the copies to be processed: 90s, 10m, 1h, 0 = check once').argParser(parseWait).default(ANALYZE_DEFAULTS.waitMs, '10m'))
+    .option('--no-thumbnails', 'leave the first images out of the HTML report')
+    .addHelpText('after', HELP_AFTER)
+    .action(async (flags: AnalyzeFlags, command: Command) => {
+      await runAnalyze(flags, command);
+    });
+  return cmd;
+}
+
+async function runAnalyze(flags: AnalyzeFlags, command: Command): Promise<void> {
+  const pairs = await readPairs(flags);
+  const config = await resolveCliInstances({ ...flags, resultsDir: flags.results }, ['source', 'target']);
+  const open = (role: 'source' | 'target'): Promise<Instance> =>
+    openInstance(config[role] as NonNullable<typeof config.source>, { timeouts: config.timeouts, retry: config.retry, limits: config.limits, maxConnections: 2 });
+  const source = await open('source');
+  let target: Instance | undefined;
+  const renderer = createEventRenderer(outputOptions(command), analyzeView());
+  const stop = new AbortController();
+  const onSignal = (): void => stop.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    target = await open('target');
+    await Promise.all([source.api.login({ signal: stop.signal }), target.api.login({ signal: stop.signal })]);
+    const timestamp = runTimestamp();
+    const result = await analyzeScans(
+      {
+        source: { db: source.db, images: source.api, name: source.name },
+        target: { db: target.db, images: target.api, name: target.name },
+        pairs,
+        runDir: join(config.resultsDir, `run_${timestamp}`),
+        timestamp,
+        waitMs: flags.wait,
+        thumbnails: flags.thumbnails,
+      },
+      { signal: stop.signal, onEvent: renderer.onEvent },
+    );
+    renderer.result(resultData(result), summaryLines(result));
+    if (result.missing.length > 0 || result.notProcessed.length > 0) process.exitCode = EXIT.failedItems;
+  } finally {
+    renderer.close();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await Promise.all([source.close(), target?.close()]);
+  }
+}
+
+export async function readPairs(flags: Pick<AnalyzeFlags, 'mapping' | 'sourceScans' | 'targetScans'>): Promise<ScanPair[]> {
+  if (flags.mapping !== undefined) return nonEmpty(await readScanMapping(flags.mapping));
+  if (flags.sourceScans === undefined || flags.targetScans === undefined) {
+    throw new ScanCopyError('USAGE', 'say which scans to compare: --mapping FILE, or --source-scans and --target-scans');
+  }
+  const sources = idList(flags.sourceScans, '--source-scans', false);
+  const targets = idList(flags.targetScans, '--target-scans', true);
+  if (sources.length !== targets.length) {
+    throw new ScanCopyError('USAGE', `--source-scans has ${sources.length} ids but --target-scans ${targets.length}: they pair by position`);
+  }
+  return nonEmpty(sources.map((sourceId, i) => ({ sourceId: sourceId as number, targetId: targets[i] ?? null })));
+}
+
+function nonEmpty(pairs: ScanPair[]): ScanPair[] {
+  if (pairs.length === 0) throw new ScanCopyError('USAGE', 'no scan pairs to compare');
+  return pairs;
+}
+
+function idList(text: string, flag: string, emptyAllowed: boolean): Array<number | null> {
+  return text.split(',').map((part) => {
+    const trimmed = part.trim();
+    if (trimmed === '' && emptyAllowed) return null;
+    if (!/^[1-9]\d{0,17}$/.test(trimmed) || !Number.isSafeInteger(Number(trimmed))) {
+      throw new ScanCopyError('USAGE', `${flag}: ${JSON.stringify(trimmed)} is not a scan id`, { hint: 'ids are positive whole numbers separated by commas' });
+    }
+    return Number(trimmed);
+  });
+}
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** `90s`, `10m`, `1h`, `500ms`; a bare number is seconds. */
+export function parseWait(text: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  if (!match) throw new ScanCopyError('USAGE', `--wait = ${JSON.stringify(text)}: expected a duration such as 90s, 10m or 1h`);
+  return Math.round(Number(match[1]) * (UNIT_MS[match[2] ?? 's'] as number));
+}
+
+const seconds = (ms: number): string => `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
+
+/** Lines without a terminal; on one, a bar of copies settled while waiting. */
+export function analyzeView(): EventView<AnalyzeEvent> {
+  let settled = 0;
+  return {
+    plain(e) {
+      switch (e.type) {
+        case 'analyze-start':
+          return `[ANALYZE] ${e.pairs} pair(s); waiting up to ${seconds(e.waitMs)} for ${e.targets} copies to be processed; writing to ${e.runDir}`;
+        case 'wait-progress':
+          return `[WAIT] ${e.processed}/${e.total} processed, ${e.pending} processing${e.missing ? `, ${e.missing} missing` : ''}${e.failed ? `, ${e.failed} without report` : ''} (${seconds(e.elapsedMs)})`;
+        case 'wait-done':
+          return e.timedOut
+            ? `[WAIT] bound reached after ${seconds(e.elapsedMs)}: ${e.pending} still processing (${e.pendingIds.slice(0, 20).join(', ')}${e.pending > 20 ? ', ...' : ''})`
+            : `[WAIT] all copies settled after ${seconds(e.elapsedMs)}`;
+        case 'details-read':
+          return `[DETAILS] ${e.side}: ${e.scans} scans, ${e.rows} rows`;
+        case 'thumbnail-failed':
+          return `[IMAGES] ${e.side} scan ${e.scanId}: no image (${e.code}: ${e.reason})`;
+        case 'thumbnails-done':
+          return `[IMAGES] ${e.side}: ${e.fetched}/${e.scans} first images`;
+        case 'file-written':
+          return `[WRITE] ${e.path}`;
+        case 'analyze-done':
+          return undefined;
+      }
+    },
+    progress: {
+      stages: [{ key: 'wait', unit: 'copies' }],
+      apply(e, bars) {
+        if (e.type === 'analyze-start') bars.setTotal('wait', e.targets);
+        if (e.type !== 'wait-progress' && e.type !== 'wait-done') return false;
+        const now = e.total - e.pending;
+        if (now > settled) bars.advance('wait', now - settled, 'ok');
+        settled = Math.max(settled, now);
+        return e.type === 'wait-progress';
+      },
+    },
+  };
+}
+
+export function summaryLines(r: AnalyzeResult): string[] {
+  const width = Math.max(...Object.keys(r.counts).map((c) => c.length));
+  return [
+    `Compared ${r.pairs} pair(s) in ${r.rows.length} row(s):`,
+    ...Object.entries(r.counts).map(([comment, n]) => `  ${comment.padEnd(width)}  ${n}`),
+    ...(r.missing.length > 0 ? [`Copies missing for source scans: ${r.missing.join(', ')}`] : []),
+    ...(r.notProcessed.length > 0 ? [`Copies not processed after ${seconds(r.waitedMs)}: ${r.notProcessed.join(', ')}`] : []),
+    'Files:',
+    ...Object.values(r.files).map((path) => `  ${path}`),
+  ];
+}
+
+function resultData(r: AnalyzeResult): Record<string, unknown> {
+  return { command: 'analyze', pairs: r.pairs, rows: r.rows.length, counts: r.counts, missing: r.missing, notProcessed: r.notProcessed, waitedMs: r.waitedMs, timedOut: r.timedOut, files: r.files };
+}

@@ -1,0 +1,225 @@
+/**
+ * Compare source scans with their copies (platform.md sections 6 and 7): wait, bounded,
+ * until the copies are processed; read both sides' details; write the details CSVs, the
+ * analysis CSV, the highlighted XLSX and the HTML report into the run folder.
+ *
+ * A pair is compared only with its own copy: a copy that does not exist, or that is still
+ * not processed when the wait ends, is reported as such and never compared with another scan.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { ScanCopyError, type ErrorCode } from '../core/errors.js';
+import type { Queryable } from '../platform/db.js';
+import { selectScanDetails } from '../platform/queries.js';
+import type { ScanDetailsRow } from '../platform/types.js';
+import { ANALYSIS_COLUMNS, countComments, SCAN_DETAILS_COLUMNS, type AnalysisComment, type AnalysisRow } from '../reports/analysis-columns.js';
+import { writeCsv } from '../reports/csv.js';
+import { writeAnalysisHtml, type AnalysisHtmlOptions } from '../reports/html.js';
+import type { Thumbnail } from '../reports/thumbnail.js';
+import { writeAnalysisXlsx } from '../reports/xlsx.js';
+import { buildAnalysisRows, groupDetails, type ScanPair } from './analyze/rows.js';
+import { fetchThumbnails, type ImageFetcher } from './analyze/thumbnails.js';
+import { waitForProcessing, type WaitProgress } from './analyze/wait.js';
+import type { RunContext } from './context.js';
+
+export type { ScanPair } from './analyze/rows.js';
+export type { ImageFetcher } from './analyze/thumbnails.js';
+export { readScanMapping } from './analyze/mapping.js';
+
+export interface AnalyzeSide {
+  /** The instance's read-only database. */
+  db: Queryable;
+  /** The instance's API client, for first images in the HTML report (PlatformApi fits). */
+  images?: ImageFetcher;
+  /** Instance name, shown in the HTML report. */
+  name?: string;
+}
+
+export interface AnalyzeOptions {
+  source: AnalyzeSide;
+  target: AnalyzeSide;
+  /** Source scan -> its copy (null: no copy), in report order. */
+  pairs: readonly ScanPair[];
+  /** The run folder, `<results>/run_<ts>/`; created when missing. */
+  runDir: string;
+  /** `YYYYMMDD_HHMMSS` (runTimestamp()), the file-name suffix. */
+  timestamp: string;
+  /** Longest wait for the copies to be processed; 0 checks once. @default 600_000 (10 min) */
+  waitMs?: number;
+  /** Time between processing checks. @default 2000 */
+  pollMs?: number;
+  /** First images side by side in the HTML report, for the sides that have `images`. @default true */
+  thumbnails?: boolean;
+}
+
+export const ANALYZE_DEFAULTS = { waitMs: 600_000, pollMs: 2000, thumbnails: true } as const;
+
+export interface AnalyzeFiles {
+  sourceDetails: string;
+  targetDetails: string;
+  analysisCsv: string;
+  analysisXlsx: string;
+  html: string;
+}
+
+export interface AnalyzeResult {
+  /** Absolute paths. */
+  files: AnalyzeFiles;
+  rows: AnalysisRow[];
+  /** Rows per comment, every comment listed. */
+  counts: Record<AnalysisComment, number>;
+  pairs: number;
+  /** Copies still processing when the wait ended (reported "Target Not Processed"). */
+  notProcessed: number[];
+  /** Source scans whose copy is absent (reported "Target Scan Missing"). */
+  missing: number[];
+  waitedMs: number;
+  timedOut: boolean;
+}
+
+export type AnalyzeFileKind = keyof AnalyzeFiles;
+
+export type AnalyzeEvent =
+  | { type: 'analyze-start'; pairs: number; targets: number; runDir: string; waitMs: number }
+  | ({ type: 'wait-progress'; waitMs: number } & WaitProgress)
+  | ({ type: 'wait-done'; timedOut: boolean; pendingIds: number[] } & WaitProgress)
+  | { type: 'details-read'; side: 'source' | 'target'; scans: number; rows: number }
+  | { type: 'thumbnail-failed'; side: 'source' | 'target'; scanId: number; fileId?: number; code: ErrorCode | 'NO_IMAGE'; reason: string }
+  | { type: 'thumbnails-done'; side: 'source' | 'target'; fetched: number; scans: number }
+  | { type: 'file-written'; kind: AnalyzeFileKind; path: string }
+  | { type: 'analyze-done'; rows: number; counts: Record<AnalysisComment, number> };
+
+export async function analyzeScans(options: AnalyzeOptions, ctx: RunContext<AnalyzeEvent> = {}): Promise<AnalyzeResult> {
+  const emit = (event: AnalyzeEvent): void => ctx.onEvent?.(event);
+  const waitMs = options.waitMs ?? ANALYZE_DEFAULTS.waitMs;
+  const runDir = resolve(options.runDir);
+  const sourceIds = unique(options.pairs.map((p) => p.sourceId));
+  const targetIds = unique(options.pairs.flatMap((p) => (p.targetId === null ? [] : [p.targetId])));
+  emit({ type: 'analyze-start', pairs: options.pairs.length, targets: targetIds.length, runDir, waitMs });
+
+  const progressChanged = changeFilter();
+  const waited = await waitForProcessing(options.target.db, targetIds, {
+    waitMs,
+    pollMs: options.pollMs ?? ANALYZE_DEFAULTS.pollMs,
+    signal: ctx.signal,
+    onProgress: (progress) => {
+      if (progressChanged(progress)) emit({ type: 'wait-progress', waitMs, ...progress });
+    },
+  });
+  emit({ type: 'wait-done', ...waited });
+  if (ctx.signal?.aborted) throw new ScanCopyError('ABORTED', 'stopped before reading the scan details');
+
+  const details = { source: await readDetails('source', options.source.db, sourceIds, emit), target: await readDetails('target', options.target.db, targetIds, emit) };
+  const source = groupDetails(details.source);
+  const target = groupDetails(details.target);
+  const absent = sourceIds.filter((id) => !source.has(id));
+  if (absent.length > 0) {
+    throw new ScanCopyError('NOT_FOUND', `${absent.length} source scan(s) not in the source database: ${absent.slice(0, 20).join(', ')}`, {
+      hint: 'check the mapping (or --source-scans) and that --source names the instance the scans were copied from',
+      context: { scanIds: absent },
+    });
+  }
+  const rows = buildAnalysisRows(options.pairs, source, target);
+  const thumbnails = () => collectThumbnails(options, sourceIds, targetIds.filter((id) => target.has(id)), ctx.signal, emit);
+  const files = await writeReports(options, runDir, details, rows, thumbnails, waited, emit);
+
+  const counts = Object.fromEntries(countComments(rows).map((c) => [c.comment, c.count])) as Record<AnalysisComment, number>;
+  emit({ type: 'analyze-done', rows: rows.length, counts });
+  return {
+    files,
+    rows,
+    counts,
+    pairs: options.pairs.length,
+    notProcessed: targetIds.filter((id) => target.has(id) && !target.get(id)?.processed),
+    missing: unique(options.pairs.filter((p) => p.targetId === null || !target.has(p.targetId)).map((p) => p.sourceId)),
+    waitedMs: waited.elapsedMs,
+    timedOut: waited.timedOut,
+  };
+}
+
+async function readDetails(side: 'source' | 'target', db: Queryable, ids: number[], emit: (event: AnalyzeEvent) => void): Promise<ScanDetailsRow[]> {
+  const rows = await selectScanDetails(db, ids);
+  emit({ type: 'details-read', side, scans: ids.length, rows: rows.length });
+  return rows;
+}
+
+/** The five files, each written atomically; images are fetched only once the tabular files are safe on disk. */
+async function writeReports(
+  options: AnalyzeOptions,
+  runDir: string,
+  details: { source: ScanDetailsRow[]; target: ScanDetailsRow[] },
+  rows: AnalysisRow[],
+  thumbnails: () => Promise<AnalysisHtmlOptions['thumbnails']>,
+  waited: WaitProgress & { timedOut: boolean },
+  emit: (event: AnalyzeEvent) => void,
+): Promise<AnalyzeFiles> {
+  const files = analyzeFilePaths(runDir, options.timestamp);
+  await mkdir(runDir, { recursive: true });
+  const written = async (kind: AnalyzeFileKind, write: Promise<void>): Promise<void> => {
+    await write;
+    emit({ type: 'file-written', kind, path: files[kind] });
+  };
+  await written('sourceDetails', writeCsv(files.sourceDetails, SCAN_DETAILS_COLUMNS, details.source));
+  await written('targetDetails', writeCsv(files.targetDetails, SCAN_DETAILS_COLUMNS, details.target));
+  await written('analysisCsv', writeCsv(files.analysisCsv, ANALYSIS_COLUMNS, rows));
+  await written('analysisXlsx', writeAnalysisXlsx(files.analysisXlsx, rows));
+  const waitedFor = `${Math.round(waited.elapsedMs / 1000)} s${waited.timedOut ? ` (bound reached, ${waited.pending} still processing)` : ''}`;
+  const facts: Array<[string, string]> = [
+    ['Source', options.source.name ?? 'source'],
+    ['Target', options.target.name ?? 'target'],
+    ['Run folder', runDir],
+    ['Waited for processing', waitedFor],
+  ];
+  const html = { title: `scancopy analysis ${options.timestamp}`, facts, thumbnails: await thumbnails() };
+  await written('html', writeAnalysisHtml(files.html, rows, html));
+  return files;
+}
+
+/** The files of one analysis in a run folder (platform.md section 7, plus the HTML report). */
+export function analyzeFilePaths(runDir: string, timestamp: string): AnalyzeFiles {
+  return {
+    sourceDetails: join(runDir, `source_scandetails_${timestamp}.csv`),
+    targetDetails: join(runDir, `target_scandetails_${timestamp}.csv`),
+    analysisCsv: join(runDir, `analysis_with_comments_${timestamp}.csv`),
+    analysisXlsx: join(runDir, `analysis_with_comments_${timestamp}_highlighted.xlsx`),
+    html: join(runDir, `analysis_${timestamp}.html`),
+  };
+}
+
+async function collectThumbnails(
+  options: AnalyzeOptions,
+  sourceIds: number[],
+  targetIds: number[],
+  signal: AbortSignal | undefined,
+  emit: (event: AnalyzeEvent) => void,
+): Promise<{ source: Map<number, Thumbnail>; target: Map<number, Thumbnail> } | undefined> {
+  if (options.thumbnails === false || (!options.source.images && !options.target.images)) return undefined;
+  const side = async (name: 'source' | 'target', s: AnalyzeSide, ids: number[]): Promise<Map<number, Thumbnail>> => {
+    if (!s.images) return new Map();
+    const found = await fetchThumbnails({
+      db: s.db,
+      images: s.images,
+      scanIds: ids,
+      signal,
+      onFailure: (failure) => emit({ type: 'thumbnail-failed', side: name, ...failure }),
+    });
+    emit({ type: 'thumbnails-done', side: name, fetched: found.size, scans: ids.length });
+    return found;
+  };
+  return { source: await side('source', options.source, sourceIds), target: await side('target', options.target, targetIds) };
+}
+
+/** Progress worth a line: the counts moved, or a heartbeat while nothing moves. */
+function changeFilter(heartbeatMs = 30_000): (progress: WaitProgress) => boolean {
+  let last: { key: string; at: number } | undefined;
+  return (progress) => {
+    const key = `${progress.processed}/${progress.failed}/${progress.missing}/${progress.pending}`;
+    if (last && last.key === key && progress.elapsedMs - last.at < heartbeatMs) return false;
+    last = { key, at: progress.elapsedMs };
+    return true;
+  };
+}
+
+function unique(ids: number[]): number[] {
+  return [...new Set(ids)];
+}

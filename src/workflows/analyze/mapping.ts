@@ -1,0 +1,65 @@
+/**
+ * The pairs to analyse, from what a copy run leaves (platform.md section 7): a mapping CSV
+ * with header `Source_Scan_ID,Target_Scan_ID` (an empty target is a scan with no copy), or
+ * a checkpoint JSON with `scan_mapping: [{source_scan_id, target_scan_id}]`.
+ */
+import { readFile } from 'node:fs/promises';
+import { parse } from 'csv-parse/sync';
+import { ScanCopyError } from '../../core/errors.js';
+import type { ScanPair } from './rows.js';
+
+export async function readScanMapping(path: string): Promise<ScanPair[]> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new ScanCopyError('USAGE', `cannot read the mapping file ${path}`, { cause: err, hint: 'pass the scan_mapping_<ts>.csv (or checkpoint_<ts>.json) of a copy run' });
+  }
+  const json = path.toLowerCase().endsWith('.json');
+  const records = json ? checkpointRecords(text, path) : csvRecords(text, path);
+  return records.map(([source, target], i) => toPair(source, target, `${path} ${json ? `entry ${i + 1}` : `line ${i + 2}`}`));
+}
+
+function csvRecords(text: string, path: string): Array<[unknown, unknown]> {
+  let rows: string[][];
+  try {
+    rows = parse(text, { bom: true, skip_empty_lines: true, relax_column_count: true, trim: true }) as string[][];
+  } catch (err) {
+    throw new ScanCopyError('USAGE', `the mapping file ${path} is not valid CSV`, { cause: err });
+  }
+  const header = (rows[0] ?? []).map((h) => h.toLowerCase());
+  const sourceAt = header.indexOf('source_scan_id');
+  const targetAt = header.indexOf('target_scan_id');
+  if (sourceAt === -1 || targetAt === -1) {
+    throw new ScanCopyError('USAGE', `the mapping file ${path} has no Source_Scan_ID,Target_Scan_ID header`, { context: { header: rows[0] } });
+  }
+  return rows.slice(1).map((r) => [r[sourceAt], r[targetAt]]);
+}
+
+function checkpointRecords(text: string, path: string): Array<[unknown, unknown]> {
+  let mapping: unknown;
+  try {
+    mapping = (JSON.parse(text) as { scan_mapping?: unknown }).scan_mapping;
+  } catch (err) {
+    throw new ScanCopyError('USAGE', `the mapping file ${path} is not valid JSON`, { cause: err });
+  }
+  if (!Array.isArray(mapping)) throw new ScanCopyError('USAGE', `the checkpoint ${path} has no scan_mapping list`);
+  return mapping.map((m: { source_scan_id?: unknown; target_scan_id?: unknown } | null) => [m?.source_scan_id, m?.target_scan_id]);
+}
+
+function toPair(source: unknown, target: unknown, where: string): ScanPair {
+  const sourceId = toId(source);
+  if (sourceId === undefined || sourceId === null) {
+    throw new ScanCopyError('USAGE', `${where}: source scan id ${JSON.stringify(source)} is not a scan id`);
+  }
+  const targetId = toId(target);
+  if (targetId === undefined) throw new ScanCopyError('USAGE', `${where}: target scan id ${JSON.stringify(target)} is not a scan id`);
+  return { sourceId, targetId };
+}
+
+/** A positive integer id; null for an empty value (no copy); undefined for anything else. */
+function toId(value: unknown): number | null | undefined {
+  if (value === null || value === undefined || value === '') return null;
+  const n = typeof value === 'number' ? value : /^\d+$/.test(String(value).trim()) ? Number(String(value).trim()) : NaN;
+  return Number.isSafeInteger(n) && n > 0 ? n : undefined;
+}
