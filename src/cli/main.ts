@@ -6,6 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT } from '../core/errors.js';
 import { reportError } from './exit.js';
+import { analyzeCommand } from './commands/analyze.js';
 import { findCommand } from './commands/find.js';
 import { sandboxCommand } from './commands/sandbox.js';
 
@@ -21,7 +22,7 @@ Exit codes:
 
 export type CommandFactory = () => Command;
 
-const commands: CommandFactory[] = [sandboxCommand, findCommand];
+const commands: CommandFactory[] = [sandboxCommand, findCommand, analyzeCommand];
 
 export function buildProgram(): Command {
   const program = new Command('scancopy')
