@@ -119,10 +119,17 @@ export function validate<S extends z.ZodType>(schema: S, value: unknown, where: 
   const path = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0] ?? ''] : issue.path;
   const key = keyName(path);
   const found = valueAt(value, path);
-  const problem = issue.code === 'unrecognized_keys' ? 'unknown key' : issue.message;
-  const shown = found === undefined ? '(missing)' : describeValue(found);
+  const unknownKey = issue.code === 'unrecognized_keys';
+  const secret = SECRET_KEY.test(String(path[path.length - 1] ?? ''));
+  const problem = secret
+    ? 'secrets never go in the config file; use the SCANCOPY_*_PASSWORD env vars, .env or the prompt'
+    : unknownKey ? 'unknown key' : issue.message;
+  // An unknown or secret-named key may hold a password typed in the wrong place: never echo it.
+  const shown = found === undefined ? '(missing)' : secret || unknownKey ? '(value hidden)' : describeValue(found);
   return fail(`${where}: ${key} = ${shown}: ${problem}`, { key, where });
 }
+
+const SECRET_KEY = /pass|secret|token/i;
 
 function fail(message: string, context: Record<string, unknown>): never {
   throw new ScanCopyError('CONFIG_INVALID', redactText(message), { context, hint: 'The config file format is in `scancopy <command> --help`.' });
