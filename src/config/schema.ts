@@ -121,12 +121,11 @@ export function validate<S extends z.ZodType>(schema: S, value: unknown, where: 
   const found = valueAt(value, path);
   const unknownKey = issue.code === 'unrecognized_keys';
   const secret = SECRET_KEY.test(String(path[path.length - 1] ?? ''));
-  const problem = secret
-    ? 'secrets never go in the config file; use the SCANCOPY_*_PASSWORD env vars, .env or the prompt'
-    : unknownKey ? 'unknown key' : issue.message;
-  // An unknown or secret-named key may hold a password typed in the wrong place: never echo it.
-  const shown = found === undefined ? '(missing)' : secret || unknownKey ? '(value hidden)' : describeValue(found);
-  return fail(`${where}: ${key} = ${shown}: ${problem}`, { key, where });
+  const problem = unknownKey ? 'unknown key' : issue.message;
+  const advice = secret ? ' (secrets never go in the config file: use the SCANCOPY_*_PASSWORD env vars, .env or the prompt)' : '';
+  // A secret-named key holds a password typed in the wrong place: never echo it.
+  const shown = found === undefined ? '(missing)' : secret ? '(value hidden)' : describeValue(found);
+  return fail(`${where}: ${key} = ${shown}: ${problem}${advice}`, { key, where });
 }
 
 const SECRET_KEY = /pass|secret|token/i;
