@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { EXIT } from '../core/errors.js';
 import { reportError } from './exit.js';
 import { analyzeCommand } from './commands/analyze.js';
+import { copyCommand } from './commands/copy.js';
 import { downloadCommand } from './commands/download.js';
 import { findCommand } from './commands/find.js';
 import { sandboxCommand } from './commands/sandbox.js';
@@ -23,7 +24,7 @@ Exit codes:
 
 export type CommandFactory = () => Command;
 
-const commands: CommandFactory[] = [sandboxCommand, findCommand, downloadCommand, analyzeCommand];
+const commands: CommandFactory[] = [sandboxCommand, findCommand, downloadCommand, analyzeCommand, copyCommand];
 
 export function buildProgram(): Command {
   const program = new Command('scancopy')

@@ -18,7 +18,7 @@ import { ByteBudget, StageQueue } from './copy/limits.js';
 import { EventLog, writeOutputs, type CopyFailure } from './copy/outputs.js';
 import { COPY_MODES, type CopyMode } from './copy/payload.js';
 import { runPipeline, type Batch } from './copy/pipeline.js';
-import type { RunFiles } from './copy/run-folder.js';
+import { findJobRun, type RunFiles } from './copy/run-folder.js';
 import type { CopyOutcome, CopySourceApi, CopyTargetApi, CrashPoint, Runtime } from './copy/runtime.js';
 
 export type { CopyEvent, PipelineStage, StageRates } from './copy/events.js';
@@ -26,6 +26,7 @@ export type { CopyMode } from './copy/payload.js';
 export type { CrashPoint, CopySourceApi, CopyTargetApi } from './copy/runtime.js';
 export { CRASH_POINTS } from './copy/runtime.js';
 export type { CopyFailure } from './copy/outputs.js';
+export { planCopy, type CopyPlan, type PlanCopyOptions } from './copy/plan.js';
 
 export interface CopyInstance<Api> {
   /** The API URL: part of the job's fingerprint. */
@@ -88,6 +89,8 @@ export const COPY_DEFAULTS = {
 
 export interface CopyResult {
   runDir: string;
+  /** The job's scans, in order (the checkpoint's on a resume). */
+  scanIds: number[];
   files: RunFiles;
   resumed: boolean;
   scans: number;
@@ -173,7 +176,7 @@ export async function copyScans(options: CopyOptions, ctx: RunContext<CopyEvent>
   const snapshot = stats.snapshot();
   const count = (status: string): number => opened.scanIds.filter((id) => state.scan(id).status === status).length;
   const result: CopyResult = {
-    runDir: files.dir, files, resumed: opened.resumed, scans: opened.scanIds.length,
+    runDir: files.dir, scanIds: opened.scanIds, files, resumed: opened.resumed, scans: opened.scanIds.length,
     created: count('created'), skipped: count('skipped'), failed: count('failed'), pending: count('pending'),
     mapping: opened.scanIds.filter((id) => state.scan(id).status === 'created').map((id) => ({ sourceScanId: id, targetScanId: state.scan(id).target_scan_id as number })),
     failures, stopped, elapsedMs: snapshot.elapsedMs, scansPerSecond: snapshot.itemsPerSecond, stats: snapshot, peakBytesInFlight: rt.budget?.peak ?? 0,
@@ -181,6 +184,31 @@ export async function copyScans(options: CopyOptions, ctx: RunContext<CopyEvent>
   emit({ type: 'copy-done', created: result.created, skipped: result.skipped, failed: result.failed, pending: result.pending, elapsedMs: result.elapsedMs, stopped });
   await log.close();
   return result;
+}
+
+export type JobSelector = Pick<CopyOptions, 'scanIds' | 'targetStoreId' | 'mode' | 'resultsDir'> & { source: { apiUrl: string }; target: { apiUrl: string } };
+
+export interface JobCheckpointInfo {
+  runDir: string;
+  checkpoint: string;
+  /** Scans created or skipped so far. */
+  done: number;
+  total: number;
+}
+
+/** This job's checkpoint under the results folder, if any: what a resume would continue (the wizard asks with it). */
+export async function findCopyCheckpoint(o: JobSelector): Promise<JobCheckpointInfo | undefined> {
+  const mode = o.mode ?? COPY_DEFAULTS.mode;
+  const job = jobOf({ source: o.source.apiUrl, target: o.target.apiUrl, target_store: o.targetStoreId, mode }, o.scanIds);
+  const found = await findJobRun(resolve(o.resultsDir ?? COPY_DEFAULTS.resultsDir), job);
+  if (!found) return undefined;
+  const states = Object.values(found.checkpoint.scans);
+  return {
+    runDir: found.files.dir,
+    checkpoint: found.files.checkpoint,
+    done: states.filter((s) => s.status === 'created' || s.status === 'skipped').length,
+    total: found.checkpoint.scan_ids.length,
+  };
 }
 
 type ResolvedCopyOptions = Required<Omit<CopyOptions, 'maxDurationMs' | 'crashPoint' | 'limits' | 'thresholds'>> &

@@ -3,9 +3,10 @@
  * retries, the copy options pointing at them, and a census of target scans by the content of
  * their files, which counts duplicates and missing copies whatever the mapping claims.
  */
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { PlatformApi } from '../../src/platform/api.js';
 import type { Db } from '../../src/platform/db.js';
 import type { CopyOptions } from '../../src/workflows/copy.js';
@@ -65,15 +66,16 @@ export async function startCopyPair(opts: TestSandboxPairOptions = {}): Promise<
   };
 }
 
-/** Each scan's files as a key: the sorted sha256 of their contents. */
-export async function fileSetKeys(db: Db, scanIds?: readonly number[]): Promise<Map<number, string>> {
+/** Each scan's files as a key: the sorted sha256 of their contents; scans limited to ids or a store when given. */
+export async function fileSetKeys(db: Db, only: { scanIds?: readonly number[]; storeId?: number } = {}): Promise<Map<number, string>> {
   const rows = await db.query<{ scan_id: number; key: string }>(
     `SELECT sf.scan_id, string_agg(f.sha256, ',' ORDER BY f.sha256) AS key
        FROM realograms_implementation_scanfile sf
        JOIN master_data_implementation_fileupload f ON f.id = sf.file_id
-      WHERE $1::bigint[] IS NULL OR sf.scan_id = ANY($1::bigint[])
+       JOIN realograms_implementation_scan s ON s.id = sf.scan_id
+      WHERE ($1::bigint[] IS NULL OR sf.scan_id = ANY($1::bigint[])) AND ($2::bigint IS NULL OR s.store_id = $2::bigint)
       GROUP BY sf.scan_id`,
-    [scanIds ?? null],
+    [only.scanIds ?? null, only.storeId ?? null],
   );
   return new Map(rows.map((r) => [r.scan_id, r.key]));
 }
@@ -92,9 +94,9 @@ export interface Census {
  * Counts target scans by file sets: for every set of file contents, the target must hold as
  * many scans as the source scans copied (several source scans may show the same images).
  */
-export async function censusByFileSets(source: Db, target: Db, sourceScanIds: readonly number[]): Promise<Census> {
-  const want = countBy((await fileSetKeys(source, sourceScanIds)).values());
-  const targetKeys = await fileSetKeys(target);
+export async function censusByFileSets(source: Db, target: Db, sourceScanIds: readonly number[], targetStoreId?: number): Promise<Census> {
+  const want = countBy((await fileSetKeys(source, { scanIds: sourceScanIds })).values());
+  const targetKeys = await fileSetKeys(target, { storeId: targetStoreId });
   const have = countBy(targetKeys.values());
   let duplicates = 0;
   let missing = 0;
@@ -111,4 +113,52 @@ function countBy(keys: Iterable<string>): Map<string, number> {
   const counts = new Map<string, number>();
   for (const k of keys) counts.set(k, (counts.get(k) ?? 0) + 1);
   return counts;
+}
+
+export const BIN = resolve('bin/scancopy');
+
+export interface CliRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** The instance flags and secrets that point `scancopy` at a pair, for a subprocess. */
+export function cliInstanceArgs(pair: TestSandboxPair): { args: string[]; env: Record<string, string> } {
+  return {
+    args: ['--source-api', pair.source.apiUrl, '--source-db', pair.source.dbUrl, '--target-api', pair.target.apiUrl, '--target-db', pair.target.dbUrl],
+    env: {
+      SCANCOPY_SOURCE_USERNAME: pair.source.username,
+      SCANCOPY_SOURCE_PASSWORD: pair.source.password,
+      SCANCOPY_SOURCE_DB_PASSWORD: '',
+      SCANCOPY_TARGET_USERNAME: pair.target.username,
+      SCANCOPY_TARGET_PASSWORD: pair.target.password,
+      SCANCOPY_TARGET_DB_PASSWORD: '',
+    },
+  };
+}
+
+/** Runs `./bin/scancopy` in `cwd` (no terminal, no inherited SCANCOPY_ settings) and collects its output. */
+export function runCli(args: string[], opts: { cwd: string; env?: Record<string, string>; timeoutMs?: number; onStdout?: (chunk: string) => void }): Promise<CliRun> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: opts.cwd,
+      env: { PATH: process.env.PATH ?? '', HOME: opts.cwd, NO_COLOR: '1', ...opts.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      opts.onStdout?.(d.toString());
+    });
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 120_000);
+    child.on('error', fail);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      done({ code, signal, stdout, stderr });
+    });
+  });
 }

@@ -34,7 +34,21 @@ export type CopyEvent =
       /** Scans already created or skipped by an earlier run of this job. */
       alreadyDone: number;
     }
-  | { type: 'batch-start'; batch: number; batches: number; attempt: number; first: number; last: number; total: number; scanIds: number[]; files: number }
+  | {
+      type: 'batch-start';
+      batch: number;
+      batches: number;
+      attempt: number;
+      /** Positions of the batch's first and last scan in the job, 1-based, and the job's size. */
+      first: number;
+      last: number;
+      total: number;
+      /** The scans of this attempt (on a retry, the failed ones). */
+      scanIds: number[];
+      /** Files to transfer and scans to create in this attempt. */
+      files: number;
+      creates: number;
+    }
   | { type: 'stage-start'; batch: number; stage: PipelineStage; items: number; attempt: number }
   | { type: 'queued'; batch: number; scanId: number; files: number; attempt: number }
   | { type: 'downloaded'; batch: number; scanId: number; fileId: number; bytes: number; attempt: number; latencyMs: number; progress: StageCount }

@@ -124,16 +124,20 @@ async function runAttempt(rt: Runtime, opts: PipelineOptions, batch: Batch, atte
       await Promise.all(items.map((id) => failScan(rt, at, id, { stage: 'read', error }, Date.now())));
       return;
     }
-    const prepared = await Promise.all(items.map(async (id) => ({ id, row: rows.get(id), tasks: await prepareScan(rt, at, id, rows.get(id)) })));
-    const scans = prepared.filter((p): p is { id: number; row: ScanWithFiles; tasks: FileTask[] } => p.tasks !== 'skipped' && p.row !== undefined);
+    const prepared = await Promise.all(items.map(async (id) => ({ id, row: rows.get(id), tasks: await prepareScan(rt, id, rows.get(id)) })));
+    const scans = prepared.flatMap((p) => (Array.isArray(p.tasks) && p.row ? [{ id: p.id, row: p.row, tasks: p.tasks }] : []));
     const files = scans.reduce((n, s) => n + s.tasks.length, 0);
     at.progress.download.total = files;
     at.progress.upload.total = files;
     at.progress.create.total = scans.length;
     rt.emit({
       type: 'batch-start', batch: batch.number, batches: opts.totalBatches, attempt, first: batch.first, last: batch.first + batch.scanIds.length - 1,
-      total: opts.totalScans, scanIds: items, files,
+      total: opts.totalScans, scanIds: items, files, creates: scans.length,
     });
+    for (const p of prepared) {
+      if (Array.isArray(p.tasks)) rt.emit({ type: 'queued', batch: batch.number, scanId: p.id, files: p.tasks.length, attempt });
+      else rt.emit({ type: 'skipped', batch: batch.number, scanId: p.id, kind: p.tasks.skipped, reason: p.tasks.reason, attempt });
+    }
     if (opts.barrier) await barrierAttempt(rt, at, scans);
     else await Promise.all(scans.map((s) => pipelinedScan(rt, at, s.id, s.row, s.tasks)));
   } finally {

@@ -32,19 +32,23 @@ export type StepFailure = { stage: CopyStage; error: unknown; fileId?: number };
 /** Answers to a create that mean no scan was made: the intent is void and a retry is safe. */
 const NOT_CREATED: ReadonlySet<ErrorCode> = new Set(['BAD_REQUEST', 'RATE_LIMITED', 'AUTH_FAILED', 'NOT_FOUND', 'CONFIG_INVALID', 'USAGE']);
 
+export interface Skip {
+  skipped: SkipKind;
+  reason: string;
+}
+
 /**
  * Starts a scan's attempt: skips it when it cannot be copied, else records its files and
- * returns the files still to transfer.
+ * returns the files still to transfer. Events are the caller's, once the batch is announced.
  */
-export async function prepareScan(rt: Runtime, at: Attempt, scanId: number, row: ScanWithFiles | undefined): Promise<FileTask[] | 'skipped'> {
+export async function prepareScan(rt: Runtime, scanId: number, row: ScanWithFiles | undefined): Promise<FileTask[] | Skip> {
   const scan = rt.state.scan(scanId);
   // Not a side effect: it rides along with the next record's fsync; a failed write surfaces there.
   rt.state.record({ t: 'attempt', scan: scanId, attempt: scan.attempts + 1 }).catch(() => undefined);
-  const skip = async (kind: SkipKind, reason: string): Promise<'skipped'> => {
+  const skip = async (kind: SkipKind, reason: string): Promise<Skip> => {
     await rt.state.record({ t: 'skipped', scan: scanId, kind, reason });
     rt.stats.settle(scanId, 'skipped');
-    rt.emit({ type: 'skipped', batch: at.batch, scanId, kind, reason, attempt: at.attempt });
-    return 'skipped';
+    return { skipped: kind, reason };
   };
   if (!row) return skip('not-found', `scan ${scanId} does not exist on the source`);
   if (row.files.length === 0) return skip('no-files', `scan ${scanId} has no files`);
@@ -52,9 +56,7 @@ export async function prepareScan(rt: Runtime, at: Attempt, scanId: number, row:
   if (unusable) return skip('no-payload', `scan ${scanId} has no usable payload: ${unusable}`);
   await rt.state.record({ t: 'files', scan: scanId, files: row.files.map((f) => f.fileId) });
   const targets = scan.target_file_ids ?? [];
-  const tasks = row.files.map((f, index) => ({ scanId, index, fileId: f.fileId })).filter((t) => targets[t.index] === null || targets[t.index] === undefined);
-  rt.emit({ type: 'queued', batch: at.batch, scanId, files: tasks.length, attempt: at.attempt });
-  return tasks;
+  return row.files.map((f, index) => ({ scanId, index, fileId: f.fileId })).filter((t) => targets[t.index] === null || targets[t.index] === undefined);
 }
 
 export async function downloadStep(rt: Runtime, at: Attempt, task: FileTask): Promise<Downloaded | StepFailure> {

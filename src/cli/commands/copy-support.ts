@@ -1,0 +1,89 @@
+/** Pieces of the copy and verify commands: flag parsers, output flags, signal handling, analysis after a copy. */
+import { Command, Option } from 'commander';
+import { EXIT, ScanCopyError } from '../../core/errors.js';
+import type { Instance } from '../../platform/instance.js';
+import { analyzeScans, type AnalyzeEvent } from '../../workflows/analyze.js';
+import type { CopyResult } from '../../workflows/copy.js';
+import { createEventRenderer, type EventRenderer, type OutputOptions } from '../render.js';
+import { analyzeView, summaryLines as analyzeSummaryLines } from './analyze.js';
+
+/** `--log-format` and `--quiet` on the command itself, without defaults, so a program-wide flag still counts. */
+export function addLogOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--log-format <format>', 'text (bars on a terminal, plain lines otherwise) or json (one object per event on stdout)').choices(['text', 'json']))
+    .addOption(new Option('-q, --quiet', 'no progress or per-batch lines; only the result and errors'));
+}
+
+export function positiveInt(flag: string): (text: string) => number {
+  return (text) => {
+    if (!/^[1-9]\d{0,14}$/.test(text.trim())) throw new ScanCopyError('USAGE', `${flag} = ${JSON.stringify(text)}: expected a positive whole number`);
+    return Number(text.trim());
+  };
+}
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** `90s`, `30m`, `2h`, `1h30m`; a bare number is seconds. */
+export function parseDuration(text: string): number {
+  const parts = [...text.trim().matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)?/g)];
+  const joined = parts.map((p) => p[0]).join('');
+  if (parts.length === 0 || joined !== text.trim() || (parts.length > 1 && parts.some((p) => p[2] === undefined))) {
+    throw new ScanCopyError('USAGE', `--max-duration = ${JSON.stringify(text)}: expected a duration such as 90s, 30m, 2h or 1h30m`);
+  }
+  const ms = parts.reduce((sum, p) => sum + Number(p[1]) * (UNIT_MS[p[2] ?? 's'] as number), 0);
+  if (!(ms > 0)) throw new ScanCopyError('USAGE', `--max-duration = ${JSON.stringify(text)}: must be more than 0`);
+  return Math.round(ms);
+}
+
+export interface SignalStop {
+  signal: AbortSignal;
+  dispose(): void;
+}
+
+/**
+ * The first SIGINT/SIGTERM stops taking work (the workflow drains or journals what is in
+ * flight and saves); a second one leaves at once, which the journal makes safe too.
+ */
+export function stopOnSignals(): SignalStop {
+  const controller = new AbortController();
+  const onSignal = (): void => {
+    if (controller.signal.aborted) process.exit(EXIT.interrupted);
+    controller.abort(new ScanCopyError('ABORTED', 'interrupted'));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}
+
+/** `copy --analyze`: the job's scans that exist on the source, each with its copy or none, in the copy's run folder. */
+export async function runAnalysisAfterCopy(
+  result: CopyResult,
+  ctx: { source: Instance; target: Instance; signal: AbortSignal; output: OutputOptions },
+): Promise<void> {
+  const targets = new Map(result.mapping.map((m) => [m.sourceScanId, m.targetScanId]));
+  const notFound = new Set(result.failures.filter((f) => f.code === 'NOT_FOUND').map((f) => f.scanId));
+  const pairs = result.scanIds.filter((id) => !notFound.has(id)).map((id) => ({ sourceId: id, targetId: targets.get(id) ?? null }));
+  if (pairs.length === 0) return;
+  const renderer: EventRenderer<AnalyzeEvent> = createEventRenderer(ctx.output, analyzeView());
+  try {
+    const analysis = await analyzeScans(
+      {
+        source: { db: ctx.source.db, images: ctx.source.api, name: ctx.source.name },
+        target: { db: ctx.target.db, images: ctx.target.api, name: ctx.target.name },
+        pairs,
+        runDir: result.runDir,
+        timestamp: result.files.ts,
+      },
+      { signal: ctx.signal, onEvent: renderer.onEvent },
+    );
+    renderer.result({ command: 'analyze', files: analysis.files, counts: analysis.counts, missing: analysis.missing, notProcessed: analysis.notProcessed }, analyzeSummaryLines(analysis));
+  } finally {
+    renderer.close();
+  }
+}

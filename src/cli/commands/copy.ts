@@ -1,0 +1,226 @@
+/** `scancopy copy`: parse, open both instances, run copyScans, render, and leave with the design's exit code. */
+import { confirm, select } from '@inquirer/prompts';
+import { Command, Option } from 'commander';
+import { EXIT, ScanCopyError } from '../../core/errors.js';
+import { openInstance, type Instance } from '../../platform/instance.js';
+import { selectStoreExists } from '../../platform/queries.js';
+import { copyScans, findCopyCheckpoint, planCopy, type CopyMode, type CopyOptions, type CopyResult, type CrashPoint, type JobSelector } from '../../workflows/copy.js';
+import { resolveScanIds } from '../../workflows/find.js';
+import { addInstanceOptions, resolveCliInstances, type InstanceCliOptions } from '../instance-options.js';
+import { createEventRenderer, outputOptions, type EventRenderer } from '../render.js';
+import { COPY_VIEW, copySummaryLines } from '../render/copy.js';
+import { addScanSelectionOptions, parseScanSelection, type ScanSelectionFlags } from '../scan-selection.js';
+import { addLogOptions, parseDuration, positiveInt, runAnalysisAfterCopy, stopOnSignals } from './copy-support.js';
+
+type CopyFlags = InstanceCliOptions &
+  ScanSelectionFlags & {
+    targetStore: number;
+    mode: CopyMode;
+    results?: string;
+    batchSize?: number;
+    downloadWorkers?: number;
+    uploadWorkers?: number;
+    createWorkers?: number;
+    maxDuration?: number;
+    resume?: boolean | string;
+    restart?: boolean;
+    yes?: boolean;
+    dryRun?: boolean;
+    analyze?: boolean;
+    barrier?: boolean;
+  };
+
+const HELP_AFTER = `
+Each scan's files are downloaded, uploaded and the scan created as soon as its own files
+are ready; batches are the unit of the [BATCH] log, the retry thresholds (download < 80 %,
+upload < 80 %, create < 50 %: up to 3 retries of the failed scans) and the checkpoint.
+
+State is journaled before and after every call that changes the target, so a copy that is
+interrupted, killed or out of time resumes where it stopped (--resume) and never creates a
+scan twice: a create whose answer was lost is looked up in the target database first.
+
+Files in <results>/run_<ts>/: initial_scan_mapping_<ts>.csv, scan_mapping_updated_<ts>.csv
+(auto) or scan_mapping_<ts>.csv (mapped), failures_<ts>.csv, checkpoint_<ts>.json,
+journal.ndjson, events.ndjson.
+
+Examples:
+  scancopy copy --source albt --target stgalbt --scans 12345,12346 --target-store 42
+  scancopy copy --source albt --target stgalbt --store 7 --date 2026-11-28 --target-store 42 --mode mapped
+  scancopy copy ... --resume            continue this job's checkpoint
+  scancopy copy ... --restart --yes     discard it and start over
+  scancopy copy ... --dry-run           scans, files and bytes, reading only`;
+
+export function copyCommand(): Command {
+  const cmd = new Command('copy').description('Copy scans from a source instance to a target store, pipelined, resumable, exactly once.');
+  addInstanceOptions(cmd, 'source');
+  addInstanceOptions(cmd, 'target');
+  addScanSelectionOptions(cmd);
+  cmd
+    .addOption(new Option('--target-store <id>', 'store id on the target').argParser(positiveInt('--target-store')).makeOptionMandatory())
+    .addOption(new Option('--mode <mode>', 'auto: the target maps the scans itself; mapped: keep the source mapping').choices(['auto', 'mapped']).default('auto'))
+    .addOption(new Option('--results <dir>', 'results folder (default ./testResults, or the config file\'s)'))
+    .addOption(new Option('--batch-size <n>', 'scans per batch (default 10)').argParser(positiveInt('--batch-size')))
+    .addOption(new Option('--download-workers <n>', 'files downloading at once (default 20)').argParser(positiveInt('--download-workers')))
+    .addOption(new Option('--upload-workers <n>', 'files uploading at once (default 20)').argParser(positiveInt('--upload-workers')))
+    .addOption(new Option('--create-workers <n>', 'scans being created at once (default 10)').argParser(positiveInt('--create-workers')))
+    .addOption(new Option('--max-duration <time>', 'stop taking work after this long (90s, 30m, 2h, 1h30m), save, exit 5').argParser(parseDuration))
+    .addOption(new Option('--resume [checkpoint]', "continue this job's checkpoint (or the run folder / checkpoint named)"))
+    .option('--restart', "discard this job's checkpoint and start over (asks first, unless --yes)")
+    .option('--yes', 'confirm --restart without asking')
+    .option('--dry-run', 'show the scans, files and bytes that would be copied; write nothing')
+    .option('--analyze', 'compare the copies with their sources when the copy is done')
+    .addOption(new Option('--barrier', "the seed tool's schedule (each batch downloads all, then uploads all, then creates all), for comparison").hideHelp())
+    .addHelpText('after', HELP_AFTER)
+    .action(async (flags: CopyFlags, command: Command) => {
+      await runCopy(flags, command);
+    });
+  return addLogOptions(cmd);
+}
+
+async function runCopy(flags: CopyFlags, command: Command): Promise<void> {
+  if (flags.resume !== undefined && flags.restart) throw new ScanCopyError('USAGE', 'give --resume or --restart, not both');
+  const selection = parseScanSelection(flags);
+  const config = await resolveCliInstances({ ...flags, resultsDir: flags.results, batchSize: flags.batchSize }, ['source', 'target']);
+  const limits = {
+    download: flags.downloadWorkers ?? config.limits.download,
+    upload: flags.uploadWorkers ?? config.limits.upload,
+    create: flags.createWorkers ?? config.limits.create,
+  };
+  const instanceOptions = { timeouts: config.timeouts, retry: config.retry, limits, maxConnections: 4 };
+  const opened: Instance[] = [];
+  const renderer = createEventRenderer(outputOptions(command), COPY_VIEW);
+  const signals = stopOnSignals();
+  try {
+    const source = await openInstance(config.source as NonNullable<typeof config.source>, instanceOptions);
+    opened.push(source);
+    const target = await openInstance(config.target as NonNullable<typeof config.target>, instanceOptions);
+    opened.push(target);
+    await Promise.all([source.api.login({ signal: signals.signal }), target.api.login({ signal: signals.signal })]);
+    const scanIds = await resolveScanIds(source.db, selection);
+    if (scanIds.length === 0) throw new ScanCopyError('USAGE', 'no scans match the selection', { hint: 'Check the store and days with `scancopy find`.' });
+    const targetDb = await probeTargetDb(target, flags.targetStore, renderer);
+
+    if (flags.dryRun) {
+      const plan = await planCopy({ source, target: { db: targetDb }, scanIds, targetStoreId: flags.targetStore, downloadWorkers: limits.download, signal: signals.signal });
+      renderer.result({ command: 'copy', dryRun: true, ...plan }, planLines(plan, flags.targetStore));
+      if (plan.targetStoreExists === false) process.exitCode = EXIT.usage;
+      return;
+    }
+
+    const options: CopyOptions = {
+      source: { apiUrl: config.source?.apiUrl as string, api: source.api, db: source.db },
+      target: { apiUrl: config.target?.apiUrl as string, api: target.api, db: targetDb },
+      scanIds,
+      targetStoreId: flags.targetStore,
+      mode: flags.mode,
+      resultsDir: config.resultsDir,
+      batchSize: config.batchSize,
+      limits,
+      maxDurationMs: flags.maxDuration,
+      batchDeadlineMs: config.timeouts.batch,
+      barrier: flags.barrier === true,
+      crashPoint: crashPointFromEnv(process.env.SCANCOPY_CRASH_AT),
+    };
+    Object.assign(options, await chooseResume(flags, options));
+    const result = await copyScans(options, { signal: signals.signal, onEvent: renderer.onEvent });
+    renderer.result(resultData(result), copySummaryLines(result));
+    if (flags.analyze && !result.stopped) await runAnalysisAfterCopy(result, { source, target, signal: signals.signal, output: outputOptions(command) });
+    process.exitCode = result.stopped === 'interrupted' ? EXIT.interrupted : result.stopped === 'max-duration' ? EXIT.maxDuration : result.failed > 0 ? EXIT.failedItems : EXIT.ok;
+  } finally {
+    renderer.close();
+    signals.dispose();
+    await Promise.all(opened.map((i) => i.close()));
+  }
+}
+
+/**
+ * The target DB settles lost create answers. If it cannot be read, the copy still runs, but a
+ * create whose answer is lost is then reported "outcome unknown" instead of being checked.
+ */
+async function probeTargetDb(target: Instance, storeId: number, renderer: Pick<EventRenderer<unknown>, 'note'>): Promise<Instance['db'] | undefined> {
+  let exists: boolean;
+  try {
+    exists = await selectStoreExists(target.db, storeId);
+  } catch (err) {
+    renderer.note(`warning: the target database of ${target.name} cannot be read (${(err as Error).message}); a create whose answer is lost will be reported "outcome unknown", never repeated`);
+    return undefined;
+  }
+  if (!exists) throw new ScanCopyError('USAGE', `target store ${storeId} does not exist on ${target.name}`, { hint: 'Pick a store id of the target instance.' });
+  return target.db;
+}
+
+/**
+ * --resume / --restart as the user chose; with neither, a terminal asks when this job has a
+ * checkpoint, and anything else is left to the workflow, which stops and says to choose.
+ */
+async function chooseResume(flags: CopyFlags, selector: JobSelector): Promise<Pick<CopyOptions, 'resume' | 'restart'>> {
+  if (flags.resume !== undefined) return { resume: flags.resume };
+  const interactive = process.stdin.isTTY === true && process.stderr.isTTY === true;
+  const existing = flags.restart || interactive ? await findCopyCheckpoint(selector) : undefined;
+  if (flags.restart) {
+    if (!existing || flags.yes) return { restart: true };
+    if (!interactive) throw new ScanCopyError('USAGE', `--restart would discard the checkpoint in ${existing.runDir} (${existing.done} of ${existing.total} scans done)`, { hint: 'Add --yes to confirm.' });
+    const sure = await confirm({ message: `Discard the checkpoint in ${existing.runDir} (${existing.done} of ${existing.total} scans done) and start over?`, default: false }, { output: process.stderr });
+    if (!sure) throw new ScanCopyError('ABORTED', 'restart not confirmed; nothing was changed');
+    return { restart: true };
+  }
+  if (!existing) return {};
+  const choice = await select(
+    {
+      message: `This job has a checkpoint in ${existing.runDir} (${existing.done} of ${existing.total} scans done).`,
+      choices: [
+        { name: 'Resume it', value: 'resume' },
+        { name: 'Restart from scratch (discard it)', value: 'restart' },
+        { name: 'Cancel', value: 'cancel' },
+      ],
+    },
+    { output: process.stderr },
+  );
+  if (choice === 'cancel') throw new ScanCopyError('ABORTED', 'cancelled; nothing was changed');
+  return choice === 'resume' ? { resume: true } : { restart: true };
+}
+
+/** `SCANCOPY_CRASH_AT=point[:n]`: die hard (SIGKILL) the n-th time (default first) the copy passes that point. */
+export function crashPointFromEnv(spec: string | undefined): ((name: CrashPoint) => void) | undefined {
+  if (!spec) return undefined;
+  const [point, nth] = spec.split(':');
+  const at = nth === undefined ? 1 : Number(nth);
+  let seen = 0;
+  return (name) => {
+    if (name !== point) return;
+    seen += 1;
+    if (seen === at) process.kill(process.pid, 'SIGKILL');
+  };
+}
+
+function planLines(plan: Awaited<ReturnType<typeof planCopy>>, storeId: number): string[] {
+  const lines = [
+    `Dry run: nothing was uploaded or created.`,
+    `Scans:  ${plan.scans} selected, ${plan.copyable} would be copied, ${plan.skipped.length} skipped`,
+    `Files:  ${plan.files}`,
+    `Bytes:  ${plan.bytes} (${(plan.bytes / 1e6).toFixed(2)} MB)`,
+  ];
+  if (plan.targetStoreExists === false) lines.push(`Target store ${storeId} does not exist on the target: the copy would be refused.`);
+  if (plan.targetStoreExists === undefined) lines.push('Target database not readable: lost create answers could not be reconciled.');
+  for (const s of plan.skipped) lines.push(`  scan ${s.scanId} skipped: ${s.reason}`);
+  for (const u of plan.unreadable) lines.push(`  scan ${u.scanId} file ${u.fileId} could not be fetched: ${u.code}: ${u.reason}`);
+  return lines;
+}
+
+function resultData(r: CopyResult): Record<string, unknown> {
+  return {
+    command: 'copy',
+    runDir: r.runDir,
+    resumed: r.resumed,
+    scans: r.scans,
+    created: r.created,
+    skipped: r.skipped,
+    failed: r.failed,
+    pending: r.pending,
+    stopped: r.stopped,
+    elapsedMs: r.elapsedMs,
+    scansPerSecond: Number(r.scansPerSecond.toFixed(3)),
+    files: r.files,
+    failures: r.failures,
+  };
+}

@@ -1,0 +1,58 @@
+/**
+ * Exactly once across a hard kill at each named crash point: `./bin/scancopy copy` dies by
+ * SIGKILL there (SCANCOPY_CRASH_AT), `--resume` finishes the job, and the target then holds
+ * exactly one scan per source scan, counted by the contents of their files.
+ */
+import { readFile } from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readCsv } from '../src/reports/csv.js';
+import { censusByFileSets, cliInstanceArgs, runCli, startCopyPair, type CopyPair } from './helpers/copy.js';
+
+/** Where each kill lands: after some work is done, so the resume has both halves to join. */
+const CRASHES = [
+  { point: 'after-upload', spec: 'after-upload:9' },
+  { point: 'before-create-journal', spec: 'before-create-journal:4' },
+  { point: 'after-create', spec: 'after-create:4' },
+  { point: 'mid-checkpoint', spec: 'mid-checkpoint:2' },
+] as const;
+
+describe('a copy killed at a crash point and resumed', () => {
+  let pair: CopyPair;
+  let stores: number[];
+  beforeAll(async () => {
+    pair = await startCopyPair({ scans: 10 });
+    // One target store per crash point: separate jobs, separately counted.
+    const rows = await pair.target.db.query<{ id: number }>('SELECT id FROM master_data_implementation_store ORDER BY id LIMIT 4');
+    stores = rows.map((r) => r.id);
+  });
+  afterAll(async () => pair?.close());
+
+  it.each(CRASHES.map((c, i) => ({ ...c, i })))('creates each scan once after a kill at $point', async ({ spec, point, i }) => {
+    const store = stores[i] as number;
+    const { args, env } = cliInstanceArgs(pair);
+    const copy = ['copy', ...args, '--scans', pair.scanIds.join(','), '--target-store', String(store), '--results', pair.resultsDir, '--batch-size', '3', '--log-format', 'json'];
+
+    const killed = await runCli(copy, { cwd: pair.resultsDir, env: { ...env, SCANCOPY_CRASH_AT: spec } });
+    expect(killed.signal, `${point}: ${killed.stderr}`).toBe('SIGKILL');
+    const start = JSON.parse(killed.stdout.split('\n')[0] as string) as { type: string; runDir: string };
+    expect(start.type).toBe('copy-start');
+
+    const resumed = await runCli([...copy, '--resume'], { cwd: pair.resultsDir, env });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const lines = resumed.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const result = lines.at(-1) as { type: string; runDir: string; created: number; failed: number; resumed: boolean };
+    expect(result).toMatchObject({ type: 'result', created: 10, failed: 0, resumed: true, runDir: start.runDir });
+
+    const targetScans = await pair.target.db.query<{ id: number }>('SELECT id FROM realograms_implementation_scan WHERE store_id = $1', [store]);
+    const census = await censusByFileSets(pair.source.db, pair.target.db, pair.scanIds, store);
+    expect({ targets: targetScans.length, duplicates: census.duplicates, missing: census.missing }).toEqual({ targets: 10, duplicates: 0, missing: 0 });
+
+    const mapping = await readCsv((result as unknown as { files: { mapping: string } }).files.mapping);
+    expect(new Set(mapping.map((r) => Number(r.Target_Scan_ID)))).toEqual(new Set(targetScans.map((t) => t.id)));
+    if (point === 'after-create') {
+      // The scan created just before the kill was found in the target DB, not created again.
+      const events = (await readFile(`${start.runDir}/events.ndjson`, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { type: string; targetScanId?: number | null });
+      expect(events.some((e) => e.type === 'reconciled' && typeof e.targetScanId === 'number')).toBe(true);
+    }
+  });
+});
