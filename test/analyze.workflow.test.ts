@@ -1,18 +1,18 @@
 /**
- * analyzeScans end to end: the demo copied (auto mode) to a target sandbox that mis-maps a
- * quarter of the images, analysed while the copies are still being processed. Every row's
+ * analyzeScans end to end: the demo copied by copyScans (auto mode) to a target sandbox that
+ * mis-maps a quarter of the images, analysed while the copies are still being processed. Every row's
  * comment is recomputed here from plain SQL on both databases, not by the code under test.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Queryable } from '../src/platform/db.js';
 import { openInstance, type Instance } from '../src/platform/instance.js';
 import { readCsv } from '../src/reports/csv.js';
 import { analyzeScans, type AnalyzeEvent, type AnalyzeResult, type ScanPair } from '../src/workflows/analyze.js';
-import { copyAllScans } from './helpers/copy-demo.js';
+import { copyScans } from '../src/workflows/copy.js';
 import { testEngines } from './helpers/databases.js';
 import { startTestSandboxPair, type TestSandboxPair } from './helpers/sandbox.js';
 
@@ -84,16 +84,35 @@ describe.each(testEngines())('analyzeScans against two sandboxes on $name', (eng
   let mapping: Map<number, number>;
   let pairs: ScanPair[];
   let result: AnalyzeResult;
+  let runDir: string;
   const events: AnalyzeEvent[] = [];
 
   beforeAll(async () => {
     // Processing waits a second after each create, so the last copies are still processing when analysis starts.
     pair = await startTestSandboxPair({ engine, scans: 60, target: { misMapRate: 0.25, processingDelayMs: 1000 } });
     dir = await mkdtemp(join(tmpdir(), 'scancopy-analyze-'));
-    mapping = await copyAllScans(pair.source, pair.target, 'auto');
     const open = (name: string, s: typeof pair.source): Promise<Instance> =>
       openInstance({ name, apiUrl: s.apiUrl, dbUrl: s.dbUrl, username: s.username, password: s.password });
     [source, target] = await Promise.all([open('src', pair.source), open('tgt', pair.target)]);
+    // As a user would: one auto copy per store, into the target's store of the same id (the target is a clone).
+    const stores = await pair.source.db.query<{ store_id: number; ids: number[] }>(
+      'SELECT store_id, json_agg(id ORDER BY id) AS ids FROM realograms_implementation_scan GROUP BY store_id ORDER BY store_id',
+    );
+    mapping = new Map();
+    let firstRun: string | undefined;
+    for (const store of stores) {
+      const copied = await copyScans({
+        source: { apiUrl: pair.source.apiUrl, api: source.api, db: source.db },
+        target: { apiUrl: pair.target.apiUrl, api: target.api, db: target.db },
+        scanIds: store.ids.map(Number),
+        targetStoreId: store.store_id,
+        mode: 'auto',
+        resultsDir: join(dir, 'copies'),
+      });
+      expect(copied).toMatchObject({ created: store.ids.length, failed: 0 });
+      for (const m of copied.mapping) mapping.set(m.sourceScanId, m.targetScanId);
+      firstRun ??= copied.runDir;
+    }
     const sourceIds = [...mapping.keys()].sort((a, b) => a - b);
     pairs = [
       ...sourceIds.slice(2).map((id) => ({ sourceId: id, targetId: mapping.get(id) as number })),
@@ -101,13 +120,15 @@ describe.each(testEngines())('analyzeScans against two sandboxes on $name', (eng
       { sourceId: sourceIds[0] as number, targetId: null },
       { sourceId: sourceIds[1] as number, targetId: 987_654_321 },
     ];
+    // Into the first copy's run folder, as `copy --analyze` does.
+    runDir = firstRun as string;
     result = await analyzeScans(
       {
         source: { db: source.db, images: source.api, name: 'src' },
         target: { db: target.db, images: target.api, name: 'tgt' },
         pairs,
-        runDir: join(dir, 'run_20261201_120000'),
-        timestamp: '20261201_120000',
+        runDir,
+        timestamp: basename(runDir).replace(/^run_/, ''),
         waitMs: 120_000,
         pollMs: 200,
       },
@@ -182,6 +203,10 @@ describe.each(testEngines())('analyzeScans against two sandboxes on $name', (eng
     const targetImages = new Set(html.match(/\.img-t\d+ \{/g));
     expect(sourceImages.size).toBe(60);
     expect(targetImages.size).toBe(58);
+    // Beside the copy's own files in its run folder (platform.md section 7).
+    const names = await readdir(runDir);
+    expect(names).toEqual(expect.arrayContaining([...Object.values(result.files).map((f) => basename(f)), expect.stringMatching(/^scan_mapping_updated_\d{8}_\d{6}\.csv$/)]));
+    expect(Object.values(result.files).every((f) => f.startsWith(runDir) && f.includes(basename(runDir).slice(4)))).toBe(true);
     expect(events.filter((e) => e.type === 'file-written').map((e) => (e as { kind: string }).kind)).toEqual([
       'sourceDetails',
       'targetDetails',
