@@ -69,7 +69,7 @@ export interface AnalyzeResult {
   /** Rows per comment, every comment listed. */
   counts: Record<AnalysisComment, number>;
   pairs: number;
-  /** Copies still processing when the wait ended (reported "Target Not Processed"). */
+  /** Copies without a processing result when the wait ended: still processing, failed, or done without a report ("Target Not Processed"). */
   notProcessed: number[];
   /** Source scans whose copy is absent (reported "Target Scan Missing"). */
   missing: number[];
