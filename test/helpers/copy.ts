@@ -3,7 +3,7 @@
  * retries, the copy options pointing at them, and a census of target scans by the content of
  * their files, which counts duplicates and missing copies whatever the mapping claims.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -140,7 +140,7 @@ export function cliInstanceArgs(pair: TestSandboxPair): { args: string[]; env: R
 }
 
 /** Runs `./bin/scancopy` in `cwd` (no terminal, no inherited SCANCOPY_ settings) and collects its output. */
-export function runCli(args: string[], opts: { cwd: string; env?: Record<string, string>; timeoutMs?: number; onStdout?: (chunk: string) => void }): Promise<CliRun> {
+export function runCli(args: string[], opts: { cwd: string; env?: Record<string, string>; timeoutMs?: number; onStdout?: (chunk: string, child: ChildProcess) => void }): Promise<CliRun> {
   return new Promise((done, fail) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd: opts.cwd,
@@ -151,7 +151,7 @@ export function runCli(args: string[], opts: { cwd: string; env?: Record<string,
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => {
       stdout += d.toString();
-      opts.onStdout?.(d.toString());
+      opts.onStdout?.(d.toString(), child);
     });
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 120_000);

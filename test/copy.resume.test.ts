@@ -1,0 +1,116 @@
+/**
+ * Choosing between resume and restart, and the run's stops, through `./bin/scancopy copy`:
+ * a non-interactive run that finds this job's checkpoint stops and says to choose; resuming
+ * another job's run is refused with what differs; a corrupt checkpoint is a clear error and
+ * nothing is deleted; --restart wants --yes without a terminal; SIGINT saves and exits 130,
+ * --max-duration exits 5, and --resume then finishes with each scan created once.
+ */
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { censusByFileSets, cliInstanceArgs, runCli, startCopyPair, type CliRun, type CopyPair } from './helpers/copy.js';
+
+interface Json {
+  type: string;
+  [key: string]: unknown;
+}
+
+const events = (run: CliRun): Json[] => run.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Json);
+
+describe('scancopy copy: resume, restart and stops', () => {
+  let pair: CopyPair;
+  let stores: number[];
+  let base: (store: number, ...extra: string[]) => string[];
+  let env: Record<string, string>;
+  beforeAll(async () => {
+    pair = await startCopyPair({ scans: 6 });
+    stores = (await pair.target.db.query<{ id: number }>('SELECT id FROM master_data_implementation_store ORDER BY id LIMIT 4')).map((r) => r.id);
+    const cli = cliInstanceArgs(pair);
+    env = cli.env;
+    base = (store, ...extra) => ['copy', ...cli.args, '--scans', pair.scanIds.join(','), '--target-store', String(store), '--results', pair.resultsDir, '--batch-size', '2', '--log-format', 'json', ...extra];
+  });
+  afterAll(async () => pair?.close());
+
+  it('stops a non-interactive run that finds this job\'s checkpoint, refuses another job\'s, and leaves a corrupt one alone', async () => {
+    const store = stores[0] as number;
+    const first = await runCli(base(store), { cwd: pair.resultsDir, env });
+    expect(first.code, first.stderr).toBe(0);
+    const runDir = (events(first)[0] as { runDir: string }).runDir;
+
+    const again = await runCli(base(store), { cwd: pair.resultsDir, env });
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain('CHECKPOINT_EXISTS');
+    expect(again.stderr).toContain('--resume');
+    expect(again.stderr).toContain('--restart');
+
+    const other = await runCli(base(stores[1] as number, '--resume', runDir), { cwd: pair.resultsDir, env });
+    expect(other.code).toBe(2);
+    expect(other.stderr).toContain('JOB_MISMATCH');
+    expect(other.stderr).toContain(`target store ${store} (this run: ${stores[1]})`);
+
+    const names = (await readdir(runDir)).sort();
+    const checkpoint = join(runDir, names.find((n) => n.startsWith('checkpoint_')) as string);
+    const text = await readFile(checkpoint, 'utf8');
+    await writeFile(checkpoint, text.slice(0, text.length / 2));
+    const corrupt = await runCli(base(store, '--resume'), { cwd: pair.resultsDir, env });
+    expect(corrupt.code).toBe(2);
+    expect(corrupt.stderr).toContain('CHECKPOINT_CORRUPT');
+    expect(corrupt.stderr).toContain('Nothing was deleted');
+    expect((await readdir(runDir)).sort()).toEqual(names);
+    expect(await readFile(checkpoint, 'utf8')).toBe(text.slice(0, text.length / 2));
+    await writeFile(checkpoint, text);
+  });
+
+  it('asks for --yes before --restart discards a checkpoint without a terminal, then starts over in a new folder', async () => {
+    const store = stores[0] as number;
+    const refused = await runCli(base(store, '--restart'), { cwd: pair.resultsDir, env });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('--yes');
+    const restarted = await runCli(base(store, '--restart', '--yes'), { cwd: pair.resultsDir, env });
+    expect(restarted.code, restarted.stderr).toBe(0);
+    expect(events(restarted).at(-1)).toMatchObject({ type: 'result', created: 6, resumed: false });
+    const again = await runCli(base(store), { cwd: pair.resultsDir, env });
+    expect(again.stderr).toContain(String((events(restarted)[0] as { runDir: string }).runDir));
+  });
+
+  it('saves and exits 130 on SIGINT, and --resume finishes with each scan created once', async () => {
+    const store = stores[2] as number;
+    pair.target.setFaults('create:latency=400ms');
+    let signalled = false;
+    const interrupted = await runCli(base(store, '--create-workers', '1'), {
+      cwd: pair.resultsDir,
+      env,
+      onStdout: (chunk, child) => {
+        if (!signalled && chunk.includes('"type":"created"')) {
+          signalled = true;
+          child.kill('SIGINT');
+        }
+      },
+    });
+    pair.target.setFaults('');
+    expect(interrupted.code, interrupted.stderr).toBe(130);
+    const result = events(interrupted).at(-1) as Json & { created: number; pending: number; stopped: string };
+    expect(result).toMatchObject({ type: 'result', stopped: 'interrupted' });
+    expect(result.pending).toBeGreaterThan(0);
+    expect(events(interrupted).some((e) => e.type === 'stopping')).toBe(true);
+
+    const resumed = await runCli(base(store, '--resume'), { cwd: pair.resultsDir, env });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(await censusByFileSets(pair.source.db, pair.target.db, pair.scanIds, store)).toMatchObject({ duplicates: 0, missing: 0, targets: 6 });
+  });
+
+  it('stops at --max-duration with exit 5 and state saved', async () => {
+    const store = stores[3] as number;
+    pair.target.setFaults('create:latency=700ms');
+    const stopped = await runCli(base(store, '--create-workers', '1', '--max-duration', '1s'), { cwd: pair.resultsDir, env });
+    pair.target.setFaults('');
+    expect(stopped.code, stopped.stderr).toBe(5);
+    const result = events(stopped).at(-1) as Json & { files: { checkpoint: string } };
+    expect(result).toMatchObject({ type: 'result', stopped: 'max-duration' });
+    const checkpoint = JSON.parse(await readFile(result.files.checkpoint, 'utf8')) as { scan_mapping: unknown[]; job: { target_store: number } };
+    expect(checkpoint.job.target_store).toBe(store);
+    const resumed = await runCli(base(store, '--resume'), { cwd: pair.resultsDir, env });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(await censusByFileSets(pair.source.db, pair.target.db, pair.scanIds, store)).toMatchObject({ duplicates: 0, missing: 0, targets: 6 });
+  });
+});
