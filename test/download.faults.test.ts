@@ -102,4 +102,20 @@ describe.each(testEngines())('download under faults on $name', (engine) => {
     expect(second).toMatchObject({ downloaded: 4, skipped: 0, failures: [] });
     expect(await listTree(out)).toHaveLength(5);
   });
+  it('stops the files in flight and fails with the database error when the next batch cannot be planned', async () => {
+    const out = join(root, 'db-lost');
+    const doomed = await openInstance({ name: 'doomed', apiUrl: sandbox.apiUrl, dbUrl: sandbox.dbUrl, username: sandbox.username, password: sandbox.password });
+    sandbox.setFaults('content:latency=300ms');
+    try {
+      const run = downloadScanImages(
+        { source: doomed, scanIds: ids.slice(0, 4), outDir: out, batchSize: 2, workers: 2 },
+        { onEvent: (e) => void (e.type === 'batch-files' && e.batch === 1 && doomed.db.close()) },
+      );
+      await expect(run).rejects.toMatchObject({ code: 'DB_ERROR' });
+    } finally {
+      sandbox.setFaults(FAULTS);
+      await doomed.close();
+    }
+    expect((await listTree(out)).filter((n) => n.endsWith('.partial'))).toEqual([]);
+  });
 });

@@ -13,7 +13,7 @@ import type { Instance } from '../platform/instance.js';
 import type { RunContext } from './context.js';
 import { BatchRun, type BatchDeps } from './download/batch.js';
 import type { DownloadedFile, DownloadEvent, DownloadFailure } from './download/events.js';
-import { entryKey, fetchFile, removeLeftovers } from './download/fetch-file.js';
+import { entryKey, fetchFile, removeLeftovers, type FileOutcome } from './download/fetch-file.js';
 import { ManifestWriter, readManifest } from './download/manifest.js';
 import { planBatch, type ScanProblem } from './download/plan.js';
 import { Slots } from './download/slots.js';
@@ -68,16 +68,14 @@ export interface DownloadResult {
 
 export async function downloadScanImages(options: DownloadOptions, ctx: RunContext<DownloadEvent> = {}): Promise<DownloadResult> {
   const started = Date.now();
-  const { source, scanIds, outDir, batchSize, workers, retryRounds, retryDelayMs } = resolveOptions(options);
+  const opts = resolveOptions(options);
+  const { outDir, scanIds, batchSize, workers } = opts;
   const emit = (event: DownloadEvent): void => ctx.onEvent?.(event);
-  const signal = ctx.signal;
 
   await mkdir(outDir, { recursive: true });
   const leftoversRemoved = await removeLeftovers(outDir);
   const existing = await readManifest(outDir);
   const manifest = new ManifestWriter(outDir, existing);
-  const fetchCtx = { dir: outDir, api: source.api, manifest, previous: new Map(existing.map((e) => [entryKey(e), e])), signal };
-
   const batches = chunk(scanIds, batchSize);
   const result: DownloadResult = {
     outDir, manifestPath: manifest.path, scans: scanIds.length, batches: batches.length, files: [], downloaded: 0, skipped: 0,
@@ -85,50 +83,29 @@ export async function downloadScanImages(options: DownloadOptions, ctx: RunConte
   };
   emit({ type: 'download-start', outDir, scans: scanIds.length, batches: batches.length, batchSize, workers, leftoversRemoved });
 
-  const slots = new Slots(workers);
-  const batchDeps: BatchDeps = {
-    slots,
-    fetch: (task) => fetchFile(task, fetchCtx),
+  // Our own controller, so that a failure to plan a batch can stop the files already in flight.
+  const stop = new AbortController();
+  const forward = (): void => stop.abort(ctx.signal?.reason);
+  if (ctx.signal?.aborted) forward();
+  ctx.signal?.addEventListener('abort', forward, { once: true });
+  const previous = new Map(existing.map((e) => [entryKey(e), e]));
+  const deps: BatchDeps = {
+    slots: new Slots(workers),
+    fetch: (task) => fetchFile(task, { dir: outDir, api: opts.source.api, manifest, previous, signal: stop.signal }),
     emit,
-    settled: (_task, outcome) => {
-      if ('code' in outcome) {
-        result.failures.push(outcome);
-        return;
-      }
-      const { entry, kind } = outcome;
-      result.files.push({ scanId: entry.scanId, fileId: entry.fileId, fileName: entry.fileName, bytes: entry.bytes, sha256: entry.sha256, outcome: kind });
-      if (kind === 'downloaded') {
-        result.downloaded += 1;
-        result.bytes += entry.bytes;
-      } else {
-        result.skipped += 1;
-      }
-    },
-    retryRounds,
-    retryDelayMs,
-    signal,
+    settled: (_task, outcome) => record(result, outcome),
+    retryRounds: opts.retryRounds,
+    retryDelayMs: opts.retryDelayMs,
+    signal: stop.signal,
   };
-  const finished: Array<Promise<void>> = [];
-  for (const [index, ids] of batches.entries()) {
-    if (signal?.aborted) break;
-    const batch = index + 1;
-    const first = index * batchSize + 1;
-    emit({ type: 'batch-start', batch, batches: batches.length, first, last: first + ids.length - 1, scans: scanIds.length, scanIds: [...ids] });
-    const plan = await planBatch(source.db, ids);
-    for (const problem of plan.problems) {
-      emit({ type: 'scan-problem', batch, scanId: problem.scanId, kind: problem.kind, reason: problem.reason });
-      if (problem.kind === 'no-files') result.skippedScans.push(problem);
-      else result.failures.push({ scanId: problem.scanId, code: 'NOT_FOUND', reason: problem.reason });
-    }
-    emit({ type: 'batch-files', batch, files: plan.tasks.length });
-    const run = await new BatchRun({ batch, batches: batches.length }, ids, plan, batchDeps).queue();
-    finished.push(run.finished);
+  try {
+    await runBatches(batches, opts, deps, result, stop);
+  } finally {
+    ctx.signal?.removeEventListener('abort', forward);
   }
-
-  await Promise.all(finished);
   await manifest.flush();
   result.elapsedMs = Date.now() - started;
-  if (signal?.aborted) {
+  if (stop.signal.aborted) {
     throw new ScanCopyError('ABORTED', `download stopped: ${result.downloaded + result.skipped} files complete`, {
       hint: 'Run the same command again: complete files are skipped, the rest are downloaded.',
       context: { outDir },
@@ -136,6 +113,54 @@ export async function downloadScanImages(options: DownloadOptions, ctx: RunConte
   }
   result.files.sort((a, b) => a.scanId - b.scanId || (a.fileName < b.fileName ? -1 : 1));
   return result;
+}
+
+/** Plans and queues batch after batch (a batch waits only for free slots), then waits for all to settle. */
+async function runBatches(
+  batches: readonly number[][],
+  opts: Required<DownloadOptions>,
+  deps: BatchDeps,
+  result: DownloadResult,
+  stop: AbortController,
+): Promise<void> {
+  const finished: Array<Promise<void>> = [];
+  try {
+    for (const [index, ids] of batches.entries()) {
+      if (stop.signal.aborted) break;
+      const batch = index + 1;
+      const first = index * opts.batchSize + 1;
+      deps.emit({ type: 'batch-start', batch, batches: batches.length, first, last: first + ids.length - 1, scans: opts.scanIds.length, scanIds: [...ids] });
+      const plan = await planBatch(opts.source.db, ids);
+      for (const problem of plan.problems) {
+        deps.emit({ type: 'scan-problem', batch, scanId: problem.scanId, kind: problem.kind, reason: problem.reason });
+        if (problem.kind === 'no-files') result.skippedScans.push(problem);
+        else result.failures.push({ scanId: problem.scanId, code: 'NOT_FOUND', reason: problem.reason });
+      }
+      deps.emit({ type: 'batch-files', batch, files: plan.tasks.length });
+      const run = await new BatchRun({ batch, batches: batches.length }, ids, plan, deps).queue();
+      finished.push(run.finished);
+    }
+  } catch (err) {
+    stop.abort(err);
+    await Promise.allSettled(finished);
+    throw err;
+  }
+  await Promise.all(finished);
+}
+
+function record(result: DownloadResult, outcome: FileOutcome | DownloadFailure): void {
+  if ('code' in outcome) {
+    result.failures.push(outcome);
+    return;
+  }
+  const { entry, kind } = outcome;
+  result.files.push({ scanId: entry.scanId, fileId: entry.fileId, fileName: entry.fileName, bytes: entry.bytes, sha256: entry.sha256, outcome: kind });
+  if (kind === 'downloaded') {
+    result.downloaded += 1;
+    result.bytes += entry.bytes;
+  } else {
+    result.skipped += 1;
+  }
 }
 
 function resolveOptions(options: DownloadOptions): Required<DownloadOptions> {
