@@ -129,9 +129,11 @@ describe('download URLs, truncation and tokens', () => {
   it('an expired URL is refreshed through the metadata call', async () => {
     sandbox.setFaults('meta:expire=1');
     const first = api.downloadFile(fileIds[0] as number);
-    // Every URL the metadata call hands out has expired: one refresh, then a clear failure.
-    await expect(first).rejects.toMatchObject({ code: 'AUTH_FAILED', http: { status: 403, call: 'file-content' } });
-    expect(events.filter((e) => e.type === 'url-refresh')).toHaveLength(1);
+    // Every URL the metadata call hands out has expired: each attempt refreshes once, the
+    // retry policy tries again from fresh metadata, then gives up with a clear failure.
+    await expect(first).rejects.toMatchObject({ code: 'URL_EXPIRED', http: { status: 403, call: 'file-content' } });
+    expect(events.filter((e) => e.type === 'url-refresh')).toHaveLength(11);
+    expect(retryCodes().filter((c) => c === 'URL_EXPIRED:403')).toHaveLength(10);
     sandbox.setFaults('content:expire=0.3');
     events = [];
     for (const [i, id] of fileIds.entries()) expect((await api.downloadFile(id)).bytes).toEqual(files[i]);

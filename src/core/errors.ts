@@ -20,6 +20,7 @@ export const ERROR_CODES = [
   'JOB_MISMATCH',
   'CHECKPOINT_EXISTS',
   'INTEGRITY',
+  'URL_EXPIRED',
   'ABORTED',
   'DEADLINE',
   'IO_ERROR',

@@ -66,7 +66,7 @@ const NETWORK_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED
 /** Codes that settle the question: retrying the same request cannot help (or must not happen). */
 const FINAL_CODES = new Set<ErrorCode>(['OUTCOME_UNKNOWN', 'BAD_REQUEST', 'AUTH_FAILED', 'NOT_FOUND', 'UNREACHABLE', 'CONFIG_INVALID', 'USAGE', 'ABORTED', 'DEADLINE']);
 /** Codes of transient conditions when no status says otherwise. */
-const TRANSIENT_CODES = new Set<ErrorCode>(['TIMEOUT', 'INTEGRITY']);
+const TRANSIENT_CODES = new Set<ErrorCode>(['TIMEOUT', 'INTEGRITY', 'URL_EXPIRED']);
 
 export const RETRY_DEFAULTS = {
   retries: 3,
@@ -152,12 +152,12 @@ export class RetryPolicy {
     for (let depth = 0; current && depth < 10; depth++) {
       if (current instanceof ScanCopyError) {
         if (FINAL_CODES.has(current.code)) return { retry: false };
+        if (TRANSIENT_CODES.has(current.code)) return { retry: true };
         const status = current.context.status;
         if (typeof status === 'number') {
           const retryAfter = current.context.retryAfterMs;
           return { retry: this.#statuses.has(status), retryAfterMs: typeof retryAfter === 'number' ? retryAfter : undefined };
         }
-        if (TRANSIENT_CODES.has(current.code)) return { retry: true };
       } else if (current instanceof Error || typeof current === 'object') {
         const { name, code } = current as { name?: string; code?: string };
         if (name === 'AbortError') return { retry: false };

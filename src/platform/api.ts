@@ -205,6 +205,13 @@ export class PlatformApi {
           meta = await this.#fetchMeta(fileId, signal);
           ex = this.#contentExchange(meta, signal);
           answered = await exchange(ex);
+          if (answered.status === 403) {
+            // Refreshed and still refused (a clock skew or a very short expiry): the next
+            // attempt of the retry policy starts again from fresh metadata.
+            meta = undefined;
+            const refused = await failure(ex, answered);
+            throw new HttpError('URL_EXPIRED', `${refused.message} (the download URL was refused twice)`, refused.http, { cause: refused });
+          }
         }
         if (answered.status !== 200) throw await failure(ex, answered);
         const contentType = headerText(answered.headers['content-type']) ?? 'application/octet-stream';
