@@ -35,7 +35,7 @@ describe('scancopy copy: resume, restart and stops', () => {
     const store = stores[0] as number;
     const first = await runCli(base(store), { cwd: pair.resultsDir, env });
     expect(first.code, first.stderr).toBe(0);
-    const runDir = (events(first)[0] as { runDir: string }).runDir;
+    const runDir = String(events(first)[0]?.runDir);
 
     const again = await runCli(base(store), { cwd: pair.resultsDir, env });
     expect(again.code).toBe(2);
@@ -70,7 +70,7 @@ describe('scancopy copy: resume, restart and stops', () => {
     expect(restarted.code, restarted.stderr).toBe(0);
     expect(events(restarted).at(-1)).toMatchObject({ type: 'result', created: 6, resumed: false });
     const again = await runCli(base(store), { cwd: pair.resultsDir, env });
-    expect(again.stderr).toContain(String((events(restarted)[0] as { runDir: string }).runDir));
+    expect(again.stderr).toContain(String(events(restarted)[0]?.runDir));
   });
 
   it('saves and exits 130 on SIGINT, and --resume finishes with each scan created once', async () => {

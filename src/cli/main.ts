@@ -11,6 +11,7 @@ import { copyCommand } from './commands/copy.js';
 import { downloadCommand } from './commands/download.js';
 import { findCommand } from './commands/find.js';
 import { sandboxCommand } from './commands/sandbox.js';
+import { verifyCommand } from './commands/verify.js';
 
 const EXIT_CODES_HELP = `
 Exit codes:
@@ -24,7 +25,7 @@ Exit codes:
 
 export type CommandFactory = () => Command;
 
-const commands: CommandFactory[] = [sandboxCommand, findCommand, downloadCommand, analyzeCommand, copyCommand];
+const commands: CommandFactory[] = [sandboxCommand, findCommand, downloadCommand, analyzeCommand, copyCommand, verifyCommand];
 
 export function buildProgram(): Command {
   const program = new Command('scancopy')
