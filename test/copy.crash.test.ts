@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCsv } from '../src/reports/csv.js';
+import { testEngines } from './helpers/databases.js';
 import { censusByFileSets, cliInstanceArgs, runCli, startCopyPair, type CopyPair } from './helpers/copy.js';
 
 /** Where each kill lands: after some work is done, so the resume has both halves to join. */
@@ -16,11 +17,11 @@ const CRASHES = [
   { point: 'mid-checkpoint', spec: 'mid-checkpoint:2' },
 ] as const;
 
-describe('a copy killed at a crash point and resumed', () => {
+describe.each(testEngines())('a copy killed at a crash point and resumed on $name', (engine) => {
   let pair: CopyPair;
   let stores: number[];
   beforeAll(async () => {
-    pair = await startCopyPair({ scans: 10 });
+    pair = await startCopyPair({ engine, scans: 10 });
     // One target store per crash point: separate jobs, separately counted.
     const rows = await pair.target.db.query<{ id: number }>('SELECT id FROM master_data_implementation_store ORDER BY id LIMIT 4');
     stores = rows.map((r) => r.id);

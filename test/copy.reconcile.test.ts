@@ -6,12 +6,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyScans, type CopyEvent } from '../src/workflows/copy.js';
+import { testEngines } from './helpers/databases.js';
 import { censusByFileSets, startCopyPair, type CopyPair } from './helpers/copy.js';
 
-describe('lost create answers', () => {
+describe.each(testEngines())('lost create answers on $name', (engine) => {
   let pair: CopyPair;
   beforeAll(async () => {
-    pair = await startCopyPair({ scans: 20, target: { rejectReusedFiles: false, faultSeed: 11 } });
+    pair = await startCopyPair({ engine, scans: 20, target: { rejectReusedFiles: false, faultSeed: 11 } });
   });
   afterAll(async () => pair?.close());
 
