@@ -6,6 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT } from '../core/errors.js';
 import { reportError } from './exit.js';
+import { addOutputOptions } from './render.js';
 import { analyzeCommand } from './commands/analyze.js';
 import { copyCommand } from './commands/copy.js';
 import { downloadCommand } from './commands/download.js';
@@ -34,7 +35,13 @@ export function buildProgram(): Command {
     .addHelpText('after', EXIT_CODES_HELP)
     .showSuggestionAfterError()
     .exitOverride();
-  for (const make of commands) program.addCommand(make().exitOverride());
+  addOutputOptions(program);
+  for (const make of commands) {
+    const cmd = make().exitOverride();
+    // Commands without their own --log-format/--quiet list the program-wide ones in their help.
+    if (!cmd.options.some((o) => o.long === '--log-format')) cmd.configureHelp({ showGlobalOptions: true });
+    program.addCommand(cmd);
+  }
   return program;
 }
 

@@ -51,14 +51,17 @@ export interface EventRenderer<E> {
   close(): void;
 }
 
+/**
+ * Program-wide `--log-format` and `--quiet`. No defaults: commander lets a program's values
+ * overwrite a subcommand's in optsWithGlobals, so only a flag actually given may be set.
+ */
 export function addOutputOptions(program: Command): Command {
   return program
     .addOption(
       new Option('--log-format <format>', 'text (bars on a terminal, plain lines otherwise) or json (one object per event on stdout)')
-        .choices(['text', 'json'])
-        .default('text'),
+        .choices(['text', 'json']),
     )
-    .option('-q, --quiet', 'no progress or per-batch lines; only the result and errors', false);
+    .option('-q, --quiet', 'no progress or per-batch lines; only the result and errors');
 }
 
 /** The global output options as any (sub)command sees them. */
