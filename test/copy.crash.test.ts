@@ -3,7 +3,7 @@
  * SIGKILL there (SCANCOPY_CRASH_AT), `--resume` finishes the job, and the target then holds
  * exactly one scan per source scan, counted by the contents of their files.
  */
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCsv } from '../src/reports/csv.js';
 import { testEngines } from './helpers/databases.js';
@@ -14,7 +14,7 @@ const CRASHES = [
   { point: 'after-upload', spec: 'after-upload:9' },
   { point: 'before-create-journal', spec: 'before-create-journal:4' },
   { point: 'after-create', spec: 'after-create:4' },
-  { point: 'mid-checkpoint', spec: 'mid-checkpoint:2' },
+  { point: 'mid-checkpoint', spec: 'mid-checkpoint:1' },
 ] as const;
 
 describe.each(testEngines())('a copy killed at a crash point and resumed on $name', (engine) => {
@@ -37,6 +37,7 @@ describe.each(testEngines())('a copy killed at a crash point and resumed on $nam
     expect(killed.signal, `${point}: ${killed.stderr}`).toBe('SIGKILL');
     const start = JSON.parse(killed.stdout.split('\n')[0] as string) as { type: string; runDir: string };
     expect(start.type).toBe('copy-start');
+    if (point === 'mid-checkpoint') expect((await readdir(start.runDir)).some((n) => n.startsWith('.checkpoint_') && n.endsWith('.partial'))).toBe(true);
 
     const resumed = await runCli([...copy, '--resume'], { cwd: pair.resultsDir, env });
     expect(resumed.code, resumed.stderr).toBe(0);
@@ -50,6 +51,8 @@ describe.each(testEngines())('a copy killed at a crash point and resumed on $nam
 
     const mapping = await readCsv((result as unknown as { files: { mapping: string } }).files.mapping);
     expect(new Set(mapping.map((r) => Number(r.Target_Scan_ID)))).toEqual(new Set(targetScans.map((t) => t.id)));
+    // A checkpoint write cut short leaves only its temporary file, which the resume removes.
+    expect((await readdir(start.runDir)).filter((n) => n.endsWith('.partial'))).toEqual([]);
     if (point === 'after-create') {
       // The scan created just before the kill was found in the target DB, not created again.
       const events = (await readFile(`${start.runDir}/events.ndjson`, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { type: string; targetScanId?: number | null });

@@ -11,13 +11,13 @@ import type { Queryable } from '../platform/db.js';
 import { selectStoreExists } from '../platform/queries.js';
 import type { RunContext } from './context.js';
 import { SEED_THRESHOLDS } from './copy/batch-ledger.js';
-import { jobOf, writeCheckpoint } from './copy/checkpoint.js';
+import { CheckpointCadence, jobOf, writeCheckpoint } from './copy/checkpoint.js';
 import type { CopyEvent, PipelineStage, StageRates } from './copy/events.js';
 import { checkpointOf, openJob, type OpenedJob } from './copy/job.js';
 import { ByteBudget, StageQueue } from './copy/limits.js';
 import { EventLog, writeOutputs, type CopyFailure } from './copy/outputs.js';
 import { COPY_MODES, type CopyMode } from './copy/payload.js';
-import { runPipeline, type Batch } from './copy/pipeline.js';
+import { batchesOf, runPipeline } from './copy/pipeline.js';
 import { findJobRun, type RunFiles } from './copy/run-folder.js';
 import type { CopyOutcome, CopySourceApi, CopyTargetApi, CrashPoint, Runtime } from './copy/runtime.js';
 
@@ -143,8 +143,13 @@ export async function copyScans(options: CopyOptions, ctx: RunContext<CopyEvent>
   const alreadyDone = opened.scanIds.filter((id) => ['created', 'skipped'].includes(state.scan(id).status)).length;
   const rt = buildRuntime(opts, opened, stats, stopper.signal, emit);
   const meta = { job, ts: files.ts, startedAt: opened.startedAt, capturedAt: opened.capturedAt, batchSize: opened.batchSize, scanIds: opened.scanIds };
+  const checkpoints = new CheckpointCadence();
   const saveCheckpoint = (crash: boolean): Promise<void> =>
-    state.journal.compact((upto) => writeCheckpoint(files.checkpoint, checkpointOf(meta, state.scans, state.completedBatches, upto), crash ? () => opts.crashPoint?.('mid-checkpoint') : undefined));
+    checkpoints.write(() =>
+      state.journal.compact((upto) =>
+        writeCheckpoint(files.checkpoint, checkpointOf(meta, state.scans, state.completedBatches, upto), crash ? () => opts.crashPoint?.('mid-checkpoint') : undefined),
+      ),
+    );
 
   const batches = batchesOf(opened.scanIds, opened.batchSize).filter((b) => !state.completedBatches.has(b.number));
   const totalBatches = Math.ceil(opened.scanIds.length / opened.batchSize);
@@ -160,7 +165,7 @@ export async function copyScans(options: CopyOptions, ctx: RunContext<CopyEvent>
       batchRetries: opts.batchRetries, batchRetryDelayMs: opts.batchRetryDelayMs, thresholds: opts.thresholds, batchDeadlineMs: opts.batchDeadlineMs,
       onBatchDone: async (batch, complete) => {
         if (complete) await state.record({ t: 'batch-complete', batch: batch.number });
-        await saveCheckpoint(true);
+        if (checkpoints.due()) await saveCheckpoint(true);
       },
     });
     await saveCheckpoint(false);
@@ -271,10 +276,4 @@ function buildRuntime(opts: ResolvedCopyOptions, opened: OpenedJob, stats: RunSt
       seenFiles += 1;
     },
   };
-}
-
-function batchesOf(scanIds: readonly number[], size: number): Batch[] {
-  const batches: Batch[] = [];
-  for (let i = 0; i < scanIds.length; i += size) batches.push({ number: batches.length + 1, first: i + 1, scanIds: scanIds.slice(i, i + size) });
-  return batches;
 }

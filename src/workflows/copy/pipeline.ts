@@ -235,3 +235,10 @@ function sleep(ms: number, stop: AbortSignal): Promise<void> {
     stop.addEventListener('abort', done, { once: true });
   });
 }
+
+/** The job's scans cut into batches of `size`, numbered from 1. */
+export function batchesOf(scanIds: readonly number[], size: number): Batch[] {
+  const batches: Batch[] = [];
+  for (let i = 0; i < scanIds.length; i += size) batches.push({ number: batches.length + 1, first: i + 1, scanIds: scanIds.slice(i, i + size) });
+  return batches;
+}
