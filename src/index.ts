@@ -4,6 +4,8 @@
  */
 export { copyScans, findCopyCheckpoint, planCopy, COPY_DEFAULTS, CRASH_POINTS } from './workflows/copy.js';
 export type { CopyOptions, CopyResult, CopyEvent, CopyMode, CopyFailure, CopyPlan } from './workflows/copy.js';
+export { verifyCopy } from './workflows/verify.js';
+export type { VerifyOptions, VerifyResult, VerifyMismatch, VerifyEvent } from './workflows/verify.js';
 export { downloadScanImages, DOWNLOAD_DEFAULTS } from './workflows/download.js';
 export type { DownloadOptions, DownloadResult, DownloadEvent } from './workflows/download.js';
 export { analyzeScans, analyzeFilePaths, readScanMapping, ANALYZE_DEFAULTS } from './workflows/analyze.js';
