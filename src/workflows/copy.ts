@@ -184,7 +184,7 @@ export async function copyScans(options: CopyOptions, ctx: RunContext<CopyEvent>
     runDir: files.dir, scanIds: opened.scanIds, files, resumed: opened.resumed, scans: opened.scanIds.length,
     created: count('created'), skipped: count('skipped'), failed: count('failed'), pending: count('pending'),
     mapping: opened.scanIds.filter((id) => state.scan(id).status === 'created').map((id) => ({ sourceScanId: id, targetScanId: state.scan(id).target_scan_id as number })),
-    failures, stopped, elapsedMs: snapshot.elapsedMs, scansPerSecond: snapshot.itemsPerSecond, stats: snapshot, peakBytesInFlight: rt.budget?.peak ?? 0,
+    failures, stopped, elapsedMs: snapshot.elapsedMs, scansPerSecond: snapshot.itemsPerSecond, stats: snapshot, peakBytesInFlight: rt.budget?.bytes.peak ?? 0,
   };
   emit({ type: 'copy-done', created: result.created, skipped: result.skipped, failed: result.failed, pending: result.pending, elapsedMs: result.elapsedMs, stopped });
   await log.close();
@@ -262,7 +262,8 @@ function buildRuntime(opts: ResolvedCopyOptions, opened: OpenedJob, stats: RunSt
     targetStoreId: opts.targetStoreId,
     capturedAt: opened.capturedAt,
     queues: { download: new StageQueue('download', opts.limits.download), upload: new StageQueue('upload', opts.limits.upload), create: new StageQueue('create', opts.limits.create) },
-    budget: opts.barrier ? undefined : new ByteBudget(opts.maxBytesInFlight),
+    // Enough files in transfer to keep every upload slot busy with one more waiting each.
+    budget: opts.barrier ? undefined : { files: new StageQueue('transfer', opts.limits.download + 2 * opts.limits.upload), bytes: new ByteBudget(opts.maxBytesInFlight) },
     stop,
     emit,
     crashPoint: (name) => opts.crashPoint?.(name),

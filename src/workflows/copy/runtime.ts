@@ -37,8 +37,11 @@ export interface Runtime {
   targetStoreId: number;
   capturedAt: number;
   queues: Record<PipelineStage, StageQueue>;
-  /** Absent in barrier mode, where a batch's files are all held between its phases anyway. */
-  budget?: ByteBudget;
+  /**
+   * Files between the start of their download and the end of their upload, and their bytes.
+   * Absent in barrier mode, where a batch's files are all held between its phases anyway.
+   */
+  budget?: { files: StageQueue; bytes: ByteBudget };
   /** Aborted when the run stops taking work (interrupt, max duration). */
   stop: AbortSignal;
   emit: (event: CopyEvent) => void;

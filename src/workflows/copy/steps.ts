@@ -97,21 +97,28 @@ export async function uploadStep(rt: Runtime, at: Attempt, task: FileTask, file:
   });
 }
 
-/** Download then upload, holding the file's bytes in the byte budget in between. */
+/**
+ * Download then upload, holding a place among the files in transfer and the file's bytes in
+ * the byte budget in between: when uploads are the slower stage, downloads wait instead of
+ * piling bytes up in memory.
+ */
 export async function transferStep(rt: Runtime, at: Attempt, task: FileTask): Promise<number | StepFailure> {
   const budget = rt.budget;
-  const reserved = rt.sizeEstimate();
-  await budget?.reserve(reserved);
-  let held = reserved;
-  try {
+  if (!budget) {
     const file = await downloadStep(rt, at, task);
-    if (isFailure(file)) return file;
-    budget?.adjust(held, file.bytes.length);
-    held = file.bytes.length;
-    return await uploadStep(rt, at, task, file);
-  } finally {
-    budget?.release(held);
+    return isFailure(file) ? file : uploadStep(rt, at, task, file);
   }
+  return budget.files.run(async () => {
+    const hold = await budget.bytes.reserve(rt.sizeEstimate());
+    try {
+      const file = await downloadStep(rt, at, task);
+      if (isFailure(file)) return file;
+      hold.settle(file.bytes.length);
+      return await uploadStep(rt, at, task, file);
+    } finally {
+      hold.release();
+    }
+  });
 }
 
 /**
