@@ -3,11 +3,13 @@
  * a non-interactive run that finds this job's checkpoint stops and says to choose; resuming
  * another job's run is refused with what differs; a corrupt checkpoint is a clear error and
  * nothing is deleted; --restart wants --yes without a terminal; SIGINT saves and exits 130,
- * --max-duration exits 5, and --resume then finishes with each scan created once.
+ * --max-duration exits 5, and --resume then finishes with each scan created once; and one
+ * process at a time runs a job.
  */
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { copyScans } from '../src/workflows/copy.js';
 import { censusByFileSets, cliInstanceArgs, runCli, startCopyPair, type CliRun, type CopyPair } from './helpers/copy.js';
 
 interface Json {
@@ -97,6 +99,18 @@ describe('scancopy copy: resume, restart and stops', () => {
     const resumed = await runCli(base(store, '--resume'), { cwd: pair.resultsDir, env });
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(await censusByFileSets(pair.source.db, pair.target.db, pair.scanIds, store)).toMatchObject({ duplicates: 0, missing: 0, targets: 6 });
+  });
+
+  it('lets one process at a time run a job', async () => {
+    const store = stores[1] as number;
+    pair.target.setFaults('create:latency=300ms');
+    const first = copyScans(pair.options({ targetStoreId: store }));
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const second = await copyScans(pair.options({ targetStoreId: store, resume: true })).catch((e: unknown) => e);
+    expect(second).toMatchObject({ code: 'USAGE' });
+    expect((second as Error).message).toContain(`another scancopy process (pid ${process.pid}) is running this job`);
+    await expect(first).resolves.toMatchObject({ created: 6 });
+    pair.target.setFaults('');
   });
 
   it('stops at --max-duration with exit 5 and state saved', async () => {

@@ -157,7 +157,7 @@ export async function copyScans(options: CopyOptions, ctx: RunContext<CopyEvent>
     if (opened.resumed) await saveCheckpoint(false);
     emit({
       type: 'copy-start', runDir: files.dir, checkpoint: files.checkpoint, resumed: opened.resumed, scans: opened.scanIds.length, batches: totalBatches,
-      batchSize: opened.batchSize, mode: opts.mode, barrier: opts.barrier, limits: opts.limits, alreadyDone,
+      batchSize: opened.batchSize, mode: opts.mode, barrier: opts.barrier, limits: opts.limits, alreadyDone, repaired: opened.repaired,
     });
     await runPipeline(rt, {
       batches, totalBatches, totalScans: opened.scanIds.length, barrier: opts.barrier,
@@ -176,6 +176,7 @@ export async function copyScans(options: CopyOptions, ctx: RunContext<CopyEvent>
     clearTimeout(maxTimer);
     ctx.signal?.removeEventListener('abort', onAbort);
     await state.journal.close();
+    await opened.unlock();
   }
   const failures = await writeOutputs(files, opened.scanIds, state.scans);
   const snapshot = stats.snapshot();

@@ -18,6 +18,8 @@ export const COPY_VIEW: EventView<CopyEvent> = {
             `${e.barrier ? 'barrier schedule' : 'pipelined'}, workers ${e.limits.download}/${e.limits.upload}/${e.limits.create}`,
           `[COPY] Run folder: ${e.runDir}`,
           ...(e.resumed ? [`[COPY] Resuming this job's checkpoint: ${e.alreadyDone} of ${e.scans} scans already done`] : []),
+          ...(e.repaired.tornJournal ? ['[COPY] Dropped the torn last line of the journal (the earlier run was killed while writing it)'] : []),
+          ...(e.repaired.leftovers > 0 ? [`[COPY] Removed ${e.repaired.leftovers} temporary file(s) of a write the earlier run did not finish`] : []),
         ];
       case 'batch-start':
         return [

@@ -33,6 +33,8 @@ export type CopyEvent =
       limits: Record<PipelineStage, number>;
       /** Scans already created or skipped by an earlier run of this job. */
       alreadyDone: number;
+      /** What a killed earlier run left and the resume cleaned: a torn journal line, temporary files. */
+      repaired: { tornJournal: boolean; leftovers: number };
     }
   | {
       type: 'batch-start';

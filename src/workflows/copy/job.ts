@@ -8,7 +8,7 @@ import { ScanCopyError } from '../../core/errors.js';
 import { Journal } from '../../core/journal.js';
 import { writeCsv } from '../../reports/csv.js';
 import { CHECKPOINT_FORMAT, writeCheckpoint, type Checkpoint, type Job } from './checkpoint.js';
-import { createRunFolder, discardRunState, findJobRun, openNamedRun, removeLeftovers, runFiles, type FoundRun, type RunFiles } from './run-folder.js';
+import { createRunFolder, discardRunState, findJobRun, lockRun, openNamedRun, removeLeftovers, runFiles, type FoundRun, type RunFiles } from './run-folder.js';
 import { applyRecord, JobState, type JobHeader, type JournalRecord, type ScanState } from './state.js';
 
 export const MAPPING_COLUMNS = ['Source_Scan_ID', 'Target_Scan_ID'] as const;
@@ -34,11 +34,16 @@ export interface OpenedJob {
   resumed: boolean;
   /** Torn journal lines dropped and temp files removed on opening. */
   repaired: { tornJournal: boolean; leftovers: number };
+  /** Releases the run folder's lock. */
+  unlock(): Promise<void>;
 }
 
 export async function openJob(input: OpenJobInput): Promise<OpenedJob> {
   const found = typeof input.resume === 'string' ? await openNamedRun(input.resume, input.job) : await findJobRun(input.resultsDir, input.job);
-  if (found && input.restart) await discardRunState(found.files);
+  if (found && input.restart) {
+    const unlock = await lockRun(found.files.dir);
+    await discardRunState(found.files).finally(unlock);
+  }
   else if (found && input.resume !== false) return resumeJob(found, input.job);
   else if (found) {
     const done = Object.values(found.checkpoint.scans).filter((s) => s.status === 'created' || s.status === 'skipped').length;
@@ -52,6 +57,7 @@ export async function openJob(input: OpenJobInput): Promise<OpenedJob> {
 
 async function startJob(input: OpenJobInput): Promise<OpenedJob> {
   const { dir, ts } = await createRunFolder(input.resultsDir, input.now);
+  const unlock = await lockRun(dir);
   const files = runFiles(dir, ts, input.job.mode);
   const scanIds = [...new Set(input.scanIds)];
   const scans = new Map<number, ScanState>(scanIds.map((id, i) => [id, { batch: Math.floor(i / input.batchSize) + 1, status: 'pending', attempts: 0 }]));
@@ -64,16 +70,18 @@ async function startJob(input: OpenJobInput): Promise<OpenedJob> {
   const { journal } = await Journal.open<JobHeader, JournalRecord>(files.journal, { fingerprint: input.job.fingerprint });
   return {
     files, state: new JobState(scans, new Set(), journal), scanIds, batchSize: input.batchSize, startedAt, capturedAt, resumed: false,
-    repaired: { tornJournal: false, leftovers: 0 },
+    repaired: { tornJournal: false, leftovers: 0 }, unlock,
   };
 }
 
 async function resumeJob(found: FoundRun, job: Job): Promise<OpenedJob> {
   const { files, checkpoint } = found;
+  const unlock = await lockRun(files.dir);
   const leftovers = await removeLeftovers(files.dir);
   const { journal, contents } = await Journal.open<JobHeader, JournalRecord>(files.journal, { fingerprint: job.fingerprint }, checkpoint.journal_seq);
   if (contents.header && contents.header.fingerprint !== job.fingerprint) {
     await journal.close();
+    await unlock();
     throw new ScanCopyError('JOB_MISMATCH', `the journal in ${files.dir} belongs to another job than its checkpoint`, {
       hint: 'Nothing was deleted. Move the run folder away or start over with --restart.',
     });
@@ -83,7 +91,7 @@ async function resumeJob(found: FoundRun, job: Job): Promise<OpenedJob> {
   for (const line of contents.lines) if (line.seq > checkpoint.journal_seq) applyRecord(scans, completed, line.record);
   return {
     files, state: new JobState(scans, completed, journal), scanIds: [...checkpoint.scan_ids], batchSize: checkpoint.batch_size,
-    startedAt: checkpoint.started_at, capturedAt: checkpoint.captured_at, resumed: true, repaired: { tornJournal: contents.torn, leftovers },
+    startedAt: checkpoint.started_at, capturedAt: checkpoint.captured_at, resumed: true, repaired: { tornJournal: contents.torn, leftovers }, unlock,
   };
 }
 

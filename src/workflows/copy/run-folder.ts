@@ -4,7 +4,7 @@
  * across resumes: it is found again by the fingerprint in its checkpoint, or, when the
  * checkpoint cannot be read, by the header of its journal.
  */
-import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ScanCopyError } from '../../core/errors.js';
 import { readJournal } from '../../core/journal.js';
@@ -136,4 +136,40 @@ export async function removeLeftovers(dir: string): Promise<number> {
 export async function discardRunState(files: RunFiles): Promise<void> {
   await rm(files.checkpoint, { force: true });
   await rm(files.journal, { force: true });
+}
+
+/**
+ * One process at a time per run folder: two copies of one job could each create a scan
+ * the other has not journaled yet. The lock names its process; one left by a process that
+ * is gone (killed) is taken over. Returns the release.
+ */
+export async function lockRun(dir: string): Promise<() => Promise<void>> {
+  const path = join(dir, 'copy.lock');
+  for (let tries = 0; tries < 2; tries++) {
+    try {
+      const handle = await open(path, 'wx');
+      await handle.writeFile(String(process.pid));
+      await handle.close();
+      return () => rm(path, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new ScanCopyError('IO_ERROR', `cannot lock the run folder ${dir}`, { cause: err });
+    }
+    const holder = Number((await readFile(path, 'utf8').catch(() => '')).trim());
+    if (holder > 0 && isAlive(holder)) {
+      throw new ScanCopyError('USAGE', `another scancopy process (pid ${holder}) is running this job in ${dir}`, {
+        hint: 'Wait for it to finish or stop it (Ctrl-C saves its state), then resume.',
+      });
+    }
+    await rm(path, { force: true });
+  }
+  throw new ScanCopyError('IO_ERROR', `cannot lock the run folder ${dir}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
