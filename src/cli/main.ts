@@ -7,8 +7,10 @@ import { Command, CommanderError } from 'commander';
 import { EXIT } from '../core/errors.js';
 import { reportError } from './exit.js';
 import { addOutputOptions } from './render.js';
+import { runWizard } from './wizard.js';
 import { analyzeCommand } from './commands/analyze.js';
 import { copyCommand } from './commands/copy.js';
+import { demoCommand } from './commands/demo.js';
 import { downloadCommand } from './commands/download.js';
 import { findCommand } from './commands/find.js';
 import { sandboxCommand } from './commands/sandbox.js';
@@ -26,7 +28,7 @@ Exit codes:
 
 export type CommandFactory = () => Command;
 
-const commands: CommandFactory[] = [sandboxCommand, findCommand, downloadCommand, analyzeCommand, copyCommand, verifyCommand];
+const commands: CommandFactory[] = [sandboxCommand, findCommand, downloadCommand, analyzeCommand, copyCommand, verifyCommand, demoCommand];
 
 export function buildProgram(): Command {
   const program = new Command('scancopy')
@@ -48,6 +50,12 @@ export function buildProgram(): Command {
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {
+    if (argv.length === 0) {
+      if (process.stdin.isTTY && process.stdout.isTTY) return await runWizard();
+      // Without a terminal there is no one to answer the wizard: say what to run instead.
+      program.outputHelp({ error: true });
+      return EXIT.usage;
+    }
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
   } catch (err) {

@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { writeFileAtomic } from '../core/atomic-file.js';
 import { ScanCopyError } from '../core/errors.js';
 import { redactText } from '../core/redact.js';
-import { CONFIG_FILE_NAME, lastUsedSchema, validate, type LastUsed } from './schema.js';
+import { CONFIG_FILE_NAME, instanceEntrySchema, instanceName, lastUsedSchema, validate, type InstanceEntry, type LastUsed } from './schema.js';
 
 export interface SaveLastUsedInput {
   cwd: string;
@@ -22,7 +22,20 @@ export async function saveLastUsed(input: SaveLastUsedInput, lastUsed: LastUsed)
   const checked = validate(lastUsedSchema, lastUsed, 'lastUsed');
   const current = readObject(path);
   const previous = typeof current.lastUsed === 'object' && current.lastUsed !== null ? current.lastUsed : {};
-  const next = { ...current, lastUsed: { ...previous, ...checked } };
+  return writeConfigObject(path, { ...current, lastUsed: { ...previous, ...checked } });
+}
+
+/** Adds or replaces `instances[name]`: addresses only (the schema refuses a DB URL holding a password). */
+export async function saveInstance(input: SaveLastUsedInput, name: string, entry: InstanceEntry): Promise<string> {
+  const path = resolve(input.cwd, input.configPath ?? CONFIG_FILE_NAME);
+  validate(instanceName, name, 'instance name');
+  const checked = validate(instanceEntrySchema, entry, `instances.${name}`);
+  const current = readObject(path);
+  const previous = typeof current.instances === 'object' && current.instances !== null ? current.instances : {};
+  return writeConfigObject(path, { ...current, instances: { ...previous, [name]: checked } });
+}
+
+async function writeConfigObject(path: string, next: Record<string, unknown>): Promise<string> {
   const text = `${JSON.stringify(next, null, 2)}\n`;
   if (redactText(text) !== text) {
     throw new ScanCopyError('INTERNAL', `refusing to write ${path}: it would hold a secret`);

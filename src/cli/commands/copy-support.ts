@@ -2,7 +2,7 @@
 import { Command, Option } from 'commander';
 import { EXIT, ScanCopyError } from '../../core/errors.js';
 import type { Instance } from '../../platform/instance.js';
-import { analyzeScans, type AnalyzeEvent } from '../../workflows/analyze.js';
+import { analyzeScans, type AnalyzeEvent, type ScanPair } from '../../workflows/analyze.js';
 import type { CopyResult } from '../../workflows/copy.js';
 import { createEventRenderer, type EventRenderer, type OutputOptions } from '../render.js';
 import { analyzeView, summaryLines as analyzeSummaryLines } from './analyze.js';
@@ -61,14 +61,19 @@ export function stopOnSignals(): SignalStop {
   };
 }
 
+/** The job's scans that exist on the source, each with its copy or none (reported missing, never compared with another scan). */
+export function pairsOfCopy(result: CopyResult): ScanPair[] {
+  const targets = new Map(result.mapping.map((m) => [m.sourceScanId, m.targetScanId]));
+  const notFound = new Set(result.failures.filter((f) => f.code === 'NOT_FOUND').map((f) => f.scanId));
+  return result.scanIds.filter((id) => !notFound.has(id)).map((id) => ({ sourceId: id, targetId: targets.get(id) ?? null }));
+}
+
 /** `copy --analyze`: the job's scans that exist on the source, each with its copy or none, in the copy's run folder. */
 export async function runAnalysisAfterCopy(
   result: CopyResult,
   ctx: { source: Instance; target: Instance; signal: AbortSignal; output: OutputOptions },
 ): Promise<void> {
-  const targets = new Map(result.mapping.map((m) => [m.sourceScanId, m.targetScanId]));
-  const notFound = new Set(result.failures.filter((f) => f.code === 'NOT_FOUND').map((f) => f.scanId));
-  const pairs = result.scanIds.filter((id) => !notFound.has(id)).map((id) => ({ sourceId: id, targetId: targets.get(id) ?? null }));
+  const pairs = pairsOfCopy(result);
   if (pairs.length === 0) return;
   const renderer: EventRenderer<AnalyzeEvent> = createEventRenderer(ctx.output, analyzeView());
   try {

@@ -22,6 +22,7 @@ interface StageState {
 }
 
 const LABEL_WIDTH = 8;
+const ERASE_TO_END = '\x1b[K';
 
 /** A rate with one decimal below 10/s, whole above. */
 export function formatRate(perSecond: number): string {
@@ -97,7 +98,8 @@ export class StageProgress {
   /** A line printed above the bars (warnings, batch summaries). */
   log(line: string): void {
     if (this.stopped) return;
-    this.multi.log(line.endsWith('\n') ? line : `${line}\n`);
+    // The line is drawn where a bar was: erase the rest of it, or the bar's tail shows through.
+    for (const part of line.replace(/\n$/, '').split('\n')) this.multi.log(`${part}${ERASE_TO_END}\n`);
   }
 
   stop(): void {

@@ -1,0 +1,48 @@
+/** Workflow 1 of the seed README, "Copy Scan": steps 1 to 6. Returns the exit code. */
+import { EXIT } from '../../core/errors.js';
+import { runAnalysisSteps } from './analysis-step.js';
+import { runCopyStep } from './copy-step.js';
+import { askInstance } from './instances.js';
+import { ask } from './prompts.js';
+import { askFolder } from './results-dir.js';
+import { askScanIds, checkStore } from './scan-ids.js';
+import type { WizardSession } from './session.js';
+
+export async function runCopyFlow(s: WizardSession): Promise<number> {
+  s.step('Step 1: Source and target instances');
+  const source = await askInstance(s, 'source');
+  const target = await askInstance(s, 'target');
+
+  s.step('Step 1.5: Results path');
+  const resultsDir = await askFolder({ label: 'Results folder', defaultPath: './testResults/', lastUsed: s.lastUsed.resultsDir, cwd: s.io.cwd });
+  await s.remember({ resultsDir });
+
+  s.step('Step 2: Source scan ids');
+  const scanIds = await askScanIds({ db: source.instance.db, role: 'Source', lastUsed: s.lastUsed.scanIds, print: (line) => s.print(line) });
+  await s.remember({ scanIds });
+
+  s.step('Step 3: Target store');
+  const last = s.lastUsed.targetStore;
+  const targetStoreId = await ask('Target store id:', (text) => checkStore(target.instance.db, 'Target', text), { default: last === undefined ? undefined : String(last) });
+  await s.remember({ targetStore: targetStoreId });
+
+  s.step('Step 4: Copy');
+  const copy = await runCopyStep(s, { source, target, scanIds, targetStoreId, resultsDir });
+  const result = copy.mode === 'skip' ? undefined : copy.result;
+  if (result?.stopped) {
+    s.print('');
+    s.print(`Stopped with ${result.pending} scan(s) still to copy; the state is saved in ${result.runDir}.`);
+    s.print('Run scancopy again with the same answers and choose "Resume" to continue.');
+    return result.stopped === 'interrupted' ? EXIT.interrupted : EXIT.maxDuration;
+  }
+
+  const analysis = await runAnalysisSteps(s, { source, target, sourceIds: scanIds, resultsDir, copy: result });
+  s.print('');
+  if (analysis) {
+    s.print(`Look first at the HTML report: ${analysis.files.html}`);
+  } else if (result) {
+    s.print(`Done. The mapping is in ${result.files.mapping}`);
+  }
+  const failed = (result?.failed ?? 0) > 0 || (analysis !== undefined && (analysis.missing.length > 0 || analysis.notProcessed.length > 0));
+  return failed ? EXIT.failedItems : EXIT.ok;
+}

@@ -1,0 +1,174 @@
+/**
+ * Step 1: an instance and its credentials. The instance is a saved one (config file), a
+ * name (platform defaults), or an API URL and a DB URL (a sandbox, a tunnel). Secrets come
+ * from the environment when set there, else masked prompts, and are never saved. The login
+ * and the database are checked at once; a failure says which one, and only that part is
+ * asked again.
+ */
+import { envNames, resolveConfig, saveInstance, type ConfigFlags, type ResolvedInstance, type Role } from '../../config/index.js';
+import { findScanCopyError } from '../../core/errors.js';
+import { registerSecret } from '../../core/redact.js';
+import { isPostgresUrl } from '../../platform/db.js';
+import { openInstance, type Instance } from '../../platform/instance.js';
+import { ask, askSecret, choose, InvalidAnswer } from './prompts.js';
+import type { WizardSession } from './session.js';
+
+export interface OpenedInstance {
+  instance: Instance;
+  address: ResolvedInstance;
+}
+
+type Address = Pick<ConfigFlags, 'source' | 'sourceApi' | 'sourceDb' | 'target' | 'targetApi' | 'targetDb'>;
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
+
+export async function askInstance(s: WizardSession, role: Role): Promise<OpenedInstance> {
+  const label = capitalize(role);
+  let address = await resolveAddress(s, role, await chooseAddress(s, role));
+  let secrets = await askSecrets(s, role, address, { api: true, db: true });
+  for (;;) {
+    const candidate: ResolvedInstance = { ...address, ...secrets };
+    // A quick probe (one retry), so a wrong address is reported in seconds; the run then opens
+    // the instance with the configured timeouts, retries and stage limits.
+    const probe = await openInstance(candidate, { timeouts: { login: 15_000 }, retry: { retries: 1, baseMs: 200, capMs: 1000 }, maxConnections: 1 });
+    const [api, db] = await Promise.allSettled([probe.api.login(), probe.db.query('SELECT 1')]);
+    await probe.close();
+    const apiError = api.status === 'rejected' ? api.reason : undefined;
+    const dbError = db.status === 'rejected' ? db.reason : undefined;
+    s.print(apiError ? `  ✖ ${label} API login failed: ${messageOf(apiError)}` : `  ✔ ${label} API login OK (${address.apiUrl})`);
+    s.print(dbError ? `  ✖ ${label} database failed: ${messageOf(dbError)}` : `  ✔ ${label} database OK (${address.dbUrl})`);
+    if (!apiError && !dbError) {
+      const { timeouts, retry, limits } = s.config;
+      const instance = s.adopt(await openInstance(candidate, { timeouts, retry, limits, maxConnections: 4 }));
+      await instance.api.login();
+      return { instance, address: candidate };
+    }
+    const unreachable = (apiError && errorCode(apiError) === 'UNREACHABLE') || (dbError && !isAuthProblem(dbError));
+    if (unreachable) {
+      s.print(`  Check the ${label.toLowerCase()} addresses and enter them again.`);
+      address = await resolveAddress(s, role, await chooseAddress(s, role));
+      secrets = await askSecrets(s, role, address, { api: true, db: true });
+    } else {
+      s.print(`  Enter the ${apiError ? 'API username and password' : 'DB password'} again.`);
+      secrets = { ...secrets, ...(await askSecrets(s, role, address, { api: Boolean(apiError), db: Boolean(dbError) }, secrets.username)) };
+    }
+  }
+}
+
+async function chooseAddress(s: WizardSession, role: Role): Promise<Address> {
+  const label = capitalize(role);
+  const saved = Object.entries(s.config.instances);
+  const last = s.lastUsed[role];
+  const choices = [
+    ...saved.map(([name, entry]) => ({ name: `${name} (${entry.api ?? `https://${name}.rebotics.net`})`, value: `saved:${name}` })),
+    { name: 'Type an instance name (e.g. albt)', value: 'name' },
+    { name: 'Type an API URL and a DB URL (a sandbox, a tunnel, a staging copy)', value: 'urls' },
+  ];
+  const preferred = last && saved.some(([n]) => n === last) ? `saved:${last}` : undefined;
+  const how = await choose(`${label} instance:`, choices, preferred);
+  if (how.startsWith('saved:')) return { [role]: how.slice('saved:'.length) };
+  if (how === 'name') {
+    const name = await ask(`${label} instance name:`, parseName, { default: last });
+    return { [role]: name };
+  }
+  const api = await ask(`${label} API URL (e.g. http://127.0.0.1:8081):`, parseApiUrl);
+  const db = await ask(`${label} DB URL (postgres://user@host:port/db, no password):`, parseDbUrl);
+  return { [`${role}Api`]: api, [`${role}Db`]: db };
+}
+
+async function resolveAddress(s: WizardSession, role: Role, address: Address): Promise<ResolvedInstance> {
+  const resolved = resolveConfig({ flags: address, env: s.io.env, cwd: s.io.cwd })[role] as ResolvedInstance;
+  if (address[role] !== undefined) {
+    await s.remember({ [role]: resolved.name });
+    return resolved;
+  }
+  const name = await ask(`Save this ${role} as a named instance in the config (addresses only, never passwords)? Name, or Enter to skip:`, (text) =>
+    text === '' ? '' : parseName(text),
+  );
+  if (!name) return resolved;
+  try {
+    const path = await saveInstance({ cwd: s.io.cwd, configPath: s.config.configPath }, name, { api: resolved.apiUrl, db: resolved.dbUrl });
+    s.print(`  Saved "${name}" in ${path}.`);
+    await s.remember({ [role]: name });
+  } catch (err) {
+    s.print(`  (not saved: ${messageOf(err)})`);
+  }
+  return { ...resolved, name };
+}
+
+type Secrets = Pick<ResolvedInstance, 'username' | 'password' | 'dbPassword'>;
+
+/**
+ * Asks for what the environment does not give. Asking again (after a failed check) ignores
+ * the environment, whose value just failed, and offers the username typed before.
+ */
+async function askSecrets(s: WizardSession, role: Role, address: ResolvedInstance, which: { api: boolean; db: boolean }, previousUsername?: string): Promise<Secrets> {
+  const again = previousUsername !== undefined;
+  const label = capitalize(role);
+  const env = envNames(role);
+  const out: Secrets = {};
+  if (which.api) {
+    if (!again && address.username !== undefined && address.password !== undefined) {
+      s.print(`  API username and password from ${env.username} / ${env.password}.`);
+      out.username = address.username;
+      out.password = address.password;
+    } else {
+      out.username = await ask(`${label} username:`, (text) => {
+        if (!text) throw new InvalidAnswer('Please type the API username.');
+        return text;
+      }, { default: previousUsername });
+      out.password = await askSecret(`${label} password:`);
+    }
+  }
+  if (which.db && isPostgresUrl(address.dbUrl)) {
+    if (!again && address.dbPassword !== undefined) {
+      s.print(`  DB password from ${env.dbPassword}.`);
+      out.dbPassword = address.dbPassword;
+    } else {
+      out.dbPassword = await askSecret(`${label} DB password (Enter for none):`, { allowEmpty: true });
+    }
+  }
+  registerSecret(out.password);
+  registerSecret(out.dbPassword);
+  return out;
+}
+
+function parseName(text: string): string {
+  if (!NAME.test(text)) throw new InvalidAnswer('An instance name is letters, digits, - and _ (e.g. albt, stgalbt).');
+  return text;
+}
+
+function parseApiUrl(text: string): string {
+  if (!/^https?:\/\/[^/\s]+/i.test(text) || !URL.canParse(text)) throw new InvalidAnswer('Expected an http:// or https:// URL, e.g. http://127.0.0.1:8081');
+  return text.replace(/\/+$/, '');
+}
+
+function parseDbUrl(text: string): string {
+  if (!/^postgres(ql)?:\/\//i.test(text) || !URL.canParse(text)) throw new InvalidAnswer('Expected a postgres:// URL, e.g. postgres://reader@127.0.0.1:5432/albt');
+  if (new URL(text).password !== '') throw new InvalidAnswer('Leave the password out of the URL: it is asked for next, masked, and never saved.');
+  return text;
+}
+
+function messageOf(err: unknown): string {
+  const known = findScanCopyError(err);
+  return known ? known.message : err instanceof Error ? err.message : String(err);
+}
+
+function errorCode(err: unknown): string | undefined {
+  return findScanCopyError(err)?.code;
+}
+
+/** A database that answered but refused the login (SQLSTATE 28xxx), as opposed to one not reached. */
+function isAuthProblem(err: unknown): boolean {
+  let current: unknown = err;
+  for (let depth = 0; current && depth < 5; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && code.startsWith('28')) return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return /password authentication failed|no pg_hba\.conf entry/i.test(messageOf(err));
+}
+
+export function capitalize(word: string): string {
+  return word.charAt(0).toUpperCase() + word.slice(1);
+}

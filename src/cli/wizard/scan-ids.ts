@@ -1,0 +1,115 @@
+/**
+ * Step 2: the source scan ids, typed, found in the source DB by store and day (or range)
+ * with the first rows shown, or the ones used last time. Ids are checked against the
+ * source DB where they are typed: a missing id is named and the question asked again.
+ */
+import { confirm } from '@inquirer/prompts';
+import type { Queryable } from '../../platform/db.js';
+import { findScanSummaries, selectScanStates, selectStoreExists } from '../../platform/queries.js';
+import type { ScanSummary } from '../../platform/types.js';
+import { ask, choose, InvalidAnswer, type Choice } from './prompts.js';
+
+const SHOWN_ROWS = 10;
+
+export interface ScanIdsQuestion {
+  db: Queryable;
+  /** `Source` — names the instance in messages. */
+  role: string;
+  lastUsed?: readonly number[];
+  print: (line: string) => void;
+}
+
+export async function askScanIds(q: ScanIdsQuestion): Promise<number[]> {
+  for (;;) {
+    const choices: Array<Choice<string>> = [
+      { name: 'Type scan ids', value: 'type' },
+      { name: 'Find by store and day', value: 'day' },
+      { name: 'Find by store and date range', value: 'range' },
+    ];
+    if (q.lastUsed && q.lastUsed.length > 0) {
+      choices.push({ name: `Use the last ones (${describeIds(q.lastUsed)})`, value: 'last' });
+    }
+    const how = await choose(`${q.role} scan ids:`, choices);
+    if (how === 'last' && q.lastUsed) {
+      const ids = await checkIdsExist(q.db, q.role, [...q.lastUsed]).catch((err: unknown) => {
+        q.print(`  ${(err as Error).message}`);
+        return undefined;
+      });
+      if (ids) return ids;
+      continue;
+    }
+    if (how === 'type') {
+      return ask(`${q.role} scan ids (comma-separated, e.g. 101,102,103):`, (text) => checkIdsExist(q.db, q.role, parseIdList(text)));
+    }
+    const found = await findByStore(q, how === 'range');
+    if (found) return found;
+  }
+}
+
+async function findByStore(q: ScanIdsQuestion, range: boolean): Promise<number[] | undefined> {
+  const storeId = await ask(`${q.role} store id:`, (text) => checkStore(q.db, q.role, text));
+  const from = await ask(range ? 'From day (YYYY-MM-DD):' : 'Day (YYYY-MM-DD):', parseDay);
+  const to = range ? await ask('To day (YYYY-MM-DD):', (text) => parseDayFrom(text, from)) : from;
+  const doneOnly = await confirm({ message: 'Only processed scans (status done, with a report)?', default: true });
+  const scans = await findScanSummaries(q.db, { storeId, from, to, doneOnly });
+  const when = from === to ? `on ${from}` : `from ${from} to ${to}`;
+  if (scans.length === 0) {
+    q.print(`  No ${doneOnly ? 'processed ' : ''}scans in store ${storeId} ${when}. Choose again.`);
+    return undefined;
+  }
+  q.print(`  ${scans.length} scan(s) in store ${storeId} ${when}, newest first:`);
+  for (const line of scanTable(scans.slice(0, SHOWN_ROWS))) q.print(`    ${line}`);
+  if (scans.length > SHOWN_ROWS) q.print(`    ... and ${scans.length - SHOWN_ROWS} more`);
+  const use = await confirm({ message: `Use these ${scans.length} scan(s)?`, default: true });
+  return use ? scans.map((s) => s.id).sort((a, b) => a - b) : undefined;
+}
+
+export function scanTable(scans: readonly ScanSummary[]): string[] {
+  const head = `${'scan id'.padEnd(10)} ${'created at (UTC)'.padEnd(20)} ${'status'.padEnd(11)} files`;
+  return [
+    head,
+    ...scans.map((s) => `${String(s.id).padEnd(10)} ${s.createdAt.toISOString().slice(0, 19).replace('T', ' ').padEnd(20)} ${s.status.padEnd(11)} ${s.fileCount}`),
+  ];
+}
+
+/** `101, 102,103` -> [101, 102, 103]; duplicates dropped, order kept. */
+export function parseIdList(text: string): number[] {
+  const parts = text.split(/[\s,]+/).filter(Boolean);
+  if (parts.length === 0) throw new InvalidAnswer('Please type at least one scan id.');
+  const bad = parts.filter((p) => !/^[1-9]\d{0,15}$/.test(p));
+  if (bad.length > 0) throw new InvalidAnswer(`Not a scan id: ${bad.slice(0, 3).join(', ')} (ids are whole numbers, comma-separated).`);
+  return [...new Set(parts.map(Number))];
+}
+
+async function checkIdsExist(db: Queryable, role: string, ids: number[]): Promise<number[]> {
+  const found = new Set((await selectScanStates(db, ids)).map((s) => s.id));
+  const missing = ids.filter((id) => !found.has(id));
+  if (missing.length > 0) {
+    throw new InvalidAnswer(`Not on the ${role.toLowerCase()} instance: ${describeIds(missing)}. Check the ids.`);
+  }
+  return ids;
+}
+
+export async function checkStore(db: Queryable, role: string, text: string): Promise<number> {
+  if (!/^[1-9]\d{0,15}$/.test(text)) throw new InvalidAnswer('A store id is a whole number, e.g. 3.');
+  const id = Number(text);
+  if (!(await selectStoreExists(db, id))) throw new InvalidAnswer(`Store ${id} does not exist on the ${role.toLowerCase()} instance.`);
+  return id;
+}
+
+export function parseDay(text: string): string {
+  const ok = /^\d{4}-\d{2}-\d{2}$/.test(text) && new Date(`${text}T00:00:00Z`).toISOString().startsWith(text);
+  if (!ok) throw new InvalidAnswer('Expected a day as YYYY-MM-DD, e.g. 2026-11-27.');
+  return text;
+}
+
+function parseDayFrom(text: string, from: string): string {
+  const day = parseDay(text);
+  if (day < from) throw new InvalidAnswer(`The last day must not be before ${from}.`);
+  return day;
+}
+
+export function describeIds(ids: readonly number[]): string {
+  const shown = ids.slice(0, 8).join(', ');
+  return ids.length > 8 ? `${shown}, ... ${ids.length} in all` : shown;
+}
