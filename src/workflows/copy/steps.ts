@@ -141,7 +141,7 @@ export async function createStep(rt: Runtime, at: Attempt, scanId: number, row: 
       const latencyMs = Date.now() - lookedUp;
       if (found.kind === 'found') {
         rt.emit({ type: 'reconciled', batch: at.batch, scanId, targetScanId: found.targetScanId, duplicates: found.duplicates, attempt: at.attempt, latencyMs });
-        return created(rt, at, scanId, found.targetScanId, 'reconciled', started);
+        return created(rt, at, scanId, found.targetScanId, 'reconciled', latencyMs);
       }
       if (found.kind === 'unknown') {
         return failScan(rt, at, scanId, { stage: 'create', error: new ScanCopyError('OUTCOME_UNKNOWN', found.reason, { cause: lastError }) }, started);
@@ -156,17 +156,19 @@ export async function createStep(rt: Runtime, at: Attempt, scanId: number, row: 
     const payload = buildCreatePayload(row.providedValues, { mode: rt.mode, targetStoreId: rt.targetStoreId, fileIds: files, capturedAt: rt.capturedAt });
     if (!payload) throw new ScanCopyError('INTERNAL', `scan ${scanId} lost its payload between checks`);
     sent += 1;
+    let callStarted = Date.now();
     try {
       const answer = await rt.queues.create.run(async () => {
         if (rt.stop.aborted) return undefined;
         at.startStage('create');
         rt.crashPoint('before-create-journal');
         await rt.state.record({ t: 'create-intent', scan: scanId, files });
+        callStarted = Date.now();
         return rt.target.api.createScan(payload, { signal: at.createSignal });
       });
       if (!answer) return 'interrupted';
       rt.crashPoint('after-create');
-      return await created(rt, at, scanId, answer.id, 'api', started);
+      return await created(rt, at, scanId, answer.id, 'api', Date.now() - callStarted);
     } catch (error) {
       lastError = error;
       if (NOT_CREATED.has(errorCodeOf(error))) {
@@ -178,9 +180,9 @@ export async function createStep(rt: Runtime, at: Attempt, scanId: number, row: 
   }
 }
 
-async function created(rt: Runtime, at: Attempt, scanId: number, targetScanId: number, via: 'api' | 'reconciled', started: number): Promise<'created'> {
+/** `latencyMs`: the create call's, or the lookup's that found the scan. */
+async function created(rt: Runtime, at: Attempt, scanId: number, targetScanId: number, via: 'api' | 'reconciled', latencyMs: number): Promise<'created'> {
   await rt.state.record({ t: 'created', scan: scanId, target: targetScanId, via });
-  const latencyMs = Date.now() - started;
   at.progress.create.ok += 1;
   at.mark('create', String(scanId), true);
   rt.stats.stage('create', 'ok', { latencyMs });
