@@ -151,7 +151,7 @@ function corrupt(path: string, why: string, cause?: unknown): ScanCopyError {
  * temporary name: the crash-point hook of the exactly-once tests.
  */
 export async function writeCheckpoint(path: string, checkpoint: Checkpoint, midWrite?: () => void): Promise<void> {
-  const text = `${JSON.stringify(checkpoint, null, 1)}\n`;
+  const text = formatCheckpoint(checkpoint);
   const temp = tempPathFor(path);
   try {
     const handle = await open(temp, 'w');
@@ -191,6 +191,16 @@ export class CheckpointCadence {
     this.#lastEnd = Date.now();
     this.#lastMs = this.#lastEnd - started;
   }
+}
+
+/** One key per line, and one mapping pair or scan per line: readable, diffable, and a third of the indented size. */
+export function formatCheckpoint(checkpoint: Checkpoint): string {
+  const lines = Object.entries(checkpoint).map(([key, value]) => {
+    if (key === 'scans') return ` "scans": {${Object.entries(value as Checkpoint['scans']).map(([id, s]) => `\n  ${JSON.stringify(id)}: ${JSON.stringify(s)}`).join(',')}\n }`;
+    if (key === 'scan_mapping') return ` "scan_mapping": [${(value as Checkpoint['scan_mapping']).map((m) => `\n  ${JSON.stringify(m)}`).join(',')}\n ]`;
+    return ` ${JSON.stringify(key)}: ${JSON.stringify(value)}`;
+  });
+  return `{\n${lines.join(',\n')}\n}\n`;
 }
 
 function sha256(text: string): string {
