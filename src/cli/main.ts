@@ -17,6 +17,9 @@ import { sandboxCommand } from './commands/sandbox.js';
 import { verifyCommand } from './commands/verify.js';
 
 const EXIT_CODES_HELP = `
+Guided workflow: run scancopy with no arguments on a terminal (the seed tool's steps:
+Copy Scan or Download Images). To see everything work first: npm run demo.
+
 Exit codes:
   0    all done
   1    finished with failed items
@@ -25,6 +28,10 @@ Exit codes:
   4    an instance (API or DB) unreachable
   5    stopped by --max-duration (state saved; resume with --resume)
   130  interrupted (state saved; resume with --resume)`;
+
+const EXIT_CODES_LINE = `
+Exit codes: 0 done, 1 finished with failed items, 2 usage or config error, 3 authentication
+failed, 4 instance unreachable, 5 --max-duration reached, 130 interrupted (see scancopy --help).`;
 
 export type CommandFactory = () => Command;
 
@@ -42,6 +49,7 @@ export function buildProgram(): Command {
     const cmd = make().exitOverride();
     // Commands without their own --log-format/--quiet list the program-wide ones in their help.
     if (!cmd.options.some((o) => o.long === '--log-format')) cmd.configureHelp({ showGlobalOptions: true });
+    cmd.addHelpText('after', EXIT_CODES_LINE);
     program.addCommand(cmd);
   }
   return program;

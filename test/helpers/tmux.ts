@@ -77,6 +77,29 @@ export class Terminal {
     }
   }
 
+  /**
+   * Waits until the active prompt (the last `? ` line on screen: inquirer turns an answered
+   * one into `✔ `) contains `text`, so an earlier identical question never matches.
+   */
+  async waitForPrompt(text: string, timeoutMs = 20_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const screen = await this.capture();
+      const active = screen.split('\n').filter((line) => line.startsWith('? ')).pop();
+      if (active?.includes(text) && !screen.slice(screen.lastIndexOf(active)).includes('✔')) return screen;
+      if (screen.includes(EXIT_MARK) || Date.now() > deadline) {
+        throw new Error(`Timed out waiting for the prompt ${JSON.stringify(text)}; the screen was:\n${screen}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  /** Waits for the prompt, then types the answer and Enter. */
+  async reply(promptText: string, answer: string, timeoutMs?: number): Promise<void> {
+    await this.waitForPrompt(promptText, timeoutMs);
+    await this.answer(answer);
+  }
+
   /** Waits for the program to end and returns its exit code. */
   async exitCode(timeoutMs = 60_000): Promise<number> {
     const deadline = Date.now() + timeoutMs;

@@ -25,9 +25,11 @@ interface DemoFlags {
   misMap: number;
 }
 
-type DemoEvent =
-  | { type: 'demo-step'; step: string; detail: string }
-  | { type: 'demo-done'; html: string; runDir: string; elapsedMs: number };
+interface DemoEvent {
+  type: 'demo-step';
+  step: string;
+  detail: string;
+}
 
 const DEMO_SEED = 1;
 const MAX_SCANS = 5000;
@@ -124,7 +126,8 @@ async function runDemo(flags: DemoFlags, output: OutputOptions): Promise<number>
     ).finally(() => analyzeRenderer.close());
     analyzeRenderer.result({ command: 'analyze', counts: analysis.counts, files: analysis.files }, analyzeSummaryLines(analysis));
 
-    say.onEvent({ type: 'demo-done', html: analysis.files.html, runDir: copy.runDir, elapsedMs: Date.now() - started });
+    const elapsedMs = Date.now() - started;
+    say.result({ command: 'demo', html: analysis.files.html, runDir: copy.runDir, elapsedMs }, closingLines(analysis.files.html, copy.runDir, elapsedMs));
     return copy.failed > 0 || analysis.missing.length > 0 || analysis.notProcessed.length > 0 ? EXIT.failedItems : EXIT.ok;
   } catch (err) {
     if (signals.signal.aborted) throw new ScanCopyError('ABORTED', 'demo interrupted', { cause: err });
@@ -137,12 +140,16 @@ async function runDemo(flags: DemoFlags, output: OutputOptions): Promise<number>
   }
 }
 
-function demoLine(e: DemoEvent): string | string[] {
-  if (e.type === 'demo-step') return `[DEMO] ${e.detail}`;
+function demoLine(e: DemoEvent): string {
+  return `[DEMO] ${e.detail}`;
+}
+
+/** The closing summary, kept with --quiet: where to look first. */
+function closingLines(html: string, runDir: string, elapsedMs: number): string[] {
   return [
     '',
-    `Demo done in ${(e.elapsedMs / 1000).toFixed(1)} s. Everything is in ${e.runDir}`,
-    `Look first at the HTML report (open it in a browser): ${e.html}`,
+    `Demo done in ${(elapsedMs / 1000).toFixed(1)} s. Everything is in ${runDir}`,
+    `Look first at the HTML report (open it in a browser): ${html}`,
     'It shows each source scan beside its copy, coloured by what differs; the XLSX and CSVs next to it hold the same rows.',
     'Next: `scancopy sandbox --seed-demo` serves a sandbox to try `scancopy` (the guided wizard) and the commands against.',
   ];

@@ -1,0 +1,47 @@
+/**
+ * `scancopy demo` end to end as a user runs it: two embedded sandboxes, a copy, the wait,
+ * the analysis, every report file in one run folder, and a closing line naming the HTML.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const BIN = resolve(import.meta.dirname, '../bin/scancopy');
+
+let cwd: string;
+
+beforeAll(async () => {
+  cwd = await mkdtemp(join(tmpdir(), 'scancopy-demo-'));
+});
+
+afterAll(async () => {
+  if (cwd) await rm(cwd, { recursive: true, force: true });
+});
+
+it('copies the demo scans, analyses them and leaves every report in one run folder', async () => {
+  const { stdout } = await run(process.execPath, [BIN, 'demo', '--scans', '8', '--results', 'out'], { cwd, encoding: 'utf8' });
+  const html = /Look first at the HTML report \(open it in a browser\): (\S+)/.exec(stdout)?.[1] as string;
+  expect(html).toMatch(/analysis_\d{8}_\d{6}\.html$/);
+  expect(existsSync(html)).toBe(true);
+  expect(stdout).toMatch(/Created: {2}8/);
+  expect(stdout).toContain('Compared 8 pair(s)');
+
+  const runs = await readdir(join(cwd, 'out'));
+  expect(runs).toHaveLength(1);
+  const ts = (runs[0] as string).replace('run_', '');
+  const files = await readdir(join(cwd, 'out', runs[0] as string));
+  for (const name of [
+    `initial_scan_mapping_${ts}.csv`, `scan_mapping_updated_${ts}.csv`, `checkpoint_${ts}.json`, `failures_${ts}.csv`,
+    `source_scandetails_${ts}.csv`, `target_scandetails_${ts}.csv`, `analysis_with_comments_${ts}.csv`,
+    `analysis_with_comments_${ts}_highlighted.xlsx`, `analysis_${ts}.html`, 'events.ndjson',
+  ]) {
+    expect(files, name).toContain(name);
+  }
+  const analysis = await readFile(join(cwd, 'out', runs[0] as string, `analysis_with_comments_${ts}.csv`), 'utf8');
+  expect(analysis.trim().split('\n').length).toBeGreaterThan(8);
+}, 120_000);

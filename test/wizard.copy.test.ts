@@ -1,0 +1,150 @@
+/**
+ * The Copy Scan workflow of the wizard, end to end in a pseudo-terminal (tmux) against two
+ * sandboxes: answers typed, passwords masked, bad answers explained and asked again, the
+ * copy and the reports produced; then a second run offers the saved instances and the last
+ * answers, and the job's checkpoint (resume or restart). No password anywhere afterwards.
+ */
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestSandboxPair, type TestSandboxPair } from './helpers/sandbox.js';
+import { Terminal } from './helpers/tmux.js';
+import { filesUnder, secretsFound } from './helpers/wizard.js';
+
+const BIN = resolve(import.meta.dirname, '../bin/scancopy');
+const SOURCE_PASSWORD = 'src-Pw-7c1e9a';
+const TARGET_PASSWORD = 'tgt-Pw-52b0d4';
+const WRONG_PASSWORD = 'wrong-Pw-0f3a';
+
+let pair: TestSandboxPair;
+let cwd: string;
+const terms: Terminal[] = [];
+
+beforeAll(async () => {
+  pair = await startTestSandboxPair({ scans: 4, source: { password: SOURCE_PASSWORD }, target: { password: TARGET_PASSWORD } });
+  cwd = await mkdtemp(join(tmpdir(), 'scancopy-wizard-copy-'));
+}, 60_000);
+
+afterAll(async () => {
+  await Promise.all(terms.map((t) => t.close()));
+  await pair?.close();
+  if (cwd) await rm(cwd, { recursive: true, force: true });
+});
+
+async function wizard(): Promise<Terminal> {
+  const term = await Terminal.start(`${process.execPath} ${BIN}`, { cwd, env: { SCANCOPY_DEBUG: '' } });
+  terms.push(term);
+  return term;
+}
+
+describe('the Copy Scan wizard', () => {
+  it('copies typed scans, asks again after each bad answer, and writes the reports', async () => {
+    const term = await wizard();
+    await term.reply('What do you want to do?', '1');
+
+    await term.reply('Source instance:', '2');
+    await term.reply('Source API URL', 'not a url');
+    await term.waitFor('Expected an http:// or https:// URL');
+    await term.keys('C-u');
+    await term.answer(pair.source.apiUrl);
+    await term.reply('Source DB URL', pair.source.dbUrl);
+    await term.reply('Save this source as a named instance', 'demo-src');
+    await term.reply('Source username', pair.source.username);
+    await term.reply('Source password', WRONG_PASSWORD);
+    await term.reply('Source DB password', '');
+    await term.waitFor('Source API login failed');
+    expect(await term.capture()).toMatch(/✔ Source database OK/);
+    await term.reply('Source username', '');
+    await term.waitForPrompt('Source password');
+    await term.type(SOURCE_PASSWORD);
+    await term.waitFor('*'.repeat(SOURCE_PASSWORD.length));
+    await term.keys('Enter');
+    await term.waitFor('✔ Source API login OK');
+
+    await term.reply('Target instance:', '2');
+    await term.reply('Target API URL', pair.target.apiUrl);
+    await term.reply('Target DB URL', pair.target.dbUrl);
+    await term.reply('Save this target as a named instance', 'demo-tgt');
+    await term.reply('Target username', pair.target.username);
+    await term.reply('Target password', TARGET_PASSWORD);
+    await term.reply('Target DB password', '');
+    await term.waitFor('✔ Target database OK');
+
+    await term.reply('Results folder:', '2');
+    await term.reply('Results folder path', 'results');
+
+    await term.reply('Source scan ids:', '1');
+    await term.reply('Source scan ids (comma-separated', '1,2,x');
+    await term.waitFor('Not a scan id: x');
+    await term.keys('C-u');
+    await term.answer('1,2,99');
+    await term.waitFor('Not on the source instance: 99');
+    await term.keys('C-u');
+    await term.answer('1,2,3');
+
+    await term.reply('Target store id', '999');
+    await term.waitFor('Store 999 does not exist on the target instance');
+    await term.keys('C-u');
+    await term.answer('1');
+
+    await term.reply('Copy mode:', '1');
+    await term.reply('Run the analysis', 'y', 60_000);
+    await term.reply('Target scan ids:', '1');
+    expect(await term.exitCode(90_000)).toBe(0);
+
+    const screen = await term.capture();
+    expect(screen).toMatch(/Created: {2}3/);
+    const html = /Look first at the HTML report: (\S+\.html)/.exec(screen)?.[1];
+    expect(html && existsSync(html)).toBe(true);
+    const runDir = join(cwd, 'results', (/run_\d{8}_\d{6}/.exec(html ?? '') ?? [''])[0]);
+    const names = (await filesUnder(runDir)).map((p) => p.slice(runDir.length + 1));
+    for (const prefix of ['initial_scan_mapping_', 'scan_mapping_updated_', 'source_scandetails_', 'target_scandetails_', 'analysis_with_comments_', 'checkpoint_']) {
+      expect(names.some((n) => n.startsWith(prefix)), prefix).toBe(true);
+    }
+    expect(names.some((n) => n.endsWith('_highlighted.xlsx'))).toBe(true);
+
+    const config = JSON.parse(await readFile(join(cwd, 'scancopy.config.json'), 'utf8')) as Record<string, unknown>;
+    expect(config).toMatchObject({
+      instances: { 'demo-src': { api: pair.source.apiUrl, db: pair.source.dbUrl }, 'demo-tgt': { api: pair.target.apiUrl } },
+      lastUsed: { source: 'demo-src', target: 'demo-tgt', scanIds: [1, 2, 3], targetStore: 1, resultsDir: join(cwd, 'results') },
+    });
+  }, 180_000);
+
+  it('offers the saved instances, the last scan ids and the job checkpoint on a second run', async () => {
+    const term = await wizard();
+    await term.reply('What do you want to do?', '1');
+    const screen = await term.waitForPrompt('Source instance:');
+    expect(screen).toContain(`demo-src (${pair.source.apiUrl})`);
+    await term.answer('');
+    await term.reply('Source username', pair.source.username);
+    await term.reply('Source password', SOURCE_PASSWORD);
+    await term.reply('Source DB password', '');
+    await term.reply('Target instance:', '2');
+    await term.reply('Target username', pair.target.username);
+    await term.reply('Target password', TARGET_PASSWORD);
+    await term.reply('Target DB password', '');
+    await term.reply('Results folder:', '2');
+    const scans = await term.waitForPrompt('Source scan ids:');
+    expect(scans).toContain('Use the last ones (1, 2, 3)');
+    await term.answer('4');
+    await term.reply('Target store id', '');
+    await term.reply('Copy mode:', '1');
+    const checkpoint = await term.waitForPrompt('This job has a checkpoint');
+    expect(checkpoint).toContain('(3 of 3 scans done)');
+    await term.answer('1');
+    await term.reply('Run the analysis', 'n', 60_000);
+    expect(await term.exitCode(60_000)).toBe(0);
+    expect(await term.capture()).toMatch(/Created: {2}3/);
+  }, 120_000);
+
+  it('leaves no password in the config, the results or anything shown', async () => {
+    const passwords = [SOURCE_PASSWORD, TARGET_PASSWORD, WRONG_PASSWORD];
+    const shown = terms.flatMap((t) => t.captures).join('\n');
+    expect(secretsFound(shown, passwords)).toEqual([]);
+    for (const file of await filesUnder(cwd)) {
+      expect(secretsFound(await readFile(file, 'latin1'), passwords), file).toEqual([]);
+    }
+  });
+});
