@@ -52,6 +52,8 @@ export class StageProgress {
         clearOnComplete: false,
         stopOnComplete: false,
         gracefulExit: false,
+        // Long log lines above the bars wrap instead of being cut; the bars are trimmed to the width.
+        linewrap: true,
         fps: 8,
         format: (options, params, payload: { label?: string; line?: string }) =>
           `${payload.label ?? ''} ${cliProgress.Format.BarFormat(params.progress, options)} ${payload.line ?? ''}`,
