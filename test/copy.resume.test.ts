@@ -103,9 +103,11 @@ describe('scancopy copy: resume, restart and stops', () => {
 
   it('lets one process at a time run a job', async () => {
     const store = stores[1] as number;
-    pair.target.setFaults('create:latency=300ms');
-    const first = copyScans(pair.options({ targetStoreId: store }));
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    pair.target.setFaults('create:latency=500ms');
+    let started: () => void = () => undefined;
+    const running = new Promise<void>((resolve) => (started = resolve));
+    const first = copyScans(pair.options({ targetStoreId: store }), { onEvent: (e) => e.type === 'copy-start' && started() });
+    await running;
     const second = await copyScans(pair.options({ targetStoreId: store, resume: true })).catch((e: unknown) => e);
     expect(second).toMatchObject({ code: 'USAGE' });
     expect((second as Error).message).toContain(`another scancopy process (pid ${process.pid}) is running this job`);
