@@ -61,7 +61,7 @@ describe.each(testEngines())('lost create answers on $name', (engine) => {
   it('retries only the failed scans of a batch, reusing their uploaded files', async () => {
     const [, , store] = await pair.target.db.query<{ id: number }>('SELECT id FROM master_data_implementation_store ORDER BY id LIMIT 3');
     const storeId = store?.id as number;
-    pair.target.setFaults('create:503=0.6');
+    pair.target.setFaults('create:503=0.8');
     const events: CopyEvent[] = [];
     const result = await copyScans(pair.options({ targetStoreId: storeId, batchSize: 10, createAttempts: 1, batchRetries: 3 }), { onEvent: (e) => events.push(e) });
     pair.target.setFaults('');
