@@ -66,7 +66,7 @@ async function main(): Promise<number> {
       const run = await copyProcess([...copyArgs, ...(i > 0 ? ['--resume'] : [])], cli.env, { killAt, delayMs });
       runs.push(run);
       created += run.created;
-      log(`run ${runs.length}: ${run.signal === 'SIGKILL' ? `SIGKILLed ${delayMs} ms after its ${killAt}th created scan` : `ended with exit ${run.code}`} (${created} created so far)`);
+      log(`run ${runs.length}: ${run.signal === 'SIGKILL' ? `SIGKILLed ${delayMs} ms after it had created ${killAt} scan(s)` : `ended with exit ${run.code}`} (${created} created so far)`);
     }
     for (let extra = 0; extra < 5; extra++) {
       const run = await copyProcess([...copyArgs, '--resume'], cli.env, {});
