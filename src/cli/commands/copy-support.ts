@@ -1,18 +1,10 @@
 /** Pieces of the copy and verify commands: flag parsers, output flags, signal handling, analysis after a copy. */
-import { Command, Option } from 'commander';
 import { EXIT, ScanCopyError } from '../../core/errors.js';
 import type { Instance } from '../../platform/instance.js';
 import { analyzeScans, type AnalyzeEvent, type ScanPair } from '../../workflows/analyze.js';
 import type { CopyResult } from '../../workflows/copy.js';
 import { createEventRenderer, type EventRenderer, type OutputOptions } from '../render.js';
 import { analyzeView, summaryLines as analyzeSummaryLines } from './analyze.js';
-
-/** `--log-format` and `--quiet` on the command itself, without defaults, so a program-wide flag still counts. */
-export function addLogOptions(cmd: Command): Command {
-  return cmd
-    .addOption(new Option('--log-format <format>', 'text (bars on a terminal, plain lines otherwise) or json (one object per event on stdout)').choices(['text', 'json']))
-    .addOption(new Option('-q, --quiet', 'no progress or per-batch lines; only the result and errors'));
-}
 
 export function positiveInt(flag: string): (text: string) => number {
   return (text) => {

@@ -10,7 +10,7 @@ import { addInstanceOptions, resolveCliInstances, type InstanceCliOptions } from
 import { createEventRenderer, outputOptions, type EventRenderer } from '../render.js';
 import { COPY_VIEW, copySummaryLines } from '../render/copy.js';
 import { addScanSelectionOptions, parseScanSelection, type ScanSelectionFlags } from '../scan-selection.js';
-import { addLogOptions, parseDuration, positiveInt, runAnalysisAfterCopy, stopOnSignals } from './copy-support.js';
+import { parseDuration, positiveInt, runAnalysisAfterCopy, stopOnSignals } from './copy-support.js';
 
 type CopyFlags = InstanceCliOptions &
   ScanSelectionFlags & {
@@ -74,7 +74,7 @@ export function copyCommand(): Command {
     .action(async (flags: CopyFlags, command: Command) => {
       await runCopy(flags, command);
     });
-  return addLogOptions(cmd);
+  return cmd;
 }
 
 async function runCopy(flags: CopyFlags, command: Command): Promise<void> {

@@ -9,7 +9,7 @@ import type { CopyMode } from '../../workflows/copy.js';
 import { verifyCopy, type VerifyEvent, type VerifyMismatch, type VerifyResult } from '../../workflows/verify.js';
 import { addInstanceOptions, resolveCliInstances, type InstanceCliOptions } from '../instance-options.js';
 import { createEventRenderer, outputOptions, type EventView } from '../render.js';
-import { addLogOptions, positiveInt, stopOnSignals } from './copy-support.js';
+import { positiveInt, stopOnSignals } from './copy-support.js';
 
 type VerifyFlags = InstanceCliOptions & { mapping: string; mode?: CopyMode; targetStore?: number; workers: number };
 
@@ -37,7 +37,7 @@ export function verifyCommand(): Command {
     .action(async (flags: VerifyFlags, command: Command) => {
       await runVerify(flags, command);
     });
-  return addLogOptions(cmd);
+  return cmd;
 }
 
 async function runVerify(flags: VerifyFlags, command: Command): Promise<void> {
