@@ -139,6 +139,45 @@ describe('the Copy Scan wizard', () => {
     expect(await term.capture()).toMatch(/Created: {2}3/);
   }, 120_000);
 
+  it('stops the copy on Ctrl-C with 130, then resumes it from the checkpoint on the next run', async () => {
+    const answerUpToCopy = async (term: Terminal, ids: string): Promise<void> => {
+      await term.reply('What do you want to do?', '1');
+      await term.reply('Source instance:', '');
+      await term.reply('Source username', pair.source.username);
+      await term.reply('Source password', SOURCE_PASSWORD);
+      await term.reply('Source DB password', '');
+      await term.reply('Target instance:', '');
+      await term.reply('Target username', pair.target.username);
+      await term.reply('Target password', TARGET_PASSWORD);
+      await term.reply('Target DB password', '');
+      await term.reply('Results folder:', '2');
+      await term.reply('Source scan ids:', ids === 'last' ? '4' : '1');
+      if (ids !== 'last') await term.reply('Source scan ids (comma-separated', ids);
+      await term.reply('Target store id', '');
+      await term.reply('Copy mode:', '1');
+    };
+    pair.source.setFaults('content:latency=1500ms');
+    try {
+      const first = await wizard();
+      await answerUpToCopy(first, '1,2,3,4');
+      await first.waitFor('[BATCH 1] Starting download');
+      await first.keys('C-c');
+      expect(await first.exitCode()).toBe(130);
+      expect(await first.capture()).toMatch(/Stopped with \d+ scan\(s\) still to copy; the state is saved in/);
+    } finally {
+      pair.source.setFaults('');
+    }
+
+    const second = await wizard();
+    await answerUpToCopy(second, 'last');
+    const screen = await second.waitForPrompt('This job has a checkpoint');
+    expect(screen).toMatch(/\(\d of 4 scans done\)/);
+    await second.answer('1');
+    await second.reply('Run the analysis', 'n', 60_000);
+    expect(await second.exitCode()).toBe(0);
+    expect(await second.capture()).toMatch(/Scans: {4}4 \(resumed\)\nCreated: {2}4/);
+  }, 120_000);
+
   it('leaves no password in the config, the results or anything shown', async () => {
     const passwords = [SOURCE_PASSWORD, TARGET_PASSWORD, WRONG_PASSWORD];
     const shown = terms.flatMap((t) => t.captures).join('\n');

@@ -30,7 +30,9 @@ export class Terminal {
   static async start(command: string, opts: TerminalOptions): Promise<Terminal> {
     const term = new Terminal(`scancopy-test-${process.pid}-${randomBytes(4).toString('hex')}`);
     const envArgs = Object.entries(opts.env ?? {}).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
-    const script = `${command}; echo "${EXIT_MARK}$?]]"; sleep 3600`;
+    // Ctrl-C outside raw mode signals the whole foreground group: the shell traps it (its
+    // children still get the default) so it lives to print the program's exit code.
+    const script = `trap 'true' INT; ${command}; echo "${EXIT_MARK}$?]]"; sleep 3600`;
     await term.tmux(
       'new-session', '-d', '-s', 'main', '-x', String(opts.width ?? 140), '-y', String(opts.height ?? 50),
       '-c', opts.cwd, ...envArgs, 'sh', '-c', script,
