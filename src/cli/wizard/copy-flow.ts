@@ -14,7 +14,7 @@ export async function runCopyFlow(s: WizardSession): Promise<number> {
   const target = await askInstance(s, 'target');
 
   s.step('Step 1.5: Results path');
-  const resultsDir = await askFolder({ label: 'Results folder', defaultPath: './testResults/', lastUsed: s.lastUsed.resultsDir, cwd: s.io.cwd });
+  const resultsDir = await askFolder({ label: 'Results folder', defaultPath: './testResults/', lastUsed: s.lastUsed.resultsDir, cwd: s.io.cwd, print: (line) => s.print(line) });
   await s.remember({ resultsDir });
 
   s.step('Step 2: Source scan ids');

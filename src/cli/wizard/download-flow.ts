@@ -18,7 +18,7 @@ export async function runDownloadFlow(s: WizardSession): Promise<number> {
   await s.remember({ scanIds });
 
   s.step('Step 3: Download folder');
-  const outDir = await askFolder({ label: 'Download folder', defaultPath: './downloaded_images/', cwd: s.io.cwd });
+  const outDir = await askFolder({ label: 'Download folder', defaultPath: './downloaded_images/', cwd: s.io.cwd, print: (line) => s.print(line) });
 
   s.step('Step 4: Download');
   const renderer = createEventRenderer({ logFormat: 'text', quiet: false, tty: process.stderr.isTTY === true }, DOWNLOAD_VIEW);

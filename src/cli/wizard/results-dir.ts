@@ -14,6 +14,7 @@ export interface FolderQuestion {
   defaultPath: string;
   lastUsed?: string;
   cwd: string;
+  print: (line: string) => void;
 }
 
 export async function askFolder(q: FolderQuestion): Promise<string> {
@@ -29,7 +30,7 @@ export async function askFolder(q: FolderQuestion): Promise<string> {
     try {
       return await prepareFolder(q.cwd, dir);
     } catch (err) {
-      process.stdout.write(`  ${(err as Error).message} Choose another.\n`);
+      q.print(`  ${(err as Error).message} Choose another.`);
     }
   }
 }

@@ -5,8 +5,9 @@
  */
 import { confirm } from '@inquirer/prompts';
 import type { Queryable } from '../../platform/db.js';
-import { findScanSummaries, selectScanStates, selectStoreExists } from '../../platform/queries.js';
+import { selectScanStates, selectStoreExists } from '../../platform/queries.js';
 import type { ScanSummary } from '../../platform/types.js';
+import { findScans, isDay } from '../../workflows/find.js';
 import { ask, choose, InvalidAnswer, type Choice } from './prompts.js';
 
 const SHOWN_ROWS = 10;
@@ -51,7 +52,7 @@ async function findByStore(q: ScanIdsQuestion, range: boolean): Promise<number[]
   const from = await ask(range ? 'From day (YYYY-MM-DD):' : 'Day (YYYY-MM-DD):', parseDay);
   const to = range ? await ask('To day (YYYY-MM-DD):', (text) => parseDayFrom(text, from)) : from;
   const doneOnly = await confirm({ message: 'Only processed scans (status done, with a report)?', default: true });
-  const scans = await findScanSummaries(q.db, { storeId, from, to, doneOnly });
+  const scans = await findScans(q.db, { storeId, from, to, doneOnly });
   const when = from === to ? `on ${from}` : `from ${from} to ${to}`;
   if (scans.length === 0) {
     q.print(`  No ${doneOnly ? 'processed ' : ''}scans in store ${storeId} ${when}. Choose again.`);
@@ -98,8 +99,7 @@ export async function checkStore(db: Queryable, role: string, text: string): Pro
 }
 
 export function parseDay(text: string): string {
-  const ok = /^\d{4}-\d{2}-\d{2}$/.test(text) && new Date(`${text}T00:00:00Z`).toISOString().startsWith(text);
-  if (!ok) throw new InvalidAnswer('Expected a day as YYYY-MM-DD, e.g. 2026-11-27.');
+  if (!isDay(text)) throw new InvalidAnswer('Expected a day as YYYY-MM-DD, e.g. 2026-11-27.');
   return text;
 }
 
