@@ -6,6 +6,7 @@
  * to a temporary name and is renamed once complete; `manifest.csv` records size and sha256 so
  * a re-run skips what is complete and fetches the rest.
  */
+import { setMaxListeners } from 'node:events';
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { ScanCopyError } from '../core/errors.js';
@@ -85,6 +86,8 @@ export async function downloadScanImages(options: DownloadOptions, ctx: RunConte
 
   // Our own controller, so that a failure to plan a batch can stop the files already in flight.
   const stop = new AbortController();
+  // Every file in flight listens on it: as many listeners as workers is expected, not a leak.
+  setMaxListeners(0, stop.signal);
   const forward = (): void => stop.abort(ctx.signal?.reason);
   if (ctx.signal?.aborted) forward();
   ctx.signal?.addEventListener('abort', forward, { once: true });

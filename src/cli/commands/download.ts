@@ -1,4 +1,5 @@
 /** `scancopy download`: a source instance's scan images into one folder, named as the seed tool names them. */
+import { setMaxListeners } from 'node:events';
 import { Command, Option } from 'commander';
 import { EXIT, ScanCopyError } from '../../core/errors.js';
 import { openInstance } from '../../platform/instance.js';
@@ -53,6 +54,7 @@ async function runDownload(flags: DownloadFlags, command: Command): Promise<void
   });
   const renderer = createEventRenderer(outputOptions(command), DOWNLOAD_VIEW);
   const stop = new AbortController();
+  setMaxListeners(0, stop.signal);
   const onSignal = (): void => stop.abort();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
