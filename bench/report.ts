@@ -1,0 +1,52 @@
+/** The benchmark's table on stdout: the headline figures against their targets, then every run. */
+import type { CopyRun } from './copy.js';
+import type { DownloadRun } from './download.js';
+
+export interface BenchResults {
+  profile: string;
+  copy: { ratio_to_ideal: number; speedup_vs_barrier: number; peak_rss_mb: number; rss_growth: number | null; runs: CopyRun[]; control: CopyRun };
+  download: DownloadRun;
+  machine: { cpus: number; node: string; os: string; database: string; load_average_before: number[] };
+}
+
+type Row = [figure: string, value: string, target: string, verdict: string];
+
+export function printTable(r: BenchResults): void {
+  const check = (value: number | null, ok: (v: number) => boolean): string => (value === null ? 'n/a' : ok(value) ? 'met' : 'NOT met');
+  const show = (value: number | null, unit = ''): string => (value === null ? 'n/a' : `${value}${unit}`);
+  const headline: Row[] = [
+    ['copy.ratio_to_ideal', show(r.copy.ratio_to_ideal, 'x'), '<= 1.25x', check(r.copy.ratio_to_ideal, (v) => v <= 1.25)],
+    ['copy.speedup_vs_barrier', show(r.copy.speedup_vs_barrier, 'x'), '>= 2x', check(r.copy.speedup_vs_barrier, (v) => v >= 2)],
+    ['copy.peak_rss_mb', show(r.copy.peak_rss_mb, ' MB'), '< 200 MB', check(r.copy.peak_rss_mb, (v) => v < 200)],
+    ['copy.rss_growth', r.copy.rss_growth === null ? 'n/a (full profile)' : `${Math.round(r.copy.rss_growth * 1000) / 10} %`, '<= 20 %', check(r.copy.rss_growth, (v) => Math.abs(v) <= 0.2)],
+    ['download.ratio_to_aria2', r.download.ratio_to_aria2 === null ? `n/a (${'skipped' in r.download.aria2c ? r.download.aria2c.skipped : ''})` : `${r.download.ratio_to_aria2}x`, '<= 1.3x', check(r.download.ratio_to_aria2, (v) => v <= 1.3)],
+  ];
+  print(['figure', 'value', 'target', ''], headline);
+
+  console.log('');
+  const runs = [...r.copy.runs, r.copy.control].map((c) => [
+    `copy ${c.mode} ${c.latency_ms} ms`, String(c.scans), `${c.wall_s}`, `${c.scans_per_s}`, `${c.ideal_s}`, `${c.ratio_to_ideal}x`, `${c.peak_rss_mb}`,
+    `${c.cpu_s.client} / ${c.cpu_s.source} / ${c.cpu_s.target} / ${c.cpu_s.postgres}`, `${c.cpu_floor_s} (${c.ratio_to_cpu_floor}x)`, `${Math.round(c.machine_busy * 100)} %`,
+  ]);
+  const d = r.download;
+  runs.push([
+    'download scancopy', String(d.scans), `${d.scancopy.wall_s}`, `${d.scancopy.mb_per_s} MB/s`, '', '', `${d.scancopy.peak_rss_mb}`,
+    `${d.scancopy.cpu_s} / ${d.scancopy.source_cpu_s} / - / ${d.scancopy.postgres_cpu_s}`, '', `${Math.round(d.scancopy.machine_busy * 100)} %`,
+  ]);
+  if (!('skipped' in d.aria2c)) {
+    runs.push([
+      'download aria2c', String(d.scans), `${d.aria2c.wall_s}`, `${d.aria2c.mb_per_s} MB/s`, '', '', `${d.aria2c.peak_rss_mb}`,
+      `${d.aria2c.cpu_s} / ${d.aria2c.source_cpu_s} / - / ${d.aria2c.postgres_cpu_s}`, '', `${Math.round(d.aria2c.machine_busy * 100)} %`,
+    ]);
+  }
+  print(['run', 'N', 'wall s', 'scans/s', 'ideal s', 'ratio', 'peak RSS MB', 'CPU s client/source/target/pg', 'CPU floor s (wall/floor)', 'machine busy'], runs);
+  console.log(`\n${r.profile} profile; ${r.machine.cpus} CPUs, Node ${r.machine.node}, ${r.machine.os}, ${r.machine.database}; load before ${r.machine.load_average_before.join(' ')}`);
+}
+
+function print(header: string[], rows: string[][]): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
+  const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  console.log(line(header));
+  console.log(line(widths.map((w) => '-'.repeat(w))));
+  for (const row of rows) console.log(line(row));
+}

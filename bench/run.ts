@@ -1,0 +1,113 @@
+/**
+ * `npm run bench [-- --quick]`: copy and download throughput against the ideal bound and
+ * aria2c (bench/README.md). Prints a table and writes bench/results/latest.json.
+ */
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { writeFileAtomic } from '../src/core/atomic-file.js';
+import { ScanCopyError } from '../src/core/errors.js';
+import { buildForBench } from './build.js';
+import { measureCopy, round, type CopyRun } from './copy.js';
+import { measureDownload, type DownloadRun } from './download.js';
+import { FILE_BYTES, FILES_PER_SCAN, writeFixture } from './fixtures.js';
+import { barrierBound, pipelineBound } from './ideal.js';
+import { printTable } from './report.js';
+import { BENCH_LATENCY, CONTROL_LATENCY, faultsFor, findPostgres, startBenchSandbox, type BenchSandbox, type Latency } from './sandboxes.js';
+
+const { values: flags } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    scans: { type: 'string' },
+    out: { type: 'string', default: fileURLToPath(new URL('./results/latest.json', import.meta.url)) },
+  },
+});
+
+const LIMITS = { download: 20, upload: 20, create: 10 };
+const BATCH_SIZE = 10;
+const small = flags.scans === undefined ? 500 : Number(flags.scans);
+if (!Number.isSafeInteger(small) || small < 10) throw new ScanCopyError('USAGE', `--scans ${flags.scans ?? ''}: expected a whole number >= 10`);
+// The control copy runs at ten times the latency, where CPU hardly counts: it shows whether
+// the pipeline itself reaches its bound (README, "Reading the figures").
+const CONTROL_SCANS = 200;
+const profile = flags.quick
+  ? { name: 'quick', copySizes: [small], barrierScans: small, downloadScans: small }
+  : { name: 'full', copySizes: [small, 5000], barrierScans: small, downloadScans: 5000 };
+const largest = Math.max(...profile.copySizes, profile.downloadScans);
+const pgUrl = process.env.SCANCOPY_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+const log = (line: string): void => void process.stderr.write(`bench: ${line}\n`);
+const started = Date.now();
+const loadBefore = os.loadavg();
+const workDir = await mkdtemp(join(os.tmpdir(), 'scancopy-bench-'));
+const engine = await findPostgres(pgUrl);
+log(`${profile.name} profile on ${engine ? 'PostgreSQL' : 'embedded PGlite (no PostgreSQL answered)'}; load average ${loadBefore.map((l) => l.toFixed(2)).join(' ')}`);
+log(`transpiled ${await buildForBench()} modules for the measured clients`);
+
+const source = await startBenchSandbox({ engine, latency: BENCH_LATENCY });
+const copies: CopyRun[] = [];
+let control: CopyRun;
+let download: DownloadRun;
+try {
+  log(`writing ${largest} scans x ${FILES_PER_SCAN} files of ${FILE_BYTES / 1024} KB into the source`);
+  const filesDir = join(workDir, 'source-files');
+  await mkdir(filesDir);
+  const fixture = await writeFixture(source.dbUrl, largest, filesDir);
+  const copy = async (scans: number, barrier: boolean, from: BenchSandbox = source, latency: Latency = BENCH_LATENCY): Promise<CopyRun> => {
+    log(`copy ${barrier ? 'barrier' : 'pipelined'} N = ${scans} at ${faultsFor(latency)}`);
+    const run = await measureCopy({ engine, source: from, storeId: fixture.storeId, scanIds: fixture.scanIds.slice(0, scans), barrier, limits: LIMITS, batchSize: BATCH_SIZE, workDir, latency });
+    log(`  ${run.wall_s} s, ${run.scans_per_s} scans/s, ${run.ratio_to_ideal}x its ideal, ${run.ratio_to_cpu_floor}x its CPU floor, peak RSS ${run.peak_rss_mb} MB`);
+    return run;
+  };
+  for (const scans of profile.copySizes) copies.push(await copy(scans, false));
+  copies.push(await copy(profile.barrierScans, true));
+  const slow = await startBenchSandbox({ engine, latency: CONTROL_LATENCY, db: source.dbUrl });
+  try {
+    control = await copy(CONTROL_SCANS, false, slow, CONTROL_LATENCY);
+  } finally {
+    await slow.close();
+  }
+  log(`download N = ${profile.downloadScans}`);
+  download = await measureDownload({ source, scanIds: fixture.scanIds.slice(0, profile.downloadScans), workers: LIMITS.download, workDir });
+} finally {
+  await source.close();
+  await rm(workDir, { recursive: true, force: true });
+}
+
+const pipelined = copies.filter((c) => c.mode === 'pipelined');
+const first = pipelined[0] as CopyRun;
+const last = pipelined[pipelined.length - 1] as CopyRun;
+const barrier = copies.find((c) => c.mode === 'barrier') as CopyRun;
+const sameN = pipelined.find((c) => c.scans === barrier.scans) as CopyRun;
+const model = { scans: first.scans, filesPerScan: FILES_PER_SCAN, latencyMs: BENCH_LATENCY.ms, jitterMs: BENCH_LATENCY.jitterMs, limits: LIMITS };
+const results = {
+  generated_at: new Date().toISOString(),
+  profile: profile.name,
+  copy: {
+    ratio_to_ideal: first.ratio_to_ideal,
+    speedup_vs_barrier: round(barrier.wall_s / sameN.wall_s),
+    peak_rss_mb: Math.max(...pipelined.map((c) => c.peak_rss_mb)),
+    rss_growth: pipelined.length > 1 ? round(last.peak_rss_mb / first.peak_rss_mb - 1) : null,
+    ideal: { pipelined: pipelineBound(model), barrier: barrierBound(model, BATCH_SIZE) },
+    runs: copies,
+    control,
+  },
+  download: download,
+  settings: { faults: faultsFor(BENCH_LATENCY), control_faults: faultsFor(CONTROL_LATENCY), files_per_scan: FILES_PER_SCAN, file_bytes: FILE_BYTES, limits: LIMITS, batch_size: BATCH_SIZE, mode: 'auto' },
+  machine: {
+    cpus: os.cpus().length,
+    cpu_model: os.cpus()[0]?.model ?? 'unknown',
+    memory_gb: round(os.totalmem() / 2 ** 30, 1),
+    node: process.version,
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    database: engine ? 'postgresql' : 'pglite',
+    load_average_before: loadBefore.map((l) => round(l, 2)),
+    load_average_after: os.loadavg().map((l) => round(l, 2)),
+  },
+  duration_s: round((Date.now() - started) / 1000, 1),
+};
+await writeFileAtomic(flags.out, `${JSON.stringify(results, null, 2)}\n`);
+printTable(results);
+log(`wrote ${flags.out} in ${results.duration_s} s`);

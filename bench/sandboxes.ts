@@ -1,0 +1,76 @@
+/**
+ * Sandbox instances for a benchmark, each in its own process, on a fresh database of the
+ * local PostgreSQL (or embedded PGlite when there is none), dropped when it closes.
+ */
+import pg from 'pg';
+import { postgresEngine, type TestEngine } from '../test/helpers/databases.js';
+import { startCli } from './processes.js';
+
+/** Injected on every call: a mean and a uniform jitter either side of it. */
+export interface Latency {
+  ms: number;
+  jitterMs: number;
+}
+
+/** The measured latency of the issue, and a control at ten times it where CPU hardly counts. */
+export const BENCH_LATENCY: Latency = { ms: 25, jitterMs: 5 };
+export const CONTROL_LATENCY: Latency = { ms: 250, jitterMs: 50 };
+
+export function faultsFor(latency: Latency): string {
+  return `*:latency=${latency.ms}ms~${latency.jitterMs}ms`;
+}
+
+export interface BenchSandbox {
+  apiUrl: string;
+  dbUrl: string;
+  username: string;
+  password: string;
+  pid: number;
+  close(): Promise<void>;
+}
+
+export interface BenchSandboxOptions {
+  /** The local PostgreSQL, or undefined for embedded PGlite. */
+  engine: TestEngine | undefined;
+  latency: Latency;
+  /** Serve this existing sandbox database (another sandbox's, left in place) instead of a fresh one. */
+  db?: string;
+}
+
+/** The local PostgreSQL if it answers, else undefined (the sandboxes embed PGlite). */
+export async function findPostgres(url: string): Promise<TestEngine | undefined> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return postgresEngine(url);
+  } catch {
+    return undefined;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** A sandbox with the demo catalog (seed 1) and no scans; scans created in it are never processed. */
+export async function startBenchSandbox(opts: BenchSandboxOptions): Promise<BenchSandbox> {
+  const fresh = opts.db === undefined && opts.engine ? await opts.engine.create() : undefined;
+  const db = opts.db ?? fresh;
+  const child = startCli([
+    'sandbox', '--json', ...(db ? ['--db', db] : ['--embedded']), '--seed-demo', '--scans', '0', '--seed', '1',
+    '--faults', faultsFor(opts.latency),
+    // The platform processes scans on its own machines; here processing would take the CPU
+    // the client is measured on, so copied scans stay 'processing' (see bench/README.md).
+    '--processing-delay', String(24 * 3_600_000),
+  ]);
+  const drop = async (): Promise<void> => {
+    await child.stop();
+    if (fresh && opts.engine) await opts.engine.drop(fresh);
+  };
+  try {
+    const ready = await child.next<{ api: string; db: string; username: string; password: string }>();
+    return { apiUrl: ready.api, dbUrl: ready.db, username: ready.username, password: ready.password, pid: child.pid, close: drop };
+  } catch (err) {
+    await drop();
+    throw err;
+  }
+}
