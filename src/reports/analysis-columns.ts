@@ -4,6 +4,7 @@
  * its CSV columns, and the seed tool's details columns. The CSV, XLSX and HTML writers all
  * read these, so a comment always has the same colour and the columns the same order.
  */
+import type { ScanDetailsRow } from '../platform/types.js';
 
 export interface CommentStyle {
   comment: string;
@@ -66,21 +67,7 @@ export const SIDE_FIELDS = [
 export type SideField = (typeof SIDE_FIELDS)[number];
 
 /** One side of an analysis row: a compliance report's figures, all null when there is none. */
-export interface SideValues {
-  store_planogram_id: number | null;
-  planogram_name: string | null;
-  section_id: number | null;
-  section_name: string | null;
-  is_additional_section: boolean | null;
-  pre_pog_percentage: number | null;
-  post_pog_percentage: number | null;
-  pre_osa_percentage: number | null;
-  post_osa_percentage: number | null;
-  ok_count: number | null;
-  wandering_count: number | null;
-  oos_count: number | null;
-  hole_count: number | null;
-}
+export type SideValues = { [F in SideField]: ScanDetailsRow[F] | null };
 
 type Sided<P extends string> = { [F in SideField as `${P}_${F}`]: SideValues[F] };
 
@@ -109,19 +96,7 @@ export const ANALYSIS_COLUMNS: readonly AnalysisColumn[] = [
 export const SCAN_DETAILS_COLUMNS = [
   'scan_id',
   'scan_status',
-  'store_planogram_id',
-  'planogram_name',
-  'section_id',
-  'section_name',
-  'is_additional_section',
-  'pre_pog_percentage',
-  'post_pog_percentage',
-  'pre_osa_percentage',
-  'post_osa_percentage',
-  'ok_count',
-  'wandering_count',
-  'oos_count',
-  'hole_count',
+  ...SIDE_FIELDS,
   'planogram_unique_count',
   'planogram_all_count',
   'realogram_unique_count',
