@@ -5,13 +5,14 @@
  * create-scan, whose failure with unknown outcome is left to the copy workflow to reconcile.
  */
 import { rm } from 'node:fs/promises';
-import { Agent, FormData } from 'undici';
+import { Agent } from 'undici';
 import { HttpError, ScanCopyError, type ErrorCode } from '../core/errors.js';
 import { AdaptiveLimiter } from '../core/limiter.js';
 import { redactText, redactValue, registerSecret } from '../core/redact.js';
 import { RetryPolicy, type RetryEvent, type RetryOptions, type StopReason } from '../core/retry.js';
 import { headerText, readBody, writeBody } from './body.js';
 import { discard, exchange, failure, httpError, readJson, type Answered, type Exchange } from './http.js';
+import { multipartBody, type MultipartBody } from './multipart.js';
 import { TokenSession } from './session.js';
 import type { FileMeta, ScanPayload } from './types.js';
 
@@ -154,12 +155,9 @@ export class PlatformApi {
   async uploadFile(file: UploadInput, options: CallOptions = {}): Promise<{ id: number }> {
     const body = await this.#retrying('upload', options, () =>
       this.#limiters.upload.run(() =>
-        this.#authed<{ id?: unknown }>('upload', 'POST', PATHS.upload, this.timeouts.upload, options.signal, () => {
-          const form = new FormData();
-          form.append('file', new Blob([file.bytes as Uint8Array<ArrayBuffer>], { type: file.contentType }), file.filename);
-          form.append('input_type', 'image');
-          return form;
-        }), options),
+        this.#authed<{ id?: unknown }>('upload', 'POST', PATHS.upload, this.timeouts.upload, options.signal, () =>
+          multipartBody({ input_type: 'image' }, { field: 'file', filename: file.filename, contentType: file.contentType, bytes: file.bytes }),
+        ), options),
     );
     return { id: idOf(body, 'upload', PATHS.upload) };
   }
@@ -235,11 +233,13 @@ export class PlatformApi {
   }
 
   /** One authenticated call; on 401 logs in again (once) and repeats it. */
-  async #authed<T>(call: string, method: 'GET' | 'POST', path: string, timeoutMs: number, signal: AbortSignal | undefined, body?: () => string | FormData, payload?: unknown): Promise<T> {
+  async #authed<T>(call: string, method: 'GET' | 'POST', path: string, timeoutMs: number, signal: AbortSignal | undefined, body?: () => string | MultipartBody, payload?: unknown): Promise<T> {
     const send = async (token: string): Promise<{ ex: Exchange; answered: Answered }> => {
-      const requestBody = body?.();
+      const made = body?.();
       const headers: Record<string, string> = { authorization: `Token ${token}`, accept: 'application/json' };
-      if (typeof requestBody === 'string') headers['content-type'] = 'application/json';
+      if (typeof made === 'string') headers['content-type'] = 'application/json';
+      else if (made) Object.assign(headers, { 'content-type': made.contentType, 'content-length': String(made.contentLength) });
+      const requestBody = typeof made === 'object' ? made.stream() : made;
       const ex: Exchange = { call, method, url: this.baseUrl + path, headers, body: requestBody, timeoutMs, signal, dispatcher: this.#agent };
       return { ex, answered: await exchange(ex) };
     };

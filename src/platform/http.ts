@@ -3,7 +3,8 @@
  * typed errors: the call, method and URL path (never a pre-signed query), status and a
  * redacted body. Whether to retry is the retry policy's question, not this file's.
  */
-import { request, type Dispatcher, type FormData } from 'undici';
+import type { Readable } from 'node:stream';
+import { request, type Dispatcher } from 'undici';
 import { HttpError, ScanCopyError, type ErrorCode } from '../core/errors.js';
 import { redactText, redactValue } from '../core/redact.js';
 import { parseRetryAfter } from '../core/retry.js';
@@ -13,7 +14,7 @@ export interface Exchange {
   method: 'GET' | 'POST';
   url: string;
   headers?: Record<string, string>;
-  body?: string | FormData;
+  body?: string | Readable;
   timeoutMs: number;
   signal?: AbortSignal;
   dispatcher: Dispatcher;
