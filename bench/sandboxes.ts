@@ -1,7 +1,11 @@
 /**
  * Sandbox instances for a benchmark, each in its own process, on a fresh database of the
- * local PostgreSQL (or embedded PGlite when there is none), dropped when it closes.
+ * local PostgreSQL (or embedded PGlite when there is none) and a fresh folder for uploaded
+ * files, both removed when it closes.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import { postgresEngine, type TestEngine } from '../test/helpers/databases.js';
 import { startCli } from './processes.js';
@@ -55,16 +59,24 @@ export async function findPostgres(url: string): Promise<TestEngine | undefined>
 export async function startBenchSandbox(opts: BenchSandboxOptions): Promise<BenchSandbox> {
   const fresh = opts.db === undefined && opts.engine ? await opts.engine.create() : undefined;
   const db = opts.db ?? fresh;
+  // The platform keeps uploads in object storage: bytea rows would bill the target's
+  // encoding, WAL and TOAST to the CPU the copy is measured on.
+  const storageDir = await mkdtemp(join(os.tmpdir(), 'scancopy-bench-uploads-'));
   const child = startCli([
     'sandbox', '--json', ...(db ? ['--db', db] : ['--embedded']), '--seed-demo', '--scans', '0', '--seed', '1',
+    '--storage-dir', storageDir,
     '--faults', faultsFor(opts.latency),
     // The platform processes scans on its own machines; here processing would take the CPU
     // the client is measured on, so copied scans stay 'processing' (see bench/README.md).
     '--processing-delay', String(24 * 3_600_000),
   ]);
   const drop = async (): Promise<void> => {
-    await child.stop();
-    if (fresh && opts.engine) await opts.engine.drop(fresh);
+    try {
+      await child.stop();
+      if (fresh && opts.engine) await opts.engine.drop(fresh);
+    } finally {
+      await rm(storageDir, { recursive: true, force: true });
+    }
   };
   try {
     const ready = await child.next<{ api: string; db: string; username: string; password: string }>();

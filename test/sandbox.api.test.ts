@@ -1,4 +1,7 @@
 import { createHash } from 'node:crypto';
+import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningSandbox } from '../src/sandbox/sandbox.js';
@@ -217,6 +220,95 @@ describe('a sandbox with rejectReusedFiles', () => {
       expect(await again.json()).toEqual({ files: [`File ${fileId} is already used by scan ${first.id}.`] });
     } finally {
       await sb.close();
+    }
+  });
+});
+
+describe.each(testEngines())('a sandbox with a storage dir on $name', (engine) => {
+  let parent: string;
+  let dir: string;
+  let sb: RunningSandbox;
+  let api: RawApi;
+
+  beforeAll(async () => {
+    parent = await mkdtemp(join(tmpdir(), 'scancopy-storage-'));
+    // A folder that does not exist yet: the sandbox makes it.
+    dir = join(parent, 'uploads');
+    sb = await startTestSandbox({ engine, storageDir: dir, seedDemo: { scans: 1 }, processingDelayMs: 60_000 });
+    api = await rawApi(sb);
+  });
+  afterAll(async () => {
+    await sb?.close();
+    await rm(parent, { recursive: true, force: true });
+  });
+
+  const rowOf = async (id: number) => {
+    const [row] = await sb.db.query<{ content: Uint8Array | null; storage_path: string | null; sha256: string }>(
+      'SELECT content, storage_path, sha256 FROM master_data_implementation_fileupload WHERE id = $1',
+      [id],
+    );
+    return row;
+  };
+
+  it('keeps an upload as a file in the dir, named by its sha256, and the row without content', async () => {
+    const id = await api.uploadId(png, 'in dir.png');
+    const row = await rowOf(id);
+    const sha256 = createHash('sha256').update(png).digest('hex');
+    expect(row).toEqual({ content: null, storage_path: join(dir, sha256), sha256 });
+    expect((await readFile(join(dir, sha256))).equals(png)).toBe(true);
+  });
+
+  it('serves the upload back byte-identical through its metadata and pre-signed URL', async () => {
+    const bytes = Buffer.concat([png, Buffer.from('a different upload')]);
+    const id = await api.uploadId(bytes, 'served.png');
+    const { file } = (await (await api.get(`/api/v1/master-data/file-upload/${id}/`)).json()) as { file: string };
+    const res = await fetch(file);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('image/png');
+    expect(res.headers.get('etag')).toBe(`"${createHash('sha256').update(bytes).digest('hex')}"`);
+    expect(Buffer.from(await res.arrayBuffer()).equals(bytes)).toBe(true);
+  });
+
+  it('keeps identical uploads in one file, and leaves no temp file behind', async () => {
+    const bytes = Buffer.from('the same bytes, uploaded twice');
+    const [a, b] = await Promise.all([api.uploadId(bytes, 'one.png'), api.uploadId(bytes, 'two.png')]);
+    expect(a).not.toBe(b);
+    expect((await rowOf(a))?.storage_path).toBe((await rowOf(b))?.storage_path);
+    const names = await readdir(dir);
+    expect(names.every((name) => /^[0-9a-f]{64}$/.test(name))).toBe(true);
+  });
+
+  it('still serves the seeded files kept in the database', async () => {
+    const [seeded] = await sb.db.query<{ id: number; size: number }>('SELECT id, size FROM master_data_implementation_fileupload WHERE content IS NOT NULL ORDER BY id LIMIT 1');
+    expect(seeded).toBeDefined();
+    const { file } = (await (await api.get(`/api/v1/master-data/file-upload/${seeded?.id}/`)).json()) as { file: string };
+    expect((await (await fetch(file)).arrayBuffer()).byteLength).toBe(seeded?.size);
+  });
+});
+
+describe('a storage dir the sandbox cannot use', () => {
+  it('fails the start with USAGE naming the folder', async () => {
+    const parent = await mkdtemp(join(tmpdir(), 'scancopy-storage-'));
+    try {
+      const blocker = join(parent, 'a-file');
+      await writeFile(blocker, 'not a folder');
+      for (const storageDir of [blocker, join(blocker, 'uploads')]) {
+        await expect(startTestSandbox({ storageDir })).rejects.toMatchObject({ code: 'USAGE', message: expect.stringContaining(`cannot keep uploaded files in ${storageDir}: `) });
+      }
+      await expect(startTestSandbox({ storageDir: ' ' })).rejects.toMatchObject({ code: 'USAGE', message: expect.stringContaining('must not be empty') });
+    } finally {
+      await rm(parent, { recursive: true, force: true });
+    }
+  });
+
+  // Root writes through any mode bits, so only another user can see the refusal.
+  it.skipIf(process.getuid?.() === 0)('fails the start with USAGE when the folder is not writable', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'scancopy-storage-'));
+    try {
+      await chmod(dir, 0o500);
+      await expect(startTestSandbox({ storageDir: dir })).rejects.toMatchObject({ code: 'USAGE', message: expect.stringContaining('(EACCES)') });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -71,10 +72,45 @@ describe('scancopy sandbox', () => {
     expect(r.stdout()).toBe('');
   });
 
+  it('--storage-dir keeps uploads as files in a folder it creates, and serves them back', async () => {
+    const parent = await mkdtemp(join(tmpdir(), 'scancopy-storage-'));
+    const dir = join(parent, 'uploads');
+    const r = run(['sandbox', '--json', '--storage-dir', dir, '--password', 'pw']);
+    try {
+      const info = JSON.parse(await firstLine(r)) as Record<string, string>;
+      const api = await rawApi({ apiUrl: info.api as string, username: 'sandbox', password: 'pw' });
+      const bytes = Buffer.from('an upload kept on disk');
+      const id = await api.uploadId(bytes, 'disk.png');
+      const sha256 = createHash('sha256').update(bytes).digest('hex');
+      expect(await readdir(dir)).toEqual([sha256]);
+      const { file } = (await (await api.get(`/api/v1/master-data/file-upload/${id}/`)).json()) as { file: string };
+      expect(Buffer.from(await (await fetch(file)).arrayBuffer()).equals(bytes)).toBe(true);
+    } finally {
+      r.child.kill('SIGTERM');
+      await r.exited;
+      await rm(parent, { recursive: true, force: true });
+    }
+    expect(r.stderr()).toContain(`uploaded files are kept in ${dir}`);
+  });
+
+  it('refuses a --storage-dir it cannot create with exit code 2 and one line naming the folder', async () => {
+    const parent = await mkdtemp(join(tmpdir(), 'scancopy-storage-'));
+    try {
+      const blocker = join(parent, 'a-file');
+      await writeFile(blocker, 'not a folder');
+      const r = run(['sandbox', '--storage-dir', join(blocker, 'uploads')]);
+      expect(await r.exited).toBe(2);
+      expect(r.stderr().trim().split('\n')).toEqual([expect.stringMatching(new RegExp(`^scancopy: error USAGE: cannot keep uploaded files in ${join(blocker, 'uploads')}: not a directory \\(ENOTDIR\\)`))]);
+      expect(r.stdout()).toBe('');
+    } finally {
+      await rm(parent, { recursive: true, force: true });
+    }
+  });
+
   it('--help documents the options, the fault syntax and the credentials', async () => {
     const r = run(['sandbox', '--help']);
     expect(await r.exited).toBe(0);
-    for (const text of ['--db <url>', '--embedded [dir]', '--seed-demo', '--scans <n>', '--seed <s>', '--user <name>', '--password <pw>', '--processing-delay <ms>', '--mis-map <rate>', '--faults <spec>', '--fault-seed <n>', '--reject-reused-files', '--json', 'ENDPOINT:KIND=VALUE', 'latency=25ms~5ms', 'truncate=R', 'expire=R', 'concurrency=N', 'Retry-After', 'password generated']) {
+    for (const text of ['--db <url>', '--embedded [dir]', '--storage-dir <dir>', '--seed-demo', '--scans <n>', '--seed <s>', '--user <name>', '--password <pw>', '--processing-delay <ms>', '--mis-map <rate>', '--faults <spec>', '--fault-seed <n>', '--reject-reused-files', '--json', 'ENDPOINT:KIND=VALUE', 'latency=25ms~5ms', 'truncate=R', 'expire=R', 'concurrency=N', 'Retry-After', 'password generated']) {
       expect(r.stdout()).toContain(text);
     }
   });

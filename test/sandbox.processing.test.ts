@@ -1,6 +1,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { drawShelfPng } from '../src/sandbox/png.js';
 import { startSandbox, type RunningSandbox } from '../src/sandbox/sandbox.js';
@@ -12,49 +12,18 @@ const DELAY_MS = 300;
 describe.each(testEngines())('processing of created scans on $name', (engine) => {
   let sb: RunningSandbox;
   let api: RawApi;
-  let catalog: { storeId: number; storePlanogramId: number; planogramId: number; planogramName: string; sections: Array<{ id: number; name: string }> };
+  let catalog: Catalog;
 
   beforeAll(async () => {
     sb = await startTestSandbox({ engine, seedDemo: { scans: 0 }, processingDelayMs: DELAY_MS, misMapRate: 0 });
     api = await rawApi(sb);
-    const rows = await sb.db.query<{ store_id: number; sp_id: number; planogram_id: number; planogram_name: string; section_id: number; section_name: string }>(
-      `SELECT ps.store_id, ps.id AS sp_id, p.id AS planogram_id, p.name AS planogram_name, sec.id AS section_id, sec.name AS section_name
-         FROM planograms_implementation_planogramstore ps
-         JOIN planograms_implementation_planogram p ON p.id = ps.planogram_id
-         JOIN planograms_implementation_planogramsection sec ON sec.planogram_id = p.id
-        WHERE ps.id = (SELECT min(id) FROM planograms_implementation_planogramstore)
-        ORDER BY sec.id`,
-    );
-    const first = rows[0] as (typeof rows)[number];
-    catalog = {
-      storeId: first.store_id,
-      storePlanogramId: first.sp_id,
-      planogramId: first.planogram_id,
-      planogramName: first.planogram_name,
-      sections: rows.map((r) => ({ id: r.section_id, name: r.section_name })),
-    };
+    catalog = await loadCatalog(sb);
   });
   afterAll(() => sb?.close());
 
-  const image = (section: number, variant = 0): Buffer => {
-    const s = catalog.sections[section] as { id: number; name: string };
-    return drawShelfPng({ planogramId: catalog.planogramId, sectionId: s.id, planogramName: catalog.planogramName, sectionName: s.name, variant });
-  };
-  const createWith = async (images: Uint8Array[], extra: Record<string, unknown> = {}): Promise<number> => {
-    const files: number[] = [];
-    for (const [i, bytes] of images.entries()) files.push(await api.uploadId(bytes, `shelf_${i}.png`));
-    const res = await api.create({ store: catalog.storeId, files, captured_at: 1764000000, ...extra });
-    expect(res.status).toBe(201);
-    return ((await res.json()) as { id: number }).id;
-  };
-  const reportsOf = (scanId: number) =>
-    sb.db.query<{ section_id: number; section_name: string; store_planogram_id: number; compliance_rate: number }>(
-      `SELECT r.section_id, r.section_name, r.store_planogram_id, r.compliance_rate
-         FROM realograms_implementation_scan s
-         JOIN planograms_compliance_planogramcompliancereport r ON r.realogram_id = s.active_realogram_id
-        WHERE s.id = $1 ORDER BY r.id`,
-      [scanId],
-    );
+  const image = (section: number, variant = 0): Buffer => shelfImage(catalog, section, variant);
+  const createWith = (images: Uint8Array[], extra: Record<string, unknown> = {}): Promise<number> => createScan(api, catalog, images, extra);
+  const reportsOf = (scanId: number) => reportsOfScan(sb, scanId);
 
   it('leaves a new scan processing until the delay, then writes the whole result and marks it done', async () => {
     const started = Date.now();
@@ -134,6 +103,29 @@ describe.each(testEngines())('processing of created scans on $name', (engine) =>
   });
 });
 
+describe.each(testEngines())('processing with uploads kept in a storage dir on $name', (engine) => {
+  it('recognises each image from its file on disk', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'scancopy-storage-'));
+    const sb = await startTestSandbox({ engine, storageDir: dir, seedDemo: { scans: 0 }, processingDelayMs: 10, misMapRate: 0 });
+    try {
+      const api = await rawApi(sb);
+      const catalog = await loadCatalog(sb);
+      const scanId = await createScan(api, catalog, [shelfImage(catalog, 2), shelfImage(catalog, 0, 1)]);
+      const files = await sb.db.query<{ content: Uint8Array | null; storage_path: string }>(
+        `SELECT f.content, f.storage_path FROM realograms_implementation_scanfile sf
+           JOIN master_data_implementation_fileupload f ON f.id = sf.file_id WHERE sf.scan_id = $1`,
+        [scanId],
+      );
+      expect(files.map((f) => [f.content, dirname(f.storage_path)])).toEqual([[null, dir], [null, dir]]);
+      await sb.waitForProcessing();
+      expect((await reportsOfScan(sb, scanId)).map((r) => r.section_id)).toEqual([catalog.sections[2]?.id, catalog.sections[0]?.id]);
+    } finally {
+      await sb.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('a restarted sandbox', () => {
   it('processes the scans an earlier run left processing', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'scancopy-sandbox-'));
@@ -156,3 +148,55 @@ describe('a restarted sandbox', () => {
     }
   });
 });
+
+interface Catalog {
+  storeId: number;
+  storePlanogramId: number;
+  planogramId: number;
+  planogramName: string;
+  sections: Array<{ id: number; name: string }>;
+}
+
+/** The first store planogram of the demo catalog, with its planogram's sections. */
+async function loadCatalog(sb: RunningSandbox): Promise<Catalog> {
+  const rows = await sb.db.query<{ store_id: number; sp_id: number; planogram_id: number; planogram_name: string; section_id: number; section_name: string }>(
+    `SELECT ps.store_id, ps.id AS sp_id, p.id AS planogram_id, p.name AS planogram_name, sec.id AS section_id, sec.name AS section_name
+       FROM planograms_implementation_planogramstore ps
+       JOIN planograms_implementation_planogram p ON p.id = ps.planogram_id
+       JOIN planograms_implementation_planogramsection sec ON sec.planogram_id = p.id
+      WHERE ps.id = (SELECT min(id) FROM planograms_implementation_planogramstore)
+      ORDER BY sec.id`,
+  );
+  const first = rows[0] as (typeof rows)[number];
+  return {
+    storeId: first.store_id,
+    storePlanogramId: first.sp_id,
+    planogramId: first.planogram_id,
+    planogramName: first.planogram_name,
+    sections: rows.map((r) => ({ id: r.section_id, name: r.section_name })),
+  };
+}
+
+function shelfImage(catalog: Catalog, section: number, variant = 0): Buffer {
+  const s = catalog.sections[section] as { id: number; name: string };
+  return drawShelfPng({ planogramId: catalog.planogramId, sectionId: s.id, planogramName: catalog.planogramName, sectionName: s.name, variant });
+}
+
+/** Uploads the images and creates a scan of them in the catalog's store. */
+async function createScan(api: RawApi, catalog: Catalog, images: Uint8Array[], extra: Record<string, unknown> = {}): Promise<number> {
+  const files: number[] = [];
+  for (const [i, bytes] of images.entries()) files.push(await api.uploadId(bytes, `shelf_${i}.png`));
+  const res = await api.create({ store: catalog.storeId, files, captured_at: 1764000000, ...extra });
+  expect(res.status).toBe(201);
+  return ((await res.json()) as { id: number }).id;
+}
+
+function reportsOfScan(sb: RunningSandbox, scanId: number) {
+  return sb.db.query<{ section_id: number; section_name: string; store_planogram_id: number; compliance_rate: number }>(
+    `SELECT r.section_id, r.section_name, r.store_planogram_id, r.compliance_rate
+       FROM realograms_implementation_scan s
+       JOIN planograms_compliance_planogramcompliancereport r ON r.realogram_id = s.active_realogram_id
+      WHERE s.id = $1 ORDER BY r.id`,
+    [scanId],
+  );
+}

@@ -68,7 +68,7 @@ async function upload(request: FastifyRequest, ctx: ServerContext): Promise<Answ
     originalFilename: file.filename,
     contentType: file.mimetype && file.mimetype !== 'application/octet-stream' ? file.mimetype : guessType(file.filename),
     inputType,
-  });
+  }, ctx.storageDir);
   return json(201, { id: stored.id, original_filename: stored.originalFilename, input_type: inputType, size: stored.size });
 }
 

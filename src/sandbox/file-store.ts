@@ -1,12 +1,14 @@
 /**
- * Uploaded files: kept in `master_data_implementation_fileupload` (bytes, name, type, hash),
- * and streamed back in slices so that serving many or large files never holds them whole.
+ * Uploaded files: a row of `master_data_implementation_fileupload` (name, type, hash) holding
+ * the bytes, or pointing at them on disk (`storage_path`). Bytes in the row are streamed back
+ * in slices so that serving many or large files never holds them whole.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { ScanCopyError } from '../core/errors.js';
 import type { Queryable } from '../platform/db.js';
+import { storeBytes } from './disk-files.js';
 
 export interface StoredFile {
   id: number;
@@ -26,12 +28,14 @@ export interface NewFile {
 /** Bytes per slice read from the database when streaming content. */
 const SLICE = 256 * 1024;
 
-export async function insertFile(db: Queryable, file: NewFile): Promise<StoredFile> {
+/** Stores the file: its bytes go to `storageDir` (prepared by prepareStorageDir) when given, else into the row. */
+export async function insertFile(db: Queryable, file: NewFile, storageDir?: string): Promise<StoredFile> {
   const sha256 = createHash('sha256').update(file.bytes).digest('hex');
+  const storagePath = storageDir === undefined ? null : await storeBytes(storageDir, sha256, file.bytes);
   const [row] = await db.query<{ id: number }>(
-    `INSERT INTO master_data_implementation_fileupload (original_filename, content_type, input_type, size, sha256, content)
-     VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
-    [file.originalFilename, file.contentType, file.inputType, file.bytes.length, sha256, file.bytes],
+    `INSERT INTO master_data_implementation_fileupload (original_filename, content_type, input_type, size, sha256, content, storage_path)
+     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+    [file.originalFilename, file.contentType, file.inputType, file.bytes.length, sha256, storagePath === null ? file.bytes : null, storagePath],
   );
   if (!row) throw new ScanCopyError('INTERNAL', 'storing an uploaded file returned no row');
   return { id: row.id, originalFilename: file.originalFilename, contentType: file.contentType, size: file.bytes.length, sha256 };

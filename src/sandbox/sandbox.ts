@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { ScanCopyError } from '../core/errors.js';
 import { openDb, openPglite, safeUrl, type Db } from '../platform/db.js';
+import { prepareStorageDir } from './disk-files.js';
 import { Faults } from './faults.js';
 import { Mutex } from './mutex.js';
 import { Processor } from './processing.js';
@@ -25,6 +26,11 @@ export interface SandboxOptions {
   embeddedDir?: string;
   /** Port of the embedded database's wire server; 0 picks a free one. @default 0 */
   dbPort?: number;
+  /**
+   * Folder that uploaded files' bytes go to (created if missing, never removed: rows point
+   * into it), as the platform keeps them in object storage. @default in the database
+   */
+  storageDir?: string;
   /** Seed demo data into an empty database (`scans: 0`: the catalog only). @default false */
   seedDemo?: { scans?: number; seed?: number } | false;
   /** API user. @default 'sandbox' */
@@ -83,6 +89,8 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<RunningSa
   if (!(misMapRate >= 0 && misMapRate <= 1)) throw new ScanCopyError('USAGE', `Expected the mis-map rate to be from 0 to 1, got ${misMapRate}`);
   if (!username || !password) throw new ScanCopyError('USAGE', 'The sandbox user name and password must not be empty.');
   const faults = new Faults(opts.faults ?? '', opts.faultSeed ?? 1);
+  const storageDir = opts.storageDir === undefined ? undefined : await prepareStorageDir(opts.storageDir);
+  if (storageDir) log(`sandbox: uploaded files are kept in ${storageDir}`);
 
   const cleanup: Array<() => Promise<void>> = [];
   const close = async (): Promise<void> => {
@@ -112,6 +120,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<RunningSa
       token: () => token,
       urlTtlMs: opts.urlTtlMs ?? SANDBOX_DEFAULTS.urlTtlMs,
       rejectReusedFiles: opts.rejectReusedFiles ?? false,
+      storageDir,
       onScanCreated: (scanId) => processor.schedule(scanId),
       log,
     });

@@ -22,6 +22,8 @@ export interface ServerContext {
   token(): string;
   urlTtlMs: number;
   rejectReusedFiles: boolean;
+  /** Absolute folder that uploads' bytes go to; undefined keeps them in the database. */
+  storageDir: string | undefined;
   onScanCreated(scanId: number): void;
   log(line: string): void;
 }

@@ -9,6 +9,7 @@ interface SandboxFlags {
   db?: string;
   embedded?: string | true;
   dbPort: number;
+  storageDir?: string;
   seedDemo?: true;
   scans: number;
   seed: number;
@@ -37,6 +38,10 @@ another planogram, another section of the same planogram, or an extra additional
 A file id already used by another scan is accepted (a blind re-create duplicates a scan)
 unless --reject-reused-files.
 
+Uploaded files: their bytes are kept in the database, or with --storage-dir as files in
+DIR named by their sha256 (identical uploads share one). DIR is created if missing and
+never emptied: the database's rows point into it.
+
 Output: where it listens, on stdout; with --json exactly one line
   {"api": URL, "db": URL, "username": ..., "password": ...}
 and everything else on stderr.
@@ -56,6 +61,7 @@ export function sandboxCommand(): Command {
     .addOption(new Option('--db <url>', 'use this PostgreSQL database: the schema is loaded into it if it is empty').conflicts('embedded'))
     .addOption(new Option('--embedded [dir]', 'keep the database in embedded PGlite, in DIR or in memory (the default)'))
     .addOption(new Option('--db-port <n>', 'port of the embedded database (0 = a free port)').argParser(whole('--db-port')).default(0))
+    .option('--storage-dir <dir>', 'keep uploaded files in DIR (created if missing) instead of in the database')
     .option('--seed-demo', 'fill an empty database with demo data')
     .addOption(new Option('--scans <n>', 'demo scans with --seed-demo (0 = catalog, stores and planograms only)').argParser(whole('--scans')).default(60))
     .addOption(new Option('--seed <s>', 'demo data seed: the same seed gives the same catalog ids').argParser(whole('--seed')).default(1))
@@ -84,6 +90,7 @@ async function runSandbox(flags: SandboxFlags): Promise<void> {
     db: flags.db,
     embeddedDir: typeof flags.embedded === 'string' ? flags.embedded : undefined,
     dbPort: flags.dbPort,
+    storageDir: flags.storageDir,
     seedDemo: flags.seedDemo ? { scans: flags.scans, seed: flags.seed } : false,
     username: flags.user,
     password: flags.password ?? process.env[PASSWORD_ENV],

@@ -1,0 +1,62 @@
+/**
+ * Uploaded bytes kept as files in a folder, as the platform keeps them in object storage and
+ * not in its database: writing a file costs less CPU than a bytea row (encoding, WAL,
+ * TOAST). One file per distinct content, named by its sha256, so identical uploads share it
+ * and no name ever comes from the client.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { getSystemErrorMap } from 'node:util';
+import { ScanCopyError } from '../core/errors.js';
+
+/**
+ * Creates `dir` if missing and proves it writable, so a bad folder fails the start and not
+ * the first upload. Returns it absolute: rows store full paths, which any process serving
+ * the same database can open whatever its working directory.
+ */
+export async function prepareStorageDir(dir: string): Promise<string> {
+  // resolve('') is the working directory: not something a user would mean.
+  if (dir.trim() === '') throw new ScanCopyError('USAGE', 'The folder for uploaded files must not be empty.');
+  const absolute = resolve(dir);
+  try {
+    await mkdir(absolute, { recursive: true });
+    await rm(await writeTemp(absolute, Buffer.alloc(0)));
+  } catch (err) {
+    throw new ScanCopyError('USAGE', `cannot keep uploaded files in ${absolute}: ${reason(err)}`, {
+      cause: err,
+      hint: 'Give a folder the sandbox can create and write to.',
+    });
+  }
+  return absolute;
+}
+
+/** Stores `bytes` as `dir/<sha256>` and returns that path. */
+export async function storeBytes(dir: string, sha256: string, bytes: Buffer): Promise<string> {
+  const path = join(dir, sha256);
+  const temp = await writeTemp(dir, bytes);
+  // A reader sees the whole file or none; renaming over an identical upload's file is harmless.
+  await rename(temp, path).catch(async (err: unknown) => {
+    await rm(temp, { force: true });
+    throw err;
+  });
+  return path;
+}
+
+/** "not a directory (ENOTDIR)": the system's words without Node's repeat of the path. */
+function reason(err: unknown): string {
+  const { errno, code, message } = err as NodeJS.ErrnoException;
+  const text = errno === undefined ? undefined : getSystemErrorMap().get(errno)?.[1];
+  return text && code ? `${text} (${code})` : message;
+}
+
+async function writeTemp(dir: string, bytes: Buffer): Promise<string> {
+  const temp = join(dir, `.${randomBytes(8).toString('hex')}.tmp`);
+  try {
+    await writeFile(temp, bytes);
+  } catch (err) {
+    await rm(temp, { force: true });
+    throw err;
+  }
+  return temp;
+}
