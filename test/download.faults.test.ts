@@ -108,8 +108,10 @@ describe.each(testEngines())('download under faults on $name', (engine) => {
     sandbox.setFaults('content:latency=300ms');
     try {
       const run = downloadScanImages(
-        { source: doomed, scanIds: ids.slice(0, 4), outDir: out, batchSize: 2, workers: 2 },
-        { onEvent: (e) => void (e.type === 'batch-files' && e.batch === 1 && doomed.db.close()) },
+        // The third batch is planned only once the first has all its slots (batches are
+        // planned one ahead): the database is gone by then, with files still in flight.
+        { source: doomed, scanIds: ids.slice(0, 6), outDir: out, batchSize: 2, workers: 2 },
+        { onEvent: (e) => void (e.type === 'file-done' && e.done === 1 && e.batch === 1 && doomed.db.close()) },
       );
       await expect(run).rejects.toMatchObject({ code: 'DB_ERROR' });
     } finally {

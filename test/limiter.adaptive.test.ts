@@ -129,7 +129,7 @@ describe('adaptive concurrency against the sandbox', () => {
       const first = await Promise.all(Array.from({ length: 60 }, () => api.getFileMeta(id)));
       expect(first).toHaveLength(60);
       const throttledFirst = events.filter((e) => e.type === 'retry' && e.status === 429).length;
-      expect(api.limitOf('download')).toBeLessThanOrEqual(6);
+      expect(api.limitOf('meta')).toBeLessThanOrEqual(6);
       events.length = 0;
       const second = await Promise.all(Array.from({ length: 60 }, () => api.getFileMeta(id)));
       expect(second).toHaveLength(60);
@@ -137,7 +137,7 @@ describe('adaptive concurrency against the sandbox', () => {
       // Settled: the second wave hits the hidden limit far less than the first.
       expect(throttledSecond).toBeLessThan(throttledFirst);
       expect(throttledSecond).toBeLessThanOrEqual(20);
-      expect(api.limitOf('download')).toBeLessThanOrEqual(6);
+      expect(api.limitOf('meta')).toBeLessThanOrEqual(6);
       expect(events.some((e) => e.type === 'give-up')).toBe(false);
     } finally {
       await api.close();

@@ -17,6 +17,8 @@ import { TokenSession } from './session.js';
 import type { FileMeta, ScanPayload } from './types.js';
 
 export type Stage = 'download' | 'upload' | 'create';
+/** What a limiter bounds: a stage, or the metadata calls made ahead of downloads (`getFileMeta`), sized as the download stage. */
+export type LimitedCall = Stage | 'meta';
 
 /** Milliseconds. Defaults: platform.md section 2. */
 export interface ApiTimeouts {
@@ -36,7 +38,7 @@ export type ApiEvent =
   | { type: 'retry'; instance: string; call: string; attempt: number; delayMs: number; code: ErrorCode; status?: number; message: string }
   | { type: 'give-up'; instance: string; call: string; attempt: number; reason: StopReason; code: ErrorCode; message: string }
   | { type: 'url-refresh'; instance: string; fileId: number }
-  | { type: 'limit'; instance: string; stage: Stage; limit: number; reason: 'throttled' | 'recovered' };
+  | { type: 'limit'; instance: string; stage: LimitedCall; limit: number; reason: 'throttled' | 'recovered' };
 
 export interface PlatformApiOptions {
   baseUrl: string;
@@ -58,6 +60,11 @@ export interface CallOptions {
   signal?: AbortSignal;
   /** Absolute time (ms since epoch), e.g. the batch deadline: no retry starts after it. */
   deadline?: number;
+}
+
+export interface FileDownloadOptions extends CallOptions {
+  /** Metadata resolved ahead (`getFileMeta`): the download starts with its URL, and an expired one is refreshed as usual. */
+  meta?: FileMeta;
 }
 
 export interface DownloadedFile {
@@ -94,7 +101,7 @@ export class PlatformApi {
   readonly #username: string;
   readonly #password: string;
   readonly #agent: Agent;
-  readonly #limiters: Record<Stage, AdaptiveLimiter>;
+  readonly #limiters: Record<LimitedCall, AdaptiveLimiter>;
   readonly #onEvent: (event: ApiEvent) => void;
   readonly #session = new TokenSession((signal) => this.#retrying('login', { signal }, () => this.#loginOnce(signal)));
 
@@ -111,19 +118,19 @@ export class PlatformApi {
     this.retry = options.retry instanceof RetryPolicy ? options.retry : new RetryPolicy(options.retry);
     this.#onEvent = options.onEvent ?? (() => undefined);
     const limits = { ...STAGE_LIMIT_DEFAULTS, ...options.limits };
-    const limiter = (stage: Stage): AdaptiveLimiter =>
+    const limiter = (stage: LimitedCall): AdaptiveLimiter =>
       new AdaptiveLimiter({
-        max: limits[stage],
+        max: limits[stage === 'meta' ? 'download' : stage],
         adaptive: options.adaptive ?? true,
         onLimitChange: (limit, reason) => this.#onEvent({ type: 'limit', instance: this.name, stage, limit, reason }),
       });
-    this.#limiters = { download: limiter('download'), upload: limiter('upload'), create: limiter('create') };
-    // One pool per origin: every stage's calls in flight at once, plus the login.
-    this.#agent = new Agent({ connections: limits.download + limits.upload + limits.create + 1, keepAliveTimeout: 10_000, pipelining: 1 });
+    this.#limiters = { meta: limiter('meta'), download: limiter('download'), upload: limiter('upload'), create: limiter('create') };
+    // One pool per origin: every limiter's calls in flight at once, plus the login.
+    this.#agent = new Agent({ connections: 2 * limits.download + limits.upload + limits.create + 1, keepAliveTimeout: 10_000, pipelining: 1 });
   }
 
   /** The current concurrency limit of a stage (it moves with 429/503 answers). */
-  limitOf(stage: Stage): number {
+  limitOf(stage: LimitedCall): number {
     return this.#limiters[stage].limit;
   }
 
@@ -132,17 +139,18 @@ export class PlatformApi {
     await this.#session.current(options.signal);
   }
 
+  /** A file's metadata and pre-signed URL, under its own limiter: resolving ahead never takes a download's place. */
   async getFileMeta(fileId: number, options: CallOptions = {}): Promise<FileMeta> {
-    return this.#retrying('file-meta', options, () => this.#limiters.download.run(() => this.#fetchMeta(fileId, options.signal), options));
+    return this.#retrying('file-meta', options, () => this.#limiters.meta.run(() => this.#fetchMeta(fileId, options.signal), options));
   }
 
-  async downloadFile(fileId: number, options: CallOptions = {}): Promise<DownloadedFile> {
+  async downloadFile(fileId: number, options: FileDownloadOptions = {}): Promise<DownloadedFile> {
     const { result, meta, contentType } = await this.#download(fileId, options, readBody);
     return { bytes: result, contentType, originalFilename: meta.original_filename };
   }
 
   /** Streams the file to `path` (overwritten), hashing on the way; a short body is retried, a failed download leaves no file. */
-  async downloadFileTo(fileId: number, path: string, options: CallOptions = {}): Promise<DownloadedFileInfo> {
+  async downloadFileTo(fileId: number, path: string, options: FileDownloadOptions = {}): Promise<DownloadedFileInfo> {
     try {
       const { result, meta, contentType } = await this.#download(fileId, options, (answered, ex) => writeBody(answered, ex, path));
       return { ...result, contentType, originalFilename: meta.original_filename };
@@ -188,9 +196,9 @@ export class PlatformApi {
     await this.#agent.close();
   }
 
-  async #download<T>(fileId: number, options: CallOptions, read: (answered: Answered, ex: Exchange) => Promise<T>): Promise<{ result: T; meta: FileMeta; contentType: string }> {
+  async #download<T>(fileId: number, options: FileDownloadOptions, read: (answered: Answered, ex: Exchange) => Promise<T>): Promise<{ result: T; meta: FileMeta; contentType: string }> {
     const signal = options.signal;
-    let meta: FileMeta | undefined;
+    let meta = options.meta;
     return this.#retrying('file-content', options, () =>
       this.#limiters.download.run(async () => {
         meta ??= await this.#fetchMeta(fileId, signal);

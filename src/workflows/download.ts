@@ -16,7 +16,8 @@ import { BatchRun, type BatchDeps } from './download/batch.js';
 import type { DownloadedFile, DownloadEvent, DownloadFailure } from './download/events.js';
 import { entryKey, fetchFile, removeLeftovers, type FileOutcome } from './download/fetch-file.js';
 import { ManifestWriter, readManifest } from './download/manifest.js';
-import { planBatch, type ScanProblem } from './download/plan.js';
+import { MetaAhead } from './download/meta-ahead.js';
+import { planBatch, type BatchPlan, type ScanProblem } from './download/plan.js';
 import { Slots } from './download/slots.js';
 
 export type { BatchCounts, DownloadedFile, DownloadEvent, DownloadFailure } from './download/events.js';
@@ -92,9 +93,15 @@ export async function downloadScanImages(options: DownloadOptions, ctx: RunConte
   if (ctx.signal?.aborted) forward();
   ctx.signal?.addEventListener('abort', forward, { once: true });
   const previous = new Map(existing.map((e) => [entryKey(e), e]));
+  const metaAhead = new MetaAhead(opts.source.api, stop.signal);
+  const planned = (ids: readonly number[]): Promise<BatchPlan> =>
+    planBatch(opts.source.db, ids).then((plan) => {
+      metaAhead.start(plan.tasks, previous);
+      return plan;
+    });
   const deps: BatchDeps = {
     slots: new Slots(workers),
-    fetch: (task) => fetchFile(task, { dir: outDir, api: opts.source.api, manifest, previous, signal: stop.signal }),
+    fetch: (task) => fetchFile(task, { dir: outDir, api: opts.source.api, manifest, previous, metaAhead, signal: stop.signal }),
     emit,
     settled: (_task, outcome) => record(result, outcome),
     retryRounds: opts.retryRounds,
@@ -102,11 +109,11 @@ export async function downloadScanImages(options: DownloadOptions, ctx: RunConte
     signal: stop.signal,
   };
   try {
-    await runBatches(batches, opts, deps, result, stop);
+    await runBatches(batches, planned, opts, deps, result, stop);
   } finally {
     ctx.signal?.removeEventListener('abort', forward);
   }
-  await manifest.flush();
+  await manifest.compact();
   result.elapsedMs = Date.now() - started;
   if (stop.signal.aborted) {
     throw new ScanCopyError('ABORTED', `download stopped: ${result.downloaded + result.skipped} files complete`, {
@@ -118,22 +125,38 @@ export async function downloadScanImages(options: DownloadOptions, ctx: RunConte
   return result;
 }
 
-/** Plans and queues batch after batch (a batch waits only for free slots), then waits for all to settle. */
+/**
+ * Plans and queues batch after batch (a batch waits only for free slots), then waits for all
+ * to settle. The next batch is planned while this one queues, so its files' metadata is
+ * resolving by the time slots free up for them.
+ */
 async function runBatches(
   batches: readonly number[][],
+  planOf: (ids: readonly number[]) => Promise<BatchPlan>,
   opts: Required<DownloadOptions>,
   deps: BatchDeps,
   result: DownloadResult,
   stop: AbortController,
 ): Promise<void> {
   const finished: Array<Promise<void>> = [];
+  const planAhead = (index: number): Promise<BatchPlan> | undefined => {
+    const ids = batches[index];
+    if (!ids) return undefined;
+    const planning = planOf(ids);
+    // A failure is thrown when the loop reaches this batch, not as an unhandled rejection before.
+    planning.catch(() => undefined);
+    return planning;
+  };
+  let next = planAhead(0);
   try {
     for (const [index, ids] of batches.entries()) {
       if (stop.signal.aborted) break;
       const batch = index + 1;
       const first = index * opts.batchSize + 1;
       deps.emit({ type: 'batch-start', batch, batches: batches.length, first, last: first + ids.length - 1, scans: opts.scanIds.length, scanIds: [...ids] });
-      const plan = await planBatch(opts.source.db, ids);
+      const plan = await next;
+      if (!plan) break;
+      next = planAhead(index + 1);
       for (const problem of plan.problems) {
         deps.emit({ type: 'scan-problem', batch, scanId: problem.scanId, kind: problem.kind, reason: problem.reason });
         if (problem.kind === 'no-files') result.skippedScans.push(problem);

@@ -9,6 +9,7 @@ import { TEMP_SUFFIX, syncDirectory, tempPathFor } from '../../core/atomic-file.
 import { ScanCopyError } from '../../core/errors.js';
 import type { PlatformApi } from '../../platform/api.js';
 import { isComplete, type ManifestEntry, type ManifestWriter } from './manifest.js';
+import type { MetaAhead } from './meta-ahead.js';
 import { imageExtension } from './naming.js';
 
 export interface FileTask {
@@ -26,6 +27,8 @@ export interface FetchContext {
   manifest: ManifestWriter;
   /** Rows of earlier runs by `taskKey`. */
   previous: ReadonlyMap<string, ManifestEntry>;
+  /** Metadata resolved ahead, when there is some for the file. */
+  metaAhead?: Pick<MetaAhead, 'take'>;
   signal?: AbortSignal;
 }
 
@@ -46,7 +49,8 @@ export async function fetchFile(task: FileTask, ctx: FetchContext): Promise<File
   const temp = tempPathFor(join(ctx.dir, task.baseName));
   let entry: ManifestEntry | undefined;
   try {
-    const got = await ctx.api.downloadFileTo(task.fileId, temp, { signal: ctx.signal });
+    const meta = await ctx.metaAhead?.take(task);
+    const got = await ctx.api.downloadFileTo(task.fileId, temp, { signal: ctx.signal, meta });
     await checkAndSync(temp, got.bytes, task.fileId);
     entry = {
       scanId: task.scanId,
