@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -18,11 +19,12 @@ function entry(scanId: number, fileId: number, fileName: string, content: string
 }
 
 describe('manifest.csv', () => {
-  it('round-trips rows with awkward original file names, sorted by scan and name, with the documented header', async () => {
+  it('round-trips rows with awkward original file names, sorted by scan and name once compacted, with the documented header', async () => {
     const writer = new ManifestWriter(dir, []);
     await writer.put(entry(20, 5, '20_B.png', 'bbb', 'a, "quoted"\nname.png'));
     await writer.put(entry(3, 9, '3_A_2.jpg', 'a2'));
     await writer.put(entry(3, 8, '3_A.jpg', 'a1'));
+    await writer.compact();
     const text = await readFile(join(dir, MANIFEST_FILE), 'utf8');
     expect(text.split('\n')[0]).toBe('scan_id,file_id,file_name,bytes,sha256,original_filename');
     const back = await readManifest(dir);
@@ -34,10 +36,60 @@ describe('manifest.csv', () => {
     expect(await readManifest(dir)).toEqual([]);
   });
 
-  it('coalesces concurrent puts into few atomic writes and keeps every row, leaving no temp file', async () => {
+  it('coalesces puts that arrive together into one write each wave and keeps every row once, leaving no temp file', async () => {
     const writer = new ManifestWriter(dir, []);
-    await Promise.all(Array.from({ length: 50 }, (_, i) => writer.put(entry(i + 1, i + 1, `${i + 1}.jpg`, `c${i}`))));
-    expect((await readManifest(dir)).length).toBe(50);
+    const rowsOnDisk = (): number => readFileSync(join(dir, MANIFEST_FILE), 'utf8').split('\n').length - 2;
+    // The rows on disk when each put resolved: one distinct count per write that resolved puts.
+    const seen = new Set<number>();
+    const puts: Array<Promise<void>> = [];
+    for (let i = 1; i <= 200; i++) {
+      puts.push(writer.put(entry(i, i, `${i}.jpg`, `c${i}`)).then(() => void seen.add(rowsOnDisk())));
+      // Workers finish in waves of twenty, each wave while an earlier write may still be going.
+      if (i % 20 === 0) await new Promise(setImmediate);
+    }
+    await Promise.all(puts);
+    expect(seen.size).toBeLessThanOrEqual(10);
+    expect(rowsOnDisk()).toBe(200);
+    expect(new Set((await readManifest(dir)).map((e) => e.fileName)).size).toBe(200);
+    expect(await readdir(dir)).toEqual([MANIFEST_FILE]);
+  });
+
+  it('resolves a put only once readManifest finds its row on disk', async () => {
+    const writer = new ManifestWriter(dir, []);
+    await Promise.all(
+      Array.from({ length: 30 }, async (_, i) => {
+        const row = entry(1, i, `1_${i}.jpg`, `r${i}`);
+        await writer.put(row);
+        expect(await readManifest(dir)).toContainEqual(row);
+      }),
+    );
+  });
+
+  it('lets the last row for a file name win when a later put appends a replacement', async () => {
+    const writer = new ManifestWriter(dir, []);
+    await writer.put(entry(1, 1, '1.jpg', 'old'));
+    await writer.put(entry(2, 2, '2.jpg', 'two'));
+    await writer.put(entry(1, 1, '1.jpg', 'new'));
+    expect((await readFile(join(dir, MANIFEST_FILE), 'utf8')).match(/,1\.jpg,/g)).toHaveLength(2);
+    const back = await readManifest(dir);
+    expect(back).toHaveLength(2);
+    expect(back).toContainEqual(entry(1, 1, '1.jpg', 'new'));
+    expect(new ManifestWriter(dir, back).entries).toContainEqual(entry(1, 1, '1.jpg', 'new'));
+  });
+
+  it('compacts at the end of a run to the sorted, one-row-per-file form of a whole write', async () => {
+    const writer = new ManifestWriter(dir, [entry(20, 5, '20_B.png', 'b-old')]);
+    await writer.put(entry(20, 5, '20_B.png', 'bbb', 'a, "quoted"\nname.png'));
+    await writer.put(entry(3, 9, '3_A_2.jpg', 'a2'));
+    await writer.put(entry(3, 8, '3_A.jpg', 'a1-old'));
+    await writer.put(entry(3, 8, '3_A.jpg', 'a1'));
+    await writer.compact();
+    expect(await readFile(join(dir, MANIFEST_FILE), 'utf8')).toBe(
+      'scan_id,file_id,file_name,bytes,sha256,original_filename\n' +
+        `3,8,3_A.jpg,2,${sha('a1')},shelf.jpg\n` +
+        `3,9,3_A_2.jpg,2,${sha('a2')},shelf.jpg\n` +
+        `20,5,20_B.png,3,${sha('bbb')},"a, ""quoted""\nname.png"\n`,
+    );
     expect(await readdir(dir)).toEqual([MANIFEST_FILE]);
   });
 
@@ -66,9 +118,45 @@ describe('manifest.csv', () => {
     expect(await readManifest(dir)).toEqual([good]);
   });
 
-  it('refuses a manifest that is not CSV at all, with a hint', async () => {
-    await writeFile(join(dir, MANIFEST_FILE), 'scan_id,file_id\n"unterminated,1\n');
+  it.each([
+    ['other columns', 'scan_id,file_id\n"unterminated,1\n'],
+    ['not CSV at all', '\x89PNG\r\n\x1a\n\0\0\0IHDR'],
+    ['empty', ''],
+  ])('refuses a file without the manifest header (%s) rather than overwrite it, with a hint', async (_case, text) => {
+    await writeFile(join(dir, MANIFEST_FILE), text);
     await expect(readManifest(dir)).rejects.toMatchObject({ code: 'CHECKPOINT_CORRUPT', hint: expect.stringContaining('Delete manifest.csv') });
+  });
+});
+
+describe('a manifest cut short by a kill in the middle of an append', () => {
+  const first = entry(1, 1, '1.jpg', 'one');
+  const torn = entry(2, 2, '2.jpg', 'two', 'a, "quoted"\nname.png');
+
+  /** A manifest of two rows, the appended second one cut at the offset `cutAt` picks in the text. */
+  async function tornManifest(cutAt: (text: string) => number): Promise<void> {
+    const writer = new ManifestWriter(dir, []);
+    await writer.put(first);
+    await writer.put(torn);
+    const text = await readFile(join(dir, MANIFEST_FILE), 'utf8');
+    await truncate(join(dir, MANIFEST_FILE), cutAt(text));
+  }
+
+  it.each([
+    ['inside the sha256', (text: string) => text.indexOf(torn.sha256) + 10],
+    ['inside a quoted field, leaving the quote open', (text: string) => text.indexOf('""quo') + 5],
+    ['right after a newline inside a quoted field', (text: string) => text.indexOf('name.png')],
+    ['before its final newline', (text: string) => text.length - 1],
+  ])('reads the rows before a row torn %s and leaves the torn one out', async (_case, cutAt) => {
+    await tornManifest(cutAt);
+    expect(await readManifest(dir)).toEqual([first]);
+  });
+
+  it('is continued by the next run without gluing new rows onto the torn fragment', async () => {
+    await tornManifest((text) => text.indexOf('""quo') + 5);
+    const writer = new ManifestWriter(dir, await readManifest(dir));
+    await writer.put(entry(3, 3, '3.jpg', 'three'));
+    await writer.put(entry(4, 4, '4.jpg', 'four'));
+    expect(await readManifest(dir)).toEqual([first, entry(3, 3, '3.jpg', 'three'), entry(4, 4, '4.jpg', 'four')]);
   });
 });
 

@@ -12,9 +12,10 @@ export type CsvValue = string | number | boolean | Date | null | undefined;
  */
 export type CsvRow = object | readonly CsvValue[];
 
-export function formatCsv(columns: readonly string[], rows: ReadonlyArray<CsvRow>): string {
+/** Without the header (`header: false`) the rows can be appended to a file that has one. */
+export function formatCsv(columns: readonly string[], rows: ReadonlyArray<CsvRow>, { header = true }: { header?: boolean } = {}): string {
   return stringify(rows as unknown[], {
-    header: true,
+    header,
     columns: columns as string[],
     cast: {
       boolean: (value) => (value ? 'True' : 'False'),

@@ -6,10 +6,16 @@
  * final-named file has its row. A row whose file is missing or differs (killed between the two
  * steps, or edited since) is simply downloaded again, because rows are always checked against
  * the disk before a file is skipped.
+ *
+ * During a run rows are appended (rewriting the whole file per row is quadratic), so the file
+ * may hold several rows for one name, the last being current, and a kill mid-append may leave a
+ * torn last row. Reading drops a torn or unparseable row (its file is downloaded again). The
+ * first write of a run replaces the whole file atomically, so an append never lands after a
+ * torn fragment; the end of a run rewrites it sorted, one row per file.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { constants, open, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { writeFileAtomic } from '../../core/atomic-file.js';
@@ -29,7 +35,11 @@ export interface ManifestEntry {
   originalFilename: string;
 }
 
-/** Reads a folder's manifest; none yet is an empty one. Rows that do not parse are left out (their files get downloaded again). */
+/**
+ * Reads a folder's manifest, one entry per file name; none yet is an empty one. Rows that do not
+ * parse are left out (their files get downloaded again); a file without the manifest's header is
+ * refused rather than overwritten.
+ */
 export async function readManifest(dir: string): Promise<ManifestEntry[]> {
   const path = join(dir, MANIFEST_FILE);
   let text: string;
@@ -39,18 +49,35 @@ export async function readManifest(dir: string): Promise<ManifestEntry[]> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw new ScanCopyError('IO_ERROR', `cannot read ${path}: ${(err as Error).message}`, { cause: err });
   }
-  let rows: Array<Record<string, string>>;
+  let header: string[] = [];
+  let rows: Array<{ record: Record<string, string>; raw: string }>;
   try {
-    rows = parse(text, { columns: true, skip_empty_lines: true, bom: true, relax_column_count: true }) as Array<Record<string, string>>;
+    rows = parse(text, {
+      columns: (names: string[]) => (header = names),
+      skip_empty_lines: true,
+      bom: true,
+      relax_column_count: true,
+      // A torn last row may end inside an open quote; it is dropped like any other bad row.
+      skip_records_with_error: true,
+      raw: true,
+    }) as unknown as typeof rows;
   } catch (err) {
-    throw new ScanCopyError('CHECKPOINT_CORRUPT', `${path} is not a readable CSV: ${(err as Error).message}`, {
-      hint: 'Delete manifest.csv: every file is then checked by downloading it again.',
-      cause: err,
-    });
+    throw notAManifest(path, (err as Error).message, err);
   }
-  return rows.flatMap((row) => {
-    const entry = entryFromRow(row);
-    return entry ? [entry] : [];
+  if (!MANIFEST_COLUMNS.every((column) => header.includes(column))) throw notAManifest(path, 'it does not start with the manifest header');
+  const entries = new Map<string, ManifestEntry>();
+  for (const { record, raw } of rows) {
+    // Every row is written with its newline: one without it was cut short by a kill.
+    const entry = raw.endsWith('\n') ? entryFromRow(record) : undefined;
+    if (entry) entries.set(entry.fileName, entry);
+  }
+  return [...entries.values()];
+}
+
+function notAManifest(path: string, why: string, cause?: unknown): ScanCopyError {
+  return new ScanCopyError('CHECKPOINT_CORRUPT', `${path} is not a manifest: ${why}`, {
+    hint: 'Delete manifest.csv: every file is then checked by downloading it again.',
+    cause,
   });
 }
 
@@ -90,12 +117,17 @@ export async function sha256OfFile(path: string): Promise<string> {
 
 /**
  * The manifest of one folder while a run adds to it. Rows are keyed by file name (unique in a
- * folder). Writes are whole-file atomic and coalesced: rows added while a write is in progress
- * go out together in the next one, so twenty workers finishing at once cost two writes.
+ * folder). Writes are coalesced: rows added while a write is in progress go out together in the
+ * next one, so twenty workers finishing at once cost two writes. A write appends just the rows
+ * added since the last one, except that the first of a run, one after a remove or a failed
+ * write, and `compact` replace the whole file atomically.
  */
 export class ManifestWriter {
   readonly path: string;
   readonly #rows = new Map<string, ManifestEntry>();
+  /** Rows put since the last write began. */
+  readonly #unwritten = new Map<string, ManifestEntry>();
+  #rewrite = true;
   #writing: Promise<void> = Promise.resolve();
   #pending: Promise<void> | undefined;
 
@@ -108,20 +140,29 @@ export class ManifestWriter {
     return [...this.#rows.values()];
   }
 
-  /** Adds (or replaces) a row; resolves once a manifest holding it is on disk. */
+  /** Adds (or replaces) a row; resolves once the row is on disk. */
   put(entry: ManifestEntry): Promise<void> {
     this.#rows.set(entry.fileName, entry);
-    return this.flush();
+    this.#unwritten.set(entry.fileName, entry);
+    return this.#flush();
   }
 
   /** Drops a row (its file did not take its final name); resolves once that is on disk. */
   remove(fileName: string): Promise<void> {
     this.#rows.delete(fileName);
-    return this.flush();
+    this.#unwritten.delete(fileName);
+    this.#rewrite = true;
+    return this.#flush();
   }
 
-  /** Writes the current rows after any write in progress; concurrent callers share one write. */
-  flush(): Promise<void> {
+  /** Rewrites the file sorted by scan and name, one row per file: the end of a run. */
+  compact(): Promise<void> {
+    this.#rewrite = true;
+    return this.#flush();
+  }
+
+  /** Writes after any write in progress; concurrent callers share one write. */
+  #flush(): Promise<void> {
     this.#pending ??= this.#writing.then(() => {
       this.#pending = undefined;
       return this.#write();
@@ -131,13 +172,36 @@ export class ManifestWriter {
   }
 
   async #write(): Promise<void> {
-    const rows = [...this.#rows.values()]
-      .sort((a, b) => a.scanId - b.scanId || (a.fileName < b.fileName ? -1 : a.fileName > b.fileName ? 1 : 0))
-      .map((e) => ({ scan_id: e.scanId, file_id: e.fileId, file_name: e.fileName, bytes: e.bytes, sha256: e.sha256, original_filename: e.originalFilename }));
+    const rewrite = this.#rewrite;
+    const rows = rewrite ? [...this.#rows.values()].sort(byScanAndName) : [...this.#unwritten.values()];
+    const text = formatCsv(MANIFEST_COLUMNS, rows.map(csvRow), { header: rewrite });
+    this.#rewrite = false;
+    this.#unwritten.clear();
     try {
-      await writeFileAtomic(this.path, formatCsv(MANIFEST_COLUMNS, rows));
+      await (rewrite ? writeFileAtomic(this.path, text) : appendDurably(this.path, text));
     } catch (err) {
+      // An append may have stopped mid-row: the next write replaces the file instead of adding to it.
+      this.#rewrite = true;
       throw new ScanCopyError('IO_ERROR', `cannot write ${this.path}: ${(err as Error).message}`, { cause: err });
     }
+  }
+}
+
+function byScanAndName(a: ManifestEntry, b: ManifestEntry): number {
+  return a.scanId - b.scanId || (a.fileName < b.fileName ? -1 : a.fileName > b.fileName ? 1 : 0);
+}
+
+function csvRow(e: ManifestEntry): Record<(typeof MANIFEST_COLUMNS)[number], string | number> {
+  return { scan_id: e.scanId, file_id: e.fileId, file_name: e.fileName, bytes: e.bytes, sha256: e.sha256, original_filename: e.originalFilename };
+}
+
+/** Appends and fdatasyncs. No O_CREAT: rows must never start a file without its header. */
+async function appendDurably(path: string, text: string): Promise<void> {
+  const handle = await open(path, constants.O_WRONLY | constants.O_APPEND);
+  try {
+    await handle.writeFile(text);
+    await handle.datasync();
+  } finally {
+    await handle.close();
   }
 }
