@@ -38,8 +38,11 @@ process.once('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
 
+/** `SCANCOPY_BENCH_CPU_PROF=DIR`: every child writes a V8 CPU profile into DIR (Node refuses --cpu-prof in NODE_OPTIONS). */
+const PROFILE_FLAGS = process.env.SCANCOPY_BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.SCANCOPY_BENCH_CPU_PROF}`] : [];
+
 function startProcess(name: string, args: string[]): Child {
-  const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...PROFILE_FLAGS, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
   running.add(child);
   child.once('exit', () => running.delete(child));
   if (child.pid === undefined) throw new ScanCopyError('INTERNAL', `could not start the ${name} child process`);
