@@ -60,6 +60,10 @@ export async function writeFixture(dbUrl: string, scans: number, filesDir?: stri
       const chunk = Array.from({ length: count }, (_, i) => placements[(start + i) % placements.length] as Placement);
       scanIds.push(...(await db.transaction((tx) => writeScans(tx, chunk, start, filesDir))));
     }
+    // A source in steady state, as in the field: planner statistics for the new rows, and the
+    // bulk write's dirty pages flushed now rather than by a checkpoint during the first copy.
+    await db.query('VACUUM ANALYZE');
+    await db.query('CHECKPOINT');
     return { storeId, scanIds, bytes: scans * FILES_PER_SCAN * FILE_BYTES };
   } finally {
     await db.close();
