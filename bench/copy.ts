@@ -24,6 +24,8 @@ export interface CopyMeasureOptions {
   workDir: string;
   /** Injected on every call of the target (the source must have been started with the same). */
   latency: Latency;
+  /** Tells repeated runs of the same copy apart (each needs its own results folder). @default '' */
+  label?: string;
 }
 
 export interface CopyRun {
@@ -75,7 +77,7 @@ export async function measureCopy(opts: CopyMeasureOptions): Promise<CopyRun> {
       limits: opts.limits,
       batchSize: opts.batchSize,
       barrier: opts.barrier,
-      resultsDir: join(opts.workDir, `copy-${opts.barrier ? 'barrier' : 'pipelined'}-${opts.scanIds.length}-${opts.latency.ms}ms`),
+      resultsDir: join(opts.workDir, `copy-${opts.barrier ? 'barrier' : 'pipelined'}-${opts.scanIds.length}-${opts.latency.ms}ms${opts.label ?? ''}`),
     });
     const rss = watchProcess(child.pid);
     const got = await child.next<ChildAnswer>();
@@ -119,3 +121,10 @@ export async function measureCopy(opts: CopyMeasureOptions): Promise<CopyRun> {
 }
 
 export const round = (n: number, digits = 3): number => Math.round(n * 10 ** digits) / 10 ** digits;
+
+/** The middle value (the mean of the two middle ones for an even count); one run's noise moves it least. */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}

@@ -6,7 +6,7 @@ export interface BenchResults {
   profile: string;
   copy: { ratio_to_ideal: number; speedup_vs_barrier: number; peak_rss_mb: number; rss_growth: number | null; runs: CopyRun[]; control: CopyRun };
   download: DownloadRun;
-  machine: { cpus: number; node: string; os: string; database: string; load_average_before: number[] };
+  machine: { cpus: number; node: string; os: string; database: string; load_average_before: number[]; cpu_calibration_ms: { before: number; after: number } };
 }
 
 type Row = [figure: string, value: string, target: string, verdict: string];
@@ -40,7 +40,7 @@ export function printTable(r: BenchResults): void {
     ]);
   }
   print(['run', 'N', 'wall s', 'scans/s', 'ideal s', 'ratio', 'peak RSS MB', 'CPU s client/source/target/pg', 'CPU floor s (wall/floor)', 'machine busy'], runs);
-  console.log(`\n${r.profile} profile; ${r.machine.cpus} CPUs, Node ${r.machine.node}, ${r.machine.os}, ${r.machine.database}; load before ${r.machine.load_average_before.join(' ')}`);
+  console.log(`\n${r.profile} profile; ${r.machine.cpus} CPUs, Node ${r.machine.node}, ${r.machine.os}, ${r.machine.database}; load before ${r.machine.load_average_before.join(' ')}; sha256 of 256 MB ${r.machine.cpu_calibration_ms.before} ms before, ${r.machine.cpu_calibration_ms.after} ms after`);
 }
 
 function print(header: string[], rows: string[][]): void {
