@@ -40,7 +40,7 @@ export function printTable(r: BenchResults): void {
     ]);
   }
   print(['run', 'N', 'wall s', 'scans/s', 'ideal s', 'ratio', 'peak RSS MB', 'CPU s client/source/target/pg', 'CPU floor s (wall/floor)', 'machine busy'], runs);
-  console.log(`\n${r.profile} profile; ${r.machine.cpus} CPUs, Node ${r.machine.node}, ${r.machine.os}, ${r.machine.database}; load before ${r.machine.load_average_before.join(' ')}; sha256 of 256 MB ${r.machine.cpu_calibration_ms.before} ms before, ${r.machine.cpu_calibration_ms.after} ms after`);
+  console.log(`\n${r.profile} profile; ${r.machine.cpus} CPUs, Node ${r.machine.node}, ${r.machine.os}, ${r.machine.database}; load before ${r.machine.load_average_before.join(' ')}; CPU calibration ${r.machine.cpu_calibration_ms.before} ms before, ${r.machine.cpu_calibration_ms.after} ms after`);
 }
 
 function print(header: string[], rows: string[][]): void {
