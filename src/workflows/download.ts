@@ -138,16 +138,16 @@ async function runBatches(
   result: DownloadResult,
   stop: AbortController,
 ): Promise<void> {
+  const [firstBatch] = batches;
+  if (!firstBatch) return;
   const finished: Array<Promise<void>> = [];
-  const planAhead = (index: number): Promise<BatchPlan> | undefined => {
-    const ids = batches[index];
-    if (!ids) return undefined;
+  const planAhead = (ids: readonly number[]): Promise<BatchPlan> => {
     const planning = planOf(ids);
     // A failure is thrown when the loop reaches this batch, not as an unhandled rejection before.
     planning.catch(() => undefined);
     return planning;
   };
-  let next = planAhead(0);
+  let next = planAhead(firstBatch);
   try {
     for (const [index, ids] of batches.entries()) {
       if (stop.signal.aborted) break;
@@ -155,8 +155,8 @@ async function runBatches(
       const first = index * opts.batchSize + 1;
       deps.emit({ type: 'batch-start', batch, batches: batches.length, first, last: first + ids.length - 1, scans: opts.scanIds.length, scanIds: [...ids] });
       const plan = await next;
-      if (!plan) break;
-      next = planAhead(index + 1);
+      const following = batches[index + 1];
+      if (following) next = planAhead(following);
       for (const problem of plan.problems) {
         deps.emit({ type: 'scan-problem', batch, scanId: problem.scanId, kind: problem.kind, reason: problem.reason });
         if (problem.kind === 'no-files') result.skippedScans.push(problem);
