@@ -278,6 +278,16 @@ describe.each(testEngines())('a sandbox with a storage dir on $name', (engine) =
     expect(names.every((name) => /^[0-9a-f]{64}$/.test(name))).toBe(true);
   });
 
+  it('answers a file whose bytes left the folder as a missing object (404 NoSuchKey), not a server error', async () => {
+    const bytes = Buffer.from('bytes that will be deleted from the folder');
+    const id = await api.uploadId(bytes, 'gone.png');
+    const { file } = (await (await api.get(`/api/v1/master-data/file-upload/${id}/`)).json()) as { file: string };
+    await rm(join(dir, createHash('sha256').update(bytes).digest('hex')));
+    const res = await fetch(file);
+    expect(res.status).toBe(404);
+    expect(await res.text()).toContain('<Code>NoSuchKey</Code>');
+  });
+
   it('still serves the seeded files kept in the database', async () => {
     const [seeded] = await sb.db.query<{ id: number; size: number }>('SELECT id, size FROM master_data_implementation_fileupload WHERE content IS NOT NULL ORDER BY id LIMIT 1');
     expect(seeded).toBeDefined();

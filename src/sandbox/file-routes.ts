@@ -25,11 +25,13 @@ export function fileRoutes(app: FastifyInstance, ctx: ServerContext, route: Rout
     if (verdict === 'unsigned') return storageError(403, 'AccessDenied', 'Query-string authentication requires the expires and signature parameters');
     if (verdict === 'bad-signature') return storageError(403, 'SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided.');
     const file = await findFile(ctx.db, id as number);
-    if (!file) return storageError(404, 'NoSuchKey', 'The specified key does not exist.');
+    const body = file && (await openContent(ctx.db, file));
+    // No row, or a row whose bytes left the storage folder: a missing object, as the object store says it.
+    if (!file || !body) return storageError(404, 'NoSuchKey', 'The specified key does not exist.');
     return {
       status: 200,
       headers: { 'content-type': file.contentType, etag: `"${file.sha256}"`, 'cache-control': 'private, max-age=0' },
-      body: openContent(ctx.db, file),
+      body,
       length: file.size,
     };
   }));

@@ -4,7 +4,7 @@
  * in slices so that serving many or large files never holds them whole.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { ScanCopyError } from '../core/errors.js';
 import type { Queryable } from '../platform/db.js';
@@ -50,10 +50,18 @@ export async function findFile(db: Queryable, id: number): Promise<(StoredFile &
   return row && { id: row.id, originalFilename: row.original_filename, contentType: row.content_type, size: row.size, sha256: row.sha256.trim(), storagePath: row.storage_path };
 }
 
-/** The file's bytes as a stream: from disk when stored there, else slice by slice from the row. */
-export function openContent(db: Queryable, file: { id: number; size: number; storagePath: string | null }): Readable {
-  if (file.storagePath) return createReadStream(file.storagePath);
-  return Readable.from(slices(db, file.id, file.size));
+/**
+ * The file's bytes as a stream: from disk when stored there, else slice by slice from the row.
+ * Undefined when the file on disk is gone, so the caller can answer 404 before any header is sent.
+ */
+export async function openContent(db: Queryable, file: { id: number; size: number; storagePath: string | null }): Promise<Readable | undefined> {
+  if (!file.storagePath) return Readable.from(slices(db, file.id, file.size));
+  try {
+    return (await open(file.storagePath, 'r')).createReadStream();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
 }
 
 async function* slices(db: Queryable, id: number, size: number): AsyncGenerator<Buffer> {
