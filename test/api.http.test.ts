@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { HttpError } from '../src/core/errors.js';
 import { PlatformApi, type ApiEvent, type PlatformApiOptions } from '../src/platform/api.js';
+import type { ScanPayload } from '../src/platform/types.js';
 import { CREATE_PATH, LOGIN_PATH, metaPath, startScriptedServer, UPLOAD_PATH, type ScriptedServer, type Step } from './helpers/scripted-server.js';
 
 const PASSWORD = 'pw-http-suite-5b1d';
@@ -173,7 +174,38 @@ describe('answers that are not retried blindly', () => {
     await closed.close();
     const offline = client({ baseUrl: closed.url });
     await expect(offline.login()).rejects.toMatchObject({ code: 'UNREACHABLE' });
+    expect(events.filter((e) => e.type === 'retry')).toEqual([]);
     await offline.close();
+  });
+});
+
+describe('an instance that answered, then refuses connections (a restart)', () => {
+  const patient = { retries: 8, baseMs: 40, capMs: 80, budgetMinRetries: 100 };
+
+  it('retries a call until the instance is back, and the call passes', async () => {
+    api = client({ retry: patient });
+    await api.login();
+    const port = Number(new URL(server.url).port);
+    await server.close();
+    const back = (async () => {
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      const restarted = await startScriptedServer(port);
+      restarted.script(metaPath(31), [{ status: 200, json: { id: 31, file: `${restarted.url}/media/31`, original_filename: 'a.png' } }]);
+      return restarted;
+    })();
+    await expect(api.getFileMeta(31)).resolves.toMatchObject({ id: 31 });
+    server = await back;
+    expect(events.filter((e) => e.type === 'retry').map((e) => (e as { code: string }).code)).toContain('UNREACHABLE');
+  });
+
+  it('never re-sends a create: it fails UNREACHABLE after one attempt (the scan was not created)', async () => {
+    api = client({ retry: patient });
+    await api.login();
+    const port = Number(new URL(server.url).port);
+    await server.close();
+    await expect(api.createScan({ files: [1] } as unknown as ScanPayload)).rejects.toMatchObject({ code: 'UNREACHABLE' });
+    expect(events.filter((e) => e.type === 'retry')).toEqual([]);
+    server = await startScriptedServer(port);
   });
 });
 

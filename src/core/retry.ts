@@ -55,6 +55,8 @@ export interface RetryEvent {
 
 export interface RunOptions {
   signal?: AbortSignal;
+  /** Codes otherwise final that this run retries (e.g. UNREACHABLE once a host has answered before). */
+  alsoRetry?: ReadonlySet<ErrorCode>;
   /** Absolute time (ms since epoch) past which no retry starts; the earlier of this and `deadlineMs` wins. */
   deadline?: number;
   onRetry?: (event: RetryEvent) => void;
@@ -121,7 +123,7 @@ export class RetryPolicy {
         return await fn(attempt);
       } catch (error) {
         if (options.signal?.aborted) throw error;
-        const decision = this.classify(error);
+        const decision = this.classify(error, options.alsoRetry);
         const stop = this.#stopReason(decision, attempt);
         const delayMs = stop ? 0 : this.delayFor(attempt, decision.retryAfterMs);
         const finalStop = stop ?? (this.#now() + delayMs > deadline ? 'deadline' : this.#budget.tryRetry() ? undefined : 'budget');
@@ -147,10 +149,11 @@ export class RetryPolicy {
    * decides by the retryable list, a timeout or a truncated transfer retries, and so do
    * socket resets found anywhere in the chain.
    */
-  classify(error: unknown): RetryDecision {
+  classify(error: unknown, alsoRetry?: ReadonlySet<ErrorCode>): RetryDecision {
     let current: unknown = error;
     for (let depth = 0; current && depth < 10; depth++) {
       if (current instanceof ScanCopyError) {
+        if (alsoRetry?.has(current.code)) return { retry: true };
         if (FINAL_CODES.has(current.code)) return { retry: false };
         if (TRANSIENT_CODES.has(current.code)) return { retry: true };
         const status = current.context.status;

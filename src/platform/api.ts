@@ -103,6 +103,8 @@ export class PlatformApi {
   readonly #agent: Agent;
   readonly #limiters: Record<LimitedCall, AdaptiveLimiter>;
   readonly #onEvent: (event: ApiEvent) => void;
+  /** Set by the first log-in: from then on a refused connection is a host restarting, not a wrong URL. */
+  #answered = false;
   readonly #session = new TokenSession((signal) => this.#retrying('login', { signal }, () => this.#loginOnce(signal)));
 
   constructor(options: PlatformApiOptions) {
@@ -289,6 +291,7 @@ export class PlatformApi {
       throw httpError('SERVER_ERROR', ex, 'answered 200 without a token', { status: 200 });
     }
     registerSecret(body.token);
+    this.#answered = true;
     this.#onEvent({ type: 'login', instance: this.name });
     return body.token;
   }
@@ -300,6 +303,9 @@ export class PlatformApi {
     return this.retry.run(fn, {
       signal: options.signal,
       deadline: options.deadline,
+      // A wrong URL fails at once; an instance that answered before and now refuses
+      // connections is restarting (a deploy), and a refused request never reached it.
+      alsoRetry: this.#answered ? RETRIED_ONCE_ANSWERED : undefined,
       onRetry: (e) => this.#onEvent({ type: 'retry', instance: this.name, call, attempt: e.attempt, delayMs: e.delayMs ?? 0, code: code(e), status: status(e), message: message(e) }),
       onGiveUp: (e) => {
         if (e.stop !== 'not-retryable') this.#onEvent({ type: 'give-up', instance: this.name, call, attempt: e.attempt, reason: e.stop ?? 'attempts', code: code(e), message: message(e) });
@@ -307,6 +313,8 @@ export class PlatformApi {
     });
   }
 }
+
+const RETRIED_ONCE_ANSWERED: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['UNREACHABLE']);
 
 /** Create-scan failures after which the scan may or may not exist. */
 function unknownOutcome(err: unknown, ex: Pick<Exchange, 'call' | 'method' | 'url'>, payload: unknown): HttpError | undefined {

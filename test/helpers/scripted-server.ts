@@ -32,7 +32,8 @@ export interface ScriptedServer {
   close(): Promise<void>;
 }
 
-export async function startScriptedServer(): Promise<ScriptedServer> {
+/** `port`: listen there (a server coming back where an earlier one was); 0 picks a free one. */
+export async function startScriptedServer(port = 0): Promise<ScriptedServer> {
   const scripts = new Map<string, Array<Step | ((req: RecordedRequest) => Step)>>();
   const served = new Map<string, number>();
   const inFlight = new Map<string, number>();
@@ -79,10 +80,10 @@ export async function startScriptedServer(): Promise<ScriptedServer> {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  const { port: listening } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${listening}`,
     requests,
     count: (path) => requests.filter((r) => r.path === path).length,
     script: (path, steps) => {
