@@ -4,10 +4,10 @@
  * TOAST). One file per distinct content, named by its sha256, so identical uploads share it
  * and no name ever comes from the client.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { getSystemErrorMap } from 'node:util';
+import { tempPathFor } from '../core/atomic-file.js';
 import { ScanCopyError } from '../core/errors.js';
 
 /**
@@ -21,7 +21,7 @@ export async function prepareStorageDir(dir: string): Promise<string> {
   const absolute = resolve(dir);
   try {
     await mkdir(absolute, { recursive: true });
-    await rm(await writeTemp(absolute, Buffer.alloc(0)));
+    await rm(await writeTemp(join(absolute, 'probe'), Buffer.alloc(0)));
   } catch (err) {
     throw new ScanCopyError('USAGE', `cannot keep uploaded files in ${absolute}: ${reason(err)}`, {
       cause: err,
@@ -34,7 +34,7 @@ export async function prepareStorageDir(dir: string): Promise<string> {
 /** Stores `bytes` as `dir/<sha256>` and returns that path. */
 export async function storeBytes(dir: string, sha256: string, bytes: Buffer): Promise<string> {
   const path = join(dir, sha256);
-  const temp = await writeTemp(dir, bytes);
+  const temp = await writeTemp(path, bytes);
   // A reader sees the whole file or none; renaming over an identical upload's file is harmless.
   await rename(temp, path).catch(async (err: unknown) => {
     await rm(temp, { force: true });
@@ -50,8 +50,9 @@ function reason(err: unknown): string {
   return text && code ? `${text} (${code})` : message;
 }
 
-async function writeTemp(dir: string, bytes: Buffer): Promise<string> {
-  const temp = join(dir, `.${randomBytes(8).toString('hex')}.tmp`);
+/** Writes `bytes` next to `finalPath` under a temp name (the project's, see atomic-file) and returns it. */
+async function writeTemp(finalPath: string, bytes: Buffer): Promise<string> {
+  const temp = tempPathFor(finalPath);
   try {
     await writeFile(temp, bytes);
   } catch (err) {
