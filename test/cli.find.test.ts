@@ -102,6 +102,18 @@ describe.each(testEngines())('scancopy find on $name', (engine) => {
     }
   });
 
+  it('the API and DB passwords from the instance\'s password commands, run without a shell', async () => {
+    const print = (name: string) => [process.execPath, '-e', `console.log(process.env.${name})`];
+    await writeFile(join(cwd, 'scancopy.config.json'), JSON.stringify({ instances: { sb: { api: sandbox.apiUrl, db: sandbox.dbUrl, passwordCommand: print('FIND_API_PW'), dbPasswordCommand: print('FIND_DB_PW') } } }));
+    try {
+      const run = await scancopy(['find', '--source', 'sb', '--store', String(scan.store_id), '--date', scan.day], { SCANCOPY_SOURCE_USERNAME: sandbox.username, FIND_API_PW: PASSWORD, FIND_DB_PW: 'any' });
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stdout).toContain(`${scan.id}\t`);
+    } finally {
+      await rm(join(cwd, 'scancopy.config.json'));
+    }
+  });
+
   it('a wrong password: exit 3, one line', async () => {
     const run = await scancopy(['find', ...instanceFlags(), '--store', '1', '--date', scan.day], { ...env, SCANCOPY_SOURCE_PASSWORD: 'not-the-password' });
     expect(run.code).toBe(3);
@@ -126,6 +138,20 @@ describe('scancopy find failing before any instance is reached', () => {
     expect(run.code).toBe(4);
     expectOneLine(run, 'UNREACHABLE');
     expect(run.stderr).toContain('cannot reach http://127.0.0.1:1');
+  });
+
+  it('a credential in an API URL: exit 2, one line saying where secrets go, never the secret', async () => {
+    const run = await scancopy(['find', '--source-api', `http://u:${PASSWORD}@127.0.0.1:1`, '--source-db', 'postgres://u@127.0.0.1:1/x', '--store', '1', '--date', '2026-01-01'], env);
+    expect(run.code).toBe(2);
+    expectOneLine(run, 'CONFIG_INVALID');
+    expect(run.stderr).toMatch(/--source-api: source API URL = "http:\/\/\*\*\*@127\.0\.0\.1:1": must not hold a user name or password: secrets go in/);
+  });
+
+  it('a DB password in --source-db: exit 2, one line naming SCANCOPY_SOURCE_DB_PASSWORD', async () => {
+    const run = await scancopy(['find', '--source-api', 'http://127.0.0.1:1', '--source-db', `postgres://u:${PASSWORD}@127.0.0.1:1/x`, '--store', '1', '--date', '2026-01-01'], env);
+    expect(run.code).toBe(2);
+    expectOneLine(run, 'CONFIG_INVALID');
+    expect(run.stderr).toContain('SCANCOPY_SOURCE_DB_PASSWORD');
   });
 
   it('a bad config file: exit 2, naming the key and the value', async () => {

@@ -122,9 +122,12 @@ describe('precedence: flags > env > .env > file > defaults', () => {
     expect(dbUrlWithPassword(config.source as { dbUrl: string; dbPassword: string })).toBe('postgres://proxyuser@albt-maint.rebotics.net:5432/albt');
   });
 
-  it('a DB URL flag may carry the password: it moves out of the URL', () => {
-    const config = resolveIn({ flags: { sourceApi: 'http://127.0.0.1:9', sourceDb: 'postgres://u:flag-pass-55@127.0.0.1:5/db' } });
-    expect(config.source).toMatchObject({ name: 'source', dbUrl: 'postgres://u@127.0.0.1:5/db', dbPassword: 'flag-pass-55' });
+  // Issue 17 changed this: a password on the command line is visible in `ps` for the whole run.
+  it('a DB URL flag carrying the password is refused, naming where the password goes', () => {
+    const err = configError(() => resolveIn({ flags: { sourceApi: 'http://127.0.0.1:9', sourceDb: 'postgres://u:flag-pass-55@127.0.0.1:5/db' } }));
+    expect(err.message).toMatch(/^--source-db must not hold the DB password/);
+    expect(err.hint).toMatch(/SCANCOPY_SOURCE_DB_PASSWORD.*\.env.*dbPasswordCommand.*prompt/);
+    expect(`${err.message} ${err.hint}`).not.toContain('flag-pass-55');
     expect(redactText('flag-pass-55')).toBe('***');
   });
 

@@ -6,7 +6,7 @@
  */
 import { input, password } from '@inquirer/prompts';
 import { Command, Option } from 'commander';
-import { envNames, resolveConfig, type ConfigFlags, type ResolvedConfig, type ResolvedInstance, type Role } from '../config/index.js';
+import { envNames, resolveConfig, secretsFromCommands, type ConfigFlags, type ResolvedConfig, type ResolvedInstance, type Role } from '../config/index.js';
 import { ScanCopyError } from '../core/errors.js';
 import { registerSecret } from '../core/redact.js';
 import { isPostgresUrl } from '../platform/db.js';
@@ -14,7 +14,8 @@ import { isPostgresUrl } from '../platform/db.js';
 export const CONFIG_HELP = `
 Config file (--config F, else ./scancopy.config.json), every key optional, no secrets:
   {
-    "instances": { "stg": { "api": "https://stg.example.net", "db": "postgres://reader@db-host:5432/stg" },
+    "instances": { "stg": { "api": "https://stg.example.net", "db": "postgres://reader@db-host:5432/stg",
+                            "passwordCommand": ["pass", "show", "scancopy/stg-api"], "dbPasswordCommand": ["pass", "show", "scancopy/stg-db"] },
                    "albt": { "dbUser": "proxyuser", "dbHost": "albt-maint.rebotics.net", "dbPort": 5432, "dbName": "albt" } },
     "resultsDir": "./testResults", "batchSize": 10,
     "limits": { "download": 20, "upload": 20, "create": 10 },
@@ -46,7 +47,7 @@ export function addInstanceOptions(cmd: Command, role: Role): Command {
     cmd.addHelpText('after', CONFIG_HELP);
   }
   const secrets = `${env.username}, ${env.password}, ${env.dbPassword}`;
-  cmd.addHelpText('after', `\n${role} secrets come from ${secrets} (environment or ./.env), else a masked prompt on a terminal.`);
+  cmd.addHelpText('after', `\n${role} secrets come from ${secrets} (environment or ./.env), else the instance's passwordCommand / dbPasswordCommand, else a masked prompt on a terminal. Never in a URL.`);
   return cmd;
 }
 
@@ -75,8 +76,9 @@ function pickFlags(opts: InstanceCliOptions): ConfigFlags {
   return flags as ConfigFlags;
 }
 
-async function fillSecrets(role: Role, instance: ResolvedInstance, interactive: boolean): Promise<ResolvedInstance> {
+async function fillSecrets(role: Role, given: ResolvedInstance, interactive: boolean): Promise<ResolvedInstance> {
   const names = envNames(role);
+  const instance: ResolvedInstance = { ...given, ...(await secretsFromCommands(given, role)) };
   const wanted: Array<{ key: 'username' | 'password' | 'dbPassword'; env: string; label: string }> = [];
   if (instance.username === undefined) wanted.push({ key: 'username', env: names.username, label: 'API username' });
   if (instance.password === undefined) wanted.push({ key: 'password', env: names.password, label: 'API password' });
@@ -85,7 +87,7 @@ async function fillSecrets(role: Role, instance: ResolvedInstance, interactive: 
   if (!interactive) {
     const list = wanted.map((w) => `${w.env} (${w.label})`).join(', ');
     throw new ScanCopyError('CONFIG_INVALID', `${role} instance ${instance.name}: missing ${list}`, {
-      hint: `Set ${wanted.length > 1 ? 'them' : 'it'} in the environment or ./.env (an empty ${names.dbPassword} means no DB password).`,
+      hint: `Set ${wanted.length > 1 ? 'them' : 'it'} in the environment or ./.env (an empty ${names.dbPassword} means no DB password), or give the instance a passwordCommand / dbPasswordCommand in the config.`,
     });
   }
   const answers: Partial<ResolvedInstance> = {};

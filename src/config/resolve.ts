@@ -1,7 +1,8 @@
 /**
  * One resolved, frozen config from flags, environment (with `.env`), the config file and
- * defaults, in that order of precedence. Secrets only ever come from the environment (or
- * the password part of a DB URL given as a flag); they are registered for redaction here.
+ * defaults, in that order of precedence. Secrets only ever come from the environment (or a
+ * password command, run by the CLI); they are registered for redaction here. A URL that
+ * carries a credential is refused wherever it comes from.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -41,6 +42,9 @@ export interface ResolvedInstance {
   password?: string;
   /** `''` means "no password" (set explicitly to empty). */
   dbPassword?: string;
+  /** From the config entry: run (by the CLI) when the environment gives no password. */
+  passwordCommand?: readonly string[];
+  dbPasswordCommand?: readonly string[];
 }
 
 export interface ResolvedConfig {
@@ -152,10 +156,9 @@ function resolveInstance(role: Role, flags: ConfigFlags, env: Record<string, str
   const apiUrlValue = api ? validate(apiUrl, api.value, api.where, () => `${role} API URL`) : (entry.api ?? defaults.api);
 
   let dbUrl: string;
-  let urlPassword: string | undefined;
   if (db) {
-    ({ url: dbUrl, password: urlPassword } = splitPassword(db.value));
-    validate(dbTarget, dbUrl, db.where, () => `${role} DB URL`);
+    refuseDbPassword(role, db.value, db.where);
+    dbUrl = validate(dbTarget, db.value, db.where, () => `${role} DB URL`);
   } else {
     dbUrl = entry.db ?? `postgres://${defaults.dbUser}@${defaults.dbHost}:${defaults.dbPort}/${defaults.dbName}`;
     dbUrl = adjustDbUrl(dbUrl, entry);
@@ -163,7 +166,7 @@ function resolveInstance(role: Role, flags: ConfigFlags, env: Record<string, str
   // An empty API username or password is as good as none; an empty DB password means "no password".
   const secret = (key: string): string | undefined => (env[key] === '' ? undefined : env[key]);
   const password = secret(names.password);
-  const dbPassword = env[names.dbPassword] ?? urlPassword;
+  const dbPassword = env[names.dbPassword];
   registerSecret(password);
   registerSecret(dbPassword);
   return {
@@ -173,6 +176,8 @@ function resolveInstance(role: Role, flags: ConfigFlags, env: Record<string, str
     ...(secret(names.username) !== undefined ? { username: secret(names.username) } : {}),
     ...(password !== undefined ? { password } : {}),
     ...(dbPassword !== undefined ? { dbPassword } : {}),
+    ...(entry.passwordCommand ? { passwordCommand: entry.passwordCommand } : {}),
+    ...(entry.dbPasswordCommand ? { dbPasswordCommand: entry.dbPasswordCommand } : {}),
   };
 }
 
@@ -187,15 +192,18 @@ function adjustDbUrl(url: string, entry: InstanceEntry): string {
   return parsed.toString();
 }
 
-/** A DB URL given on the command line may carry its password: keep it out of the URL. */
-function splitPassword(url: string): { url: string; password?: string } {
-  if (!/^postgres(ql)?:\/\//i.test(url) || !URL.canParse(url)) return { url };
-  const parsed = new URL(url);
-  if (!parsed.password) return { url };
-  const password = decodeURIComponent(parsed.password);
-  registerSecret(password);
-  parsed.password = '';
-  return { url: parsed.toString(), password };
+/**
+ * A password inside a DB URL given as a flag is readable by anyone who lists processes for
+ * the whole run, and one in an env var ends up in shell history: refuse both, naming where it goes.
+ */
+function refuseDbPassword(role: Role, url: string, where: string): void {
+  if (!/^postgres(ql)?:\/\//i.test(url) || !URL.canParse(url) || new URL(url).password === '') return;
+  registerSecret(decodeURIComponent(new URL(url).password));
+  const names = envNames(role);
+  const why = where.startsWith('--') ? ' (a command line is visible to anyone listing processes)' : '';
+  throw new ScanCopyError('CONFIG_INVALID', `${where} must not hold the DB password${why}`, {
+    hint: `Give the URL without it (postgres://user@host:port/db) and put the password in ${names.dbPassword} (environment or ./.env), the instance's dbPasswordCommand in the config, or type it at the prompt.`,
+  });
 }
 
 /** Reads the config file: an explicit path must exist; ./scancopy.config.json is optional. */

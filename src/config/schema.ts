@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { ScanCopyError } from '../core/errors.js';
-import { redactText } from '../core/redact.js';
+import { redactText, urlHasCredentials } from '../core/redact.js';
 
 export const CONFIG_FILE_NAME = 'scancopy.config.json';
 
@@ -13,16 +13,22 @@ export const INSTANCE_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
 
 export const instanceName = z.string().regex(INSTANCE_NAME, 'expected an instance name (letters, digits, - and _)');
 
+/** Where a secret goes instead of a URL, for the one line that refuses one. */
+export const SECRETS_GO =
+  'secrets go in the SCANCOPY_<SOURCE|TARGET>_USERNAME / _PASSWORD / _DB_PASSWORD environment variables, ./.env, the prompt, or the instance\'s passwordCommand in the config';
+
+
 export const apiUrl = z
   .string()
-  .refine((v) => /^https?:\/\/[^/\s]+/i.test(v) && URL.canParse(v), 'expected an http:// or https:// URL');
+  .refine((v) => /^https?:\/\/[^/\s]+/i.test(v) && URL.canParse(v), 'expected an http:// or https:// URL')
+  .refine((v) => !urlHasCredentials(v), `must not hold a user name or password: ${SECRETS_GO}`);
 
 /** A postgres:// URL (no password in it), `memory://`, or the folder of an embedded database. */
 export const dbTarget = z
   .string()
   .min(1)
   .refine((v) => /^postgres(ql)?:\/\//i.test(v) ? URL.canParse(v) : v === 'memory://' || !v.includes('://'), 'expected a postgres:// URL, memory:// or a folder')
-  .refine((v) => !/^postgres(ql)?:\/\//i.test(v) || !URL.canParse(v) || new URL(v).password === '', 'must not hold a password: set it in the environment or .env instead');
+  .refine((v) => !/^postgres(ql)?:\/\//i.test(v) || !URL.canParse(v) || new URL(v).password === '', `must not hold a password: ${SECRETS_GO}`);
 
 const positiveInt = z.int().min(1);
 const seconds = z.number().positive();
@@ -40,6 +46,10 @@ export const instanceEntrySchema = z.strictObject({
   dbUser: z.string().min(1).optional(),
   /** @default NAME */
   dbName: z.string().min(1).optional(),
+  /** Prints the API password as its first line: an argv, run without a shell. */
+  passwordCommand: z.array(z.string().min(1)).min(1).optional(),
+  /** Prints the DB password as its first line: an argv, run without a shell. */
+  dbPasswordCommand: z.array(z.string().min(1)).min(1).optional(),
 });
 
 export const limitsSchema = z.strictObject({
@@ -120,7 +130,7 @@ export function validate<S extends z.ZodType>(schema: S, value: unknown, where: 
   const key = keyName(path);
   const found = valueAt(value, path);
   const unknownKey = issue.code === 'unrecognized_keys';
-  const secret = SECRET_KEY.test(String(path[path.length - 1] ?? ''));
+  const secret = path.some((p) => SECRET_KEY.test(String(p)) && !String(p).endsWith('Command'));
   const problem = unknownKey ? 'unknown key' : issue.message;
   const advice = secret ? ' (secrets never go in the config file: use the SCANCOPY_*_PASSWORD env vars, .env or the prompt)' : '';
   // A secret-named key holds a password typed in the wrong place: never echo it.

@@ -16,6 +16,8 @@ export function redactText(text: string): string {
   for (const secret of registered) out = out.split(secret).join(MASK);
   out = out.replace(/(Token\s+)[A-Za-z0-9._-]+/g, `$1${MASK}`);
   out = out.replace(/(postgres(?:ql)?:\/\/[^:/@\s]+:)[^@\s]+@/g, `$1${MASK}@`);
+  // Any other URL's user info (`https://user:pw@host`) is a credential too.
+  out = out.replace(/\b((?!postgres)[a-z][a-z0-9+.-]*:\/\/)[^/@\s"]+@/gi, `$1${MASK}@`);
   out = out.replace(/([?&](?:sig|signature|token|expires_sig)=)[^&\s"]+/gi, `$1${MASK}`);
   return out;
 }
@@ -34,4 +36,11 @@ function redact(value: unknown, depth: number): unknown {
     return out;
   }
   return value;
+}
+
+/** Whether a URL carries a user name or password before its host (`http://u:pw@host`). */
+export function urlHasCredentials(url: string): boolean {
+  if (!URL.canParse(url)) return /^[a-z][a-z0-9+.-]*:\/\/[^/@\s]*@/i.test(url);
+  const parsed = new URL(url);
+  return parsed.username !== '' || parsed.password !== '';
 }

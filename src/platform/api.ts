@@ -8,7 +8,7 @@ import { rm } from 'node:fs/promises';
 import { Agent } from 'undici';
 import { HttpError, ScanCopyError, type ErrorCode } from '../core/errors.js';
 import { AdaptiveLimiter } from '../core/limiter.js';
-import { redactText, redactValue, registerSecret } from '../core/redact.js';
+import { redactText, redactValue, registerSecret, urlHasCredentials } from '../core/redact.js';
 import { RetryPolicy, type RetryEvent, type RetryOptions, type StopReason } from '../core/retry.js';
 import { headerText, readBody, writeBody } from './body.js';
 import { discard, exchange, failure, httpError, readJson, type Answered, type Exchange } from './http.js';
@@ -110,6 +110,10 @@ export class PlatformApi {
   constructor(options: PlatformApiOptions) {
     if (!/^https?:\/\//i.test(options.baseUrl) || !URL.canParse(options.baseUrl)) {
       throw new ScanCopyError('CONFIG_INVALID', `API URL = ${JSON.stringify(redactText(options.baseUrl))}: expected an http:// or https:// URL`);
+    }
+    if (urlHasCredentials(options.baseUrl)) {
+      // It would reach logs, errors and the checkpoint's job: credentials go in `username`/`password`.
+      throw new ScanCopyError('CONFIG_INVALID', `API URL = ${JSON.stringify(redactText(options.baseUrl))}: must not hold a user name or password`, { hint: 'Pass them as username and password instead.' });
     }
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.name = options.name ?? new URL(this.baseUrl).host;

@@ -5,9 +5,9 @@
  * and the database are checked at once; a failure says which one, and only that part is
  * asked again.
  */
-import { envNames, resolveConfig, saveInstance, type ConfigFlags, type ResolvedInstance, type Role } from '../../config/index.js';
+import { envNames, resolveConfig, saveInstance, secretsFromCommands, type ConfigFlags, type ResolvedInstance, type Role } from '../../config/index.js';
 import { findScanCopyError } from '../../core/errors.js';
-import { registerSecret } from '../../core/redact.js';
+import { registerSecret, urlHasCredentials } from '../../core/redact.js';
 import { isPostgresUrl } from '../../platform/db.js';
 import { openInstance, type Instance } from '../../platform/instance.js';
 import { ask, askSecret, choose, InvalidAnswer } from './prompts.js';
@@ -107,11 +107,19 @@ async function askSecrets(s: WizardSession, role: Role, address: ResolvedInstanc
   const label = capitalize(role);
   const env = envNames(role);
   const out: Secrets = {};
+  const commands = again ? {} : await secretsFromCommands(address, role);
   if (which.api) {
     if (!again && address.username !== undefined && address.password !== undefined) {
       s.print(`  API username and password from ${env.username} / ${env.password}.`);
       out.username = address.username;
       out.password = address.password;
+    } else if (commands.password !== undefined) {
+      out.username = address.username ?? (await ask(`${label} username:`, (text) => {
+        if (!text) throw new InvalidAnswer('Please type the API username.');
+        return text;
+      }));
+      s.print(`  API password from the instance's passwordCommand.`);
+      out.password = commands.password;
     } else {
       out.username = await ask(`${label} username:`, (text) => {
         if (!text) throw new InvalidAnswer('Please type the API username.');
@@ -124,6 +132,9 @@ async function askSecrets(s: WizardSession, role: Role, address: ResolvedInstanc
     if (!again && address.dbPassword !== undefined) {
       s.print(`  DB password from ${env.dbPassword}.`);
       out.dbPassword = address.dbPassword;
+    } else if (commands.dbPassword !== undefined) {
+      s.print(`  DB password from the instance's dbPasswordCommand.`);
+      out.dbPassword = commands.dbPassword;
     } else {
       out.dbPassword = await askSecret(`${label} DB password (Enter for none):`, { allowEmpty: true });
     }
@@ -140,6 +151,7 @@ function parseName(text: string): string {
 
 function parseApiUrl(text: string): string {
   if (!/^https?:\/\/[^/\s]+/i.test(text) || !URL.canParse(text)) throw new InvalidAnswer('Expected an http:// or https:// URL, e.g. http://127.0.0.1:8081');
+  if (urlHasCredentials(text)) throw new InvalidAnswer('Leave the user name and password out of the URL: they are asked for next, masked, and never saved.');
   return text.replace(/\/+$/, '');
 }
 
