@@ -25,6 +25,17 @@ const NAMING: FixtureScan[] = [
   { files: [] },
 ];
 
+const PNG_BYTES = Buffer.concat([Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex'), Buffer.alloc(200)]);
+const MP4_BYTES = Buffer.concat([Buffer.from('00000018', 'hex'), Buffer.from('ftypisom'), Buffer.alloc(200)]);
+
+/** Stored names that would make a runnable or scriptable file, and what each must become. */
+const RISKY_EXTENSIONS: Array<FixtureScan & { expected: string }> = [
+  { files: [{ name: 'payload.exe', contentType: 'application/octet-stream', content: PNG_BYTES }], expected: '.png' },
+  { files: [{ name: 'run.sh', contentType: 'video/mp4', content: MP4_BYTES }], expected: '.mp4' },
+  { files: [{ name: 'page.html', contentType: 'image/webp' }], expected: '.webp' },
+  { files: [{ name: 'shelf.svg', contentType: 'text/html' }], expected: '.jpg' },
+];
+
 const HOSTILE = ['../../x', 'a/b', 'CON', 'tab\there\nnew\u0001line\r\u007f\u001b[31m', 'x'.repeat(500), '..', '\\\\server\\share', 'C:\\Windows\\evil'];
 
 describe.each(testEngines())('download names on $name', (engine) => {
@@ -33,11 +44,13 @@ describe.each(testEngines())('download names on $name', (engine) => {
   let root: string;
   let ids: number[];
   let hostileIds: number[];
+  let riskyIds: number[];
 
   beforeAll(async () => {
     sandbox = await startTestSandbox({ engine });
     ids = await createFixtureScans(sandbox, NAMING);
     hostileIds = await createFixtureScans(sandbox, HOSTILE.map((sectionName, i) => ({ sectionName, storePogId: 100 + i, files: [{ name: `h${i}.jpg` }, { name: `h${i}b.jpg` }] })));
+    riskyIds = await createFixtureScans(sandbox, RISKY_EXTENSIONS);
     source = await openInstance({ name: 'source', apiUrl: sandbox.apiUrl, dbUrl: sandbox.dbUrl, username: sandbox.username, password: sandbox.password }, { retry: { baseMs: 5 } });
     root = await mkdtemp(join(tmpdir(), 'scancopy-dl-names-'));
   });
@@ -82,6 +95,13 @@ describe.each(testEngines())('download names on $name', (engine) => {
     expect(batchDone.find((e) => e.batch === 3)).toMatchObject({ succeeded: 1, failed: 0, skippedScans: 1, downloaded: 3 });
     expect(batchDone.find((e) => e.batch === 4)).toMatchObject({ succeeded: 0, failed: 1, skippedScans: 0, downloaded: 0 });
     expect(events.filter((e) => e.type === 'file-done')).toHaveLength(7);
+  });
+
+  it('a stored name with a non-image extension never names the file: the content, else Content-Type, else .jpg does', async () => {
+    const out = join(root, 'risky');
+    const result = await downloadScanImages({ source, scanIds: riskyIds, outDir: out });
+    expect(result.failures).toEqual([]);
+    expect((await listTree(out)).filter((n) => n !== 'manifest.csv')).toEqual(riskyIds.map((id, i) => `${id}${RISKY_EXTENSIONS[i]!.expected}`).sort());
   });
 
   it('keeps every file of hostile section names directly inside the folder, with safe names', async () => {

@@ -92,7 +92,7 @@ describe('hostile section names are made safe file name parts', () => {
   });
 });
 
-describe('the extension comes from the original file name, else Content-Type, else .jpg', () => {
+describe('the extension comes from the original file name when it is an image or video one, else the content, else Content-Type, else .jpg', () => {
   it.each([
     ['shelf_01.JPG', 'image/png', '.jpg'],
     ['scan.png', 'image/jpeg', '.png'],
@@ -103,8 +103,31 @@ describe('the extension comes from the original file name, else Content-Type, el
     ['../../evil', 'IMAGE/PNG', '.png'],
     [null, 'application/octet-stream', '.jpg'],
     [undefined, undefined, '.jpg'],
+    ['evil.exe', 'image/png', '.png'],
+    ['script.SH', undefined, '.jpg'],
+    ['x.svg', 'image/gif', '.gif'],
+    ['clip.MOV', 'video/quicktime', '.mov'],
   ])('%s + %s -> %s', (original, contentType, expected) => {
     expect(imageExtension(original, contentType)).toBe(expected);
+  });
+
+  const head = (hex: string, ascii = '') => Buffer.concat([Buffer.from(hex, 'hex'), Buffer.from(ascii, 'latin1')]);
+  it.each([
+    ['jpeg', head('ffd8ffe0'), '.jpg'],
+    ['png', head('89504e470d0a1a0a'), '.png'],
+    ['gif', head('', 'GIF89a'), '.gif'],
+    ['webp', head('', 'RIFF\x10\x00\x00\x00WEBPVP8 '), '.webp'],
+    ['tiff', head('49492a00'), '.tif'],
+    ['heic', head('00000018', 'ftypheic'), '.heic'],
+    ['avif', head('0000001c', 'ftypavif'), '.avif'],
+    ['mov', head('00000014', 'ftypqt  '), '.mov'],
+    ['mp4', head('00000018', 'ftypmp42'), '.mp4'],
+  ])('a %s signature names a file whose stored name is payload.exe', (_, bytes, expected) => {
+    expect(imageExtension('payload.exe', 'application/octet-stream', bytes)).toBe(expected);
+  });
+
+  it('an unknown signature falls back to Content-Type', () => {
+    expect(imageExtension('payload.exe', 'image/webp', head('4d5a9000'))).toBe('.webp');
   });
 });
 

@@ -15,6 +15,8 @@ export interface FixtureFile {
   contentType?: string;
   /** @default 2000 */
   size?: number;
+  /** What the file holds. @default `size` random bytes */
+  content?: Buffer;
 }
 
 export interface FixtureScan {
@@ -37,7 +39,7 @@ export async function createFixtureScans(sandbox: RunningSandbox, scans: readonl
   for (const scan of scans) {
     const fileIds: number[] = [];
     for (const file of scan.files) {
-      fileIds.push(await api.uploadId(randomBytes(file.size ?? 2000), file.name, file.contentType ?? 'image/jpeg'));
+      fileIds.push(await api.uploadId(file.content ?? randomBytes(file.size ?? 2000), file.name, file.contentType ?? 'image/jpeg'));
     }
     const rawData: Record<string, unknown> = { store: storeId, files: fileIds, captured_at: 1_760_000_000 };
     if (scan.storePogId !== undefined) rawData.store_planogram = scan.storePogId;

@@ -10,7 +10,7 @@ import { ScanCopyError } from '../../core/errors.js';
 import type { PlatformApi } from '../../platform/api.js';
 import { isComplete, type ManifestEntry, type ManifestWriter } from './manifest.js';
 import type { MetaAhead } from './meta-ahead.js';
-import { imageExtension } from './naming.js';
+import { imageExtension, SNIFF_BYTES } from './naming.js';
 
 export interface FileTask {
   scanId: number;
@@ -51,11 +51,11 @@ export async function fetchFile(task: FileTask, ctx: FetchContext): Promise<File
   try {
     const meta = await ctx.metaAhead?.take(task);
     const got = await ctx.api.downloadFileTo(task.fileId, temp, { signal: ctx.signal, meta });
-    await checkAndSync(temp, got.bytes, task.fileId);
+    const head = await checkAndSync(temp, got.bytes, task.fileId);
     entry = {
       scanId: task.scanId,
       fileId: task.fileId,
-      fileName: task.baseName + imageExtension(got.originalFilename, got.contentType),
+      fileName: task.baseName + imageExtension(got.originalFilename, got.contentType, head),
       bytes: got.bytes,
       sha256: got.sha256,
       originalFilename: got.originalFilename,
@@ -71,15 +71,21 @@ export async function fetchFile(task: FileTask, ctx: FetchContext): Promise<File
   return { kind: 'downloaded', entry };
 }
 
-/** The temp file must hold exactly what the client counted, on stable storage before it is renamed. */
-async function checkAndSync(path: string, expectedBytes: number, fileId: number): Promise<void> {
+/**
+ * The temp file must hold exactly what the client counted, on stable storage before it is
+ * renamed. Returns its first bytes, which name its type when its original name does not.
+ */
+async function checkAndSync(path: string, expectedBytes: number, fileId: number): Promise<Uint8Array> {
   const info = await stat(path);
   if (info.size !== expectedBytes) {
     throw new ScanCopyError('INTEGRITY', `file ${fileId}: ${info.size} bytes on disk, ${expectedBytes} received`, { context: { fileId } });
   }
   const handle = await open(path, 'r+');
   try {
+    const head = Buffer.alloc(SNIFF_BYTES);
+    const { bytesRead } = await handle.read(head, 0, SNIFF_BYTES, 0);
     await handle.sync();
+    return head.subarray(0, bytesRead);
   } finally {
     await handle.close();
   }

@@ -86,10 +86,46 @@ const EXTENSION_BY_TYPE: Record<string, string> = {
   'video/quicktime': '.mov',
 };
 
-/** `.ext` from the original file name, else from Content-Type, else `.jpg`; always lower case. */
-export function imageExtension(originalFilename: string | null | undefined, contentType: string | null | undefined): string {
+/** The extensions a downloaded file may keep from its `original_filename`: the images and videos the platform serves. */
+export const ALLOWED_EXTENSIONS: ReadonlySet<string> = new Set(['.jpg', '.jpeg', '.png', '.webp', '.gif', '.heic', '.heif', '.tif', '.tiff', '.bmp', '.avif', '.mp4', '.mov']);
+
+/** Bytes of content `extensionFromContent` needs to see. */
+export const SNIFF_BYTES = 32;
+
+const ascii = (bytes: Uint8Array, at: number, text: string): boolean => Buffer.from(bytes.subarray(at, at + text.length)).toString('latin1') === text;
+
+/**
+ * The extension the content's first bytes announce, for the allowed types only. Twelve fixed
+ * signatures: a general file-type library would bring a tokenizer stack for them.
+ */
+export function extensionFromContent(head: Uint8Array): string | undefined {
+  if (head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff) return '.jpg';
+  if (ascii(head, 0, '\x89PNG\r\n\x1a\n')) return '.png';
+  if (ascii(head, 0, 'GIF87a') || ascii(head, 0, 'GIF89a')) return '.gif';
+  if (ascii(head, 0, 'RIFF') && ascii(head, 8, 'WEBP')) return '.webp';
+  if (ascii(head, 0, 'BM') && head.length >= 14) return '.bmp';
+  if (ascii(head, 0, 'II*\0') || ascii(head, 0, 'MM\0*')) return '.tif';
+  if (ascii(head, 4, 'ftyp')) {
+    const brand = Buffer.from(head.subarray(8, 12)).toString('latin1');
+    if (['heic', 'heix', 'hevc', 'hevx', 'heim', 'heis'].includes(brand)) return '.heic';
+    if (['mif1', 'msf1'].includes(brand)) return '.heif';
+    if (['avif', 'avis'].includes(brand)) return '.avif';
+    if (brand === 'qt  ') return '.mov';
+    return '.mp4';
+  }
+  return undefined;
+}
+
+/**
+ * `.ext` from the original file name when it is an allowed image or video extension, else
+ * from the content's first bytes, else from Content-Type, else `.jpg`; always lower case. A
+ * name the platform stored (`payload.exe`, `run.sh`) never decides what a file is called.
+ */
+export function imageExtension(originalFilename: string | null | undefined, contentType: string | null | undefined, head?: Uint8Array): string {
   const fromName = /\.([A-Za-z0-9]{1,10})$/.exec(originalFilename ?? '')?.[1];
-  if (fromName) return `.${fromName.toLowerCase()}`;
+  if (fromName && ALLOWED_EXTENSIONS.has(`.${fromName.toLowerCase()}`)) return `.${fromName.toLowerCase()}`;
+  const fromContent = head ? extensionFromContent(head) : undefined;
+  if (fromContent) return fromContent;
   const mediaType = (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
   return EXTENSION_BY_TYPE[mediaType] ?? DEFAULT_EXTENSION;
 }
