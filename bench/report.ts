@@ -4,6 +4,7 @@ import type { DownloadRun } from './download.js';
 
 export interface BenchResults {
   profile: string;
+  startup_ms: number;
   copy: { ratio_to_ideal: number; speedup_vs_barrier: number; peak_rss_mb: number; rss_growth: number | null; runs: CopyRun[]; control: CopyRun };
   download: DownloadRun;
   machine: { cpus: number; node: string; os: string; database: string; load_average_before: number[]; cpu_calibration_ms: { before: number; after: number } };
@@ -15,6 +16,7 @@ export function printTable(r: BenchResults): void {
   const check = (value: number | null, ok: (v: number) => boolean): string => (value === null ? 'n/a' : ok(value) ? 'met' : 'NOT met');
   const show = (value: number | null, unit = ''): string => (value === null ? 'n/a' : `${value}${unit}`);
   const headline: Row[] = [
+    ['startup_ms', `${r.startup_ms} ms`, '<= 300 ms', check(r.startup_ms, (v) => v <= 300)],
     ['copy.ratio_to_ideal', show(r.copy.ratio_to_ideal, 'x'), '<= 1.25x', check(r.copy.ratio_to_ideal, (v) => v <= 1.25)],
     ['copy.speedup_vs_barrier', show(r.copy.speedup_vs_barrier, 'x'), '>= 2x', check(r.copy.speedup_vs_barrier, (v) => v >= 2)],
     ['copy.peak_rss_mb', show(r.copy.peak_rss_mb, ' MB'), '< 200 MB', check(r.copy.peak_rss_mb, (v) => v < 200)],

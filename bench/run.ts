@@ -16,6 +16,7 @@ import { measureDownload, type DownloadRun } from './download.js';
 import { FILE_BYTES, FILES_PER_SCAN, writeFixture } from './fixtures.js';
 import { barrierBound, pipelineBound } from './ideal.js';
 import { printTable } from './report.js';
+import { ensureDistCurrent, measureStartup, type StartupRun } from './startup.js';
 import { BENCH_LATENCY, CONTROL_LATENCY, faultsFor, findPostgres, startBenchSandbox, type BenchSandbox, type Latency } from './sandboxes.js';
 
 const { values: flags } = parseArgs({
@@ -53,6 +54,9 @@ const workDir = await mkdtemp(join(os.tmpdir(), 'scancopy-bench-'));
 const engine = await findPostgres(pgUrl);
 log(`${profile.name} profile on ${engine ? 'PostgreSQL' : 'embedded PGlite (no PostgreSQL answered)'}; load average ${loadBefore.map((l) => l.toFixed(2)).join(' ')}`);
 log(`transpiled ${await buildForBench()} modules for the measured clients`);
+if (ensureDistCurrent()) log('built dist/ (it was not current): the start is measured as an installed scancopy starts');
+const startup: StartupRun = await measureStartup();
+log(`start: --version ${startup.version_ms} ms, first byte of a copy ${startup.copy_first_byte_ms} ms (${startup.copy_first_byte_cpu_ms} ms of CPU), running ${startup.runtime}`);
 
 const source = await startBenchSandbox({ engine, latency: BENCH_LATENCY });
 const copies: CopyRun[] = [];
@@ -99,6 +103,8 @@ const model = { scans: small, filesPerScan: FILES_PER_SCAN, latencyMs: BENCH_LAT
 const results = {
   generated_at: new Date().toISOString(),
   profile: profile.name,
+  startup_ms: startup.startup_ms,
+  startup,
   copy: {
     ratio_to_ideal: round(median(smallRuns.map((c) => c.ratio_to_ideal))),
     // Each pair ran back to back: its ratio is the least disturbed by a machine whose speed drifts.

@@ -4,7 +4,7 @@
  * config with the secrets filled in: from the environment or `.env`, else a masked prompt
  * on a terminal. Without a terminal a missing secret is an error naming its env var.
  */
-import { input, password } from '@inquirer/prompts';
+import { input, password } from './ask.js';
 import { Command, Option } from 'commander';
 import { envNames, resolveConfig, secretsFromCommands, type ConfigFlags, type ResolvedConfig, type ResolvedInstance, type Role } from '../config/index.js';
 import { ScanCopyError } from '../core/errors.js';

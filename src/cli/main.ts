@@ -2,19 +2,15 @@
  * The scancopy command line: subcommands, and the guided wizard when run with no arguments
  * on a terminal. Every command module registers itself on the program; errors come back
  * here and leave through one exit-code table.
+ *
+ * A start loads only the command modules it can need: each pulls in its workflow and
+ * packages (the sandbox fastify and PGlite, analysis exceljs), and loading all of them cost
+ * a second before `--version` could answer.
  */
 import { Command, CommanderError } from 'commander';
 import { EXIT } from '../core/errors.js';
 import { reportError } from './exit.js';
 import { addOutputOptions } from './render.js';
-import { runWizard } from './wizard.js';
-import { analyzeCommand } from './commands/analyze.js';
-import { copyCommand } from './commands/copy.js';
-import { demoCommand } from './commands/demo.js';
-import { downloadCommand } from './commands/download.js';
-import { findCommand } from './commands/find.js';
-import { sandboxCommand } from './commands/sandbox.js';
-import { verifyCommand } from './commands/verify.js';
 
 const EXIT_CODES_HELP = `
 Guided workflow: run scancopy with no arguments on a terminal (the seed tool's steps:
@@ -35,9 +31,32 @@ failed, 4 instance unreachable, 5 --max-duration reached, 130 interrupted (see s
 
 export type CommandFactory = () => Command;
 
-const commands: CommandFactory[] = [sandboxCommand, findCommand, downloadCommand, analyzeCommand, copyCommand, verifyCommand, demoCommand];
+/** Every command by name, in the order help lists them. */
+const COMMANDS: ReadonlyArray<readonly [string, () => Promise<CommandFactory>]> = [
+  ['sandbox', async () => (await import('./commands/sandbox.js')).sandboxCommand],
+  ['find', async () => (await import('./commands/find.js')).findCommand],
+  ['download', async () => (await import('./commands/download.js')).downloadCommand],
+  ['analyze', async () => (await import('./commands/analyze.js')).analyzeCommand],
+  ['copy', async () => (await import('./commands/copy.js')).copyCommand],
+  ['verify', async () => (await import('./commands/verify.js')).verifyCommand],
+  ['demo', async () => (await import('./commands/demo.js')).demoCommand],
+];
 
-export function buildProgram(): Command {
+/**
+ * The commands `argv` can run: those named in it (an option's value that happens to be a
+ * command name only loads one more), none for a bare `--version`, and all for help or when
+ * none is named, so that the program's help and the suggestion for a mistyped command see
+ * every one.
+ */
+export async function commandsFor(argv: readonly string[]): Promise<CommandFactory[]> {
+  const named = COMMANDS.filter(([name]) => argv.includes(name));
+  const help = argv.some((a) => a === '-h' || a === '--help' || a === 'help');
+  const versionOnly = argv.length > 0 && argv.every((a) => a === '--version' || a === '-V');
+  const wanted = versionOnly ? [] : named.length > 0 && !help ? named : COMMANDS;
+  return Promise.all(wanted.map(([, load]) => load()));
+}
+
+export function buildProgram(commands: readonly CommandFactory[]): Command {
   const program = new Command('scancopy')
     .description('Copy shelf scans between platform instances, download scan images, and compare source with copy.')
     .version('0.1.0')
@@ -56,10 +75,10 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
   try {
+    const program = buildProgram(await commandsFor(argv));
     if (argv.length === 0) {
-      if (process.stdin.isTTY && process.stdout.isTTY) return await runWizard();
+      if (process.stdin.isTTY && process.stdout.isTTY) return await (await import('./wizard.js')).runWizard();
       // Without a terminal there is no one to answer the wizard: say what to run instead.
       program.outputHelp({ error: true });
       return EXIT.usage;

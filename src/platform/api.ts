@@ -5,7 +5,7 @@
  * create-scan, whose failure with unknown outcome is left to the copy workflow to reconcile.
  */
 import { rm } from 'node:fs/promises';
-import { Agent } from 'undici';
+import { Agent } from './undici.js';
 import { HttpError, ScanCopyError, type ErrorCode } from '../core/errors.js';
 import { AdaptiveLimiter } from '../core/limiter.js';
 import { redactText, redactValue, registerSecret, urlHasCredentials } from '../core/redact.js';

@@ -6,7 +6,7 @@
  * Both drivers return the same JS types: bigint and numeric as numbers, date as
  * `YYYY-MM-DD`, timestamptz as Date, jsonb as objects.
  */
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { ScanCopyError } from '../core/errors.js';
 import { redactText } from '../core/redact.js';
@@ -57,6 +57,8 @@ export async function openDb(target: string, options: OpenDbOptions = {}): Promi
 export async function openPglite(dataDir = 'memory://', options: OpenDbOptions = {}): Promise<PgliteDb> {
   let instance: PGlite;
   try {
+    // Loaded on first use: a client of postgres:// instances never pays for the wasm build.
+    const { PGlite } = await import('@electric-sql/pglite');
     instance = await PGlite.create({
       dataDir: dataDir === 'memory://' ? undefined : dataDir,
       parsers: { [OID.int8]: toNumber, [OID.numeric]: toNumber, [OID.date]: keepDate },

@@ -4,7 +4,7 @@
  * redacted body. Whether to retry is the retry policy's question, not this file's.
  */
 import type { Readable } from 'node:stream';
-import { request, type Dispatcher } from 'undici';
+import { request, type Dispatcher } from './undici.js';
 import { HttpError, ScanCopyError, type ErrorCode } from '../core/errors.js';
 import { redactText, redactValue } from '../core/redact.js';
 import { parseRetryAfter } from '../core/retry.js';

@@ -1,10 +1,9 @@
 /** Pieces of the copy and verify commands: flag parsers, output flags, signal handling, analysis after a copy. */
 import { EXIT, ScanCopyError } from '../../core/errors.js';
 import type { Instance } from '../../platform/instance.js';
-import { analyzeScans, type AnalyzeEvent, type ScanPair } from '../../workflows/analyze.js';
+import type { AnalyzeEvent, ScanPair } from '../../workflows/analyze.js';
 import type { CopyResult } from '../../workflows/copy.js';
 import { createEventRenderer, type EventRenderer, type OutputOptions } from '../render.js';
-import { analyzeView, summaryLines as analyzeSummaryLines } from './analyze.js';
 
 export function positiveInt(flag: string): (text: string) => number {
   return (text) => {
@@ -67,6 +66,8 @@ export async function runAnalysisAfterCopy(
 ): Promise<void> {
   const pairs = pairsOfCopy(result);
   if (pairs.length === 0) return;
+  // Loaded only for --analyze: the analysis and its report writers are no part of a copy's start.
+  const [{ analyzeScans }, { analyzeView, summaryLines: analyzeSummaryLines }] = await Promise.all([import('../../workflows/analyze.js'), import('./analyze.js')]);
   const renderer: EventRenderer<AnalyzeEvent> = createEventRenderer(ctx.output, analyzeView());
   try {
     const analysis = await analyzeScans(

@@ -1,5 +1,5 @@
 /** `scancopy copy`: parse, open both instances, run copyScans, render, and leave with the design's exit code. */
-import { confirm, select } from '@inquirer/prompts';
+import { confirm, select } from '../ask.js';
 import { Command, Option } from 'commander';
 import { EXIT, ScanCopyError } from '../../core/errors.js';
 import { openInstance, type Instance } from '../../platform/instance.js';
