@@ -94,9 +94,25 @@ describe('scancopy analyze', () => {
     expect(run.stdout.match(/^\[WRITE\] /gm)).toHaveLength(5);
   });
 
+  it('makes the source thumbnails from a download folder given with --images instead of fetching them again', async () => {
+    const [a, b] = [...mapping.keys()].sort((x, y) => x - y);
+    const download = await scancopy(['download', '--scans', `${a},${b}`, '--out', 'images-dl']);
+    expect(download.code).toBe(0);
+    const run = await scancopy([
+      'analyze', '--source-scans', `${a},${b}`, '--target-scans', `${mapping.get(a as number)},${mapping.get(b as number)}`,
+      '--results', 'images-out', '--images', 'images-dl',
+    ]);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^\[IMAGES\] source: 2 first images, \d+ at a time, \d+ files already on disk, at most 300 s$/m);
+    expect(run.stdout).toMatch(/^\[IMAGES\] source: 2\/2 first images \(2 from disk\)$/m);
+    expect(run.stdout).toMatch(/^\[IMAGES\] target: 2\/2 first images$/m);
+  });
+
   it.each([
     [['--source-scans', '1,2', '--target-scans', '3'], /pair by position/],
     [['--source-scans', '1', '--target-scans', '3', '--wait', 'soon'], /--wait/],
+    [['--source-scans', '1', '--target-scans', '3', '--thumbnail-time', 'a while'], /--thumbnail-time = "a while": expected a duration/],
     [[], /--mapping FILE, or --source-scans and --target-scans/],
     [['--mapping', 'missing.csv'], /cannot read the mapping file/],
   ])('refuses %j with one line and exit code 2', async (args, message) => {

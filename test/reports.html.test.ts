@@ -8,7 +8,7 @@ import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMMENTS } from '../src/reports/analysis-columns.js';
 import { escapeHtml, formatAnalysisHtml, writeAnalysisHtml } from '../src/reports/html.js';
-import { makeThumbnail, type Thumbnail } from '../src/reports/thumbnail.js';
+import { makeThumbnail, type ScanPictures, type Thumbnail } from '../src/reports/thumbnail.js';
 import { drawShelfPng } from '../src/sandbox/png.js';
 import { HOSTILE_NAMES, sampleRows } from './helpers/analysis-rows.js';
 
@@ -30,21 +30,21 @@ const EXPECTED_RGB: Record<string, string> = {
 const perComment = [3, 2, 1, 4, 6, 1, 2];
 const rows = sampleRows(perComment);
 
-function thumbnails(): { source: Map<number, Thumbnail>; target: Map<number, Thumbnail> } {
+async function thumbnails(): Promise<{ source: ScanPictures; target: ScanPictures }> {
   const source = new Map<number, Thumbnail>();
   const target = new Map<number, Thumbnail>();
-  rows.forEach((row, i) => {
+  for (const [i, row] of rows.entries()) {
     const png = drawShelfPng({ planogramId: 1, sectionId: i, planogramName: 'P', sectionName: `S${i}`, variant: i });
-    source.set(row.source_scan_id, makeThumbnail(png) as Thumbnail);
+    source.set(row.source_scan_id, await makeThumbnail(png));
     // Some copies have no image: the row says so instead of breaking.
-    if (row.target_scan_id !== null && i % 3 !== 0) target.set(row.target_scan_id, makeThumbnail(png) as Thumbnail);
-  });
-  return { source, target };
+    if (row.target_scan_id !== null && i % 3 !== 0) target.set(row.target_scan_id, await makeThumbnail(png));
+  }
+  return { source: { thumbnails: source }, target: { thumbnails: target } };
 }
 
 describe('HTML report text', () => {
-  it('escapes everything that comes from data and references nothing outside the file', () => {
-    const html = formatAnalysisHtml(rows, { facts: [['Source', '<b>prod</b> & "co"']], thumbnails: thumbnails() });
+  it('escapes everything that comes from data and references nothing outside the file', async () => {
+    const html = formatAnalysisHtml(rows, { facts: [['Source', '<b>prod</b> & "co"']], thumbnails: await thumbnails() });
     // Booleans, not toMatch: a failure must not print a megabyte of page.
     expect(html.includes('<script>window.pwned')).toBe(false);
     expect(html.includes(escapeHtml('<script>window.pwned = 1</script>'))).toBe(true);
@@ -54,17 +54,29 @@ describe('HTML report text', () => {
     expect(/url\((?!["']?data:image\/)/.test(html)).toBe(false);
   });
 
-  it('scales PNG thumbnails down and embeds each scan\'s image once however many rows show it', () => {
+  it('scales PNG thumbnails down and embeds each scan\'s image once however many rows show it', async () => {
     const png = drawShelfPng({ planogramId: 1, sectionId: 1, planogramName: 'P', sectionName: 'S', variant: 1 });
-    const thumb = makeThumbnail(png) as Thumbnail;
+    const thumb = await makeThumbnail(png);
     expect([thumb.width, thumb.height]).toEqual([160, 100]);
     expect(thumb.dataUri.length).toBeLessThan(20_000);
     const big = drawShelfPng({ planogramId: 1, sectionId: 1, planogramName: 'P', sectionName: 'S', variant: 1, width: 1600, height: 1000 });
-    expect((makeThumbnail(big) as Thumbnail).width).toBe(160);
-    expect(makeThumbnail(Buffer.from('<svg onload="alert(1)"></svg>'))).toBeUndefined();
+    expect((await makeThumbnail(big)).width).toBe(160);
+    await expect(makeThumbnail(Buffer.from('<svg onload="alert(1)"></svg>'))).rejects.toThrow(/not a JPEG, PNG, WebP or GIF/);
     const twice = [rows[0], { ...rows[0], source_section_name: 'another section' }] as typeof rows;
-    const html = formatAnalysisHtml(twice, { thumbnails: { source: new Map([[twice[0]!.source_scan_id, thumb]]), target: new Map() } });
+    const html = formatAnalysisHtml(twice, { thumbnails: { source: { thumbnails: new Map([[twice[0]!.source_scan_id, thumb]]) }, target: { thumbnails: new Map() } } });
     expect(html.split(thumb.dataUri).length).toBe(2);
+  });
+
+  it('says in place of a missing picture why there is none, and shows a video as its name and size', () => {
+    const [first] = rows as [(typeof rows)[0]];
+    const html = formatAnalysisHtml([first], {
+      thumbnails: {
+        source: { thumbnails: new Map(), videos: new Map([[first.source_scan_id, { name: 'aisle<3>.mp4', bytes: 300 * 1024 * 1024 }]]) },
+        target: { thumbnails: new Map(), failures: new Map([[first.target_scan_id as number, { code: 'NOT_FOUND', reason: 'the storage answered 404' }]]) },
+      },
+    });
+    expect(html).toContain('video aisle&#60;3&#62;.mp4 (300 MB)');
+    expect(html).toContain('no target image: the storage answered 404 (NOT_FOUND)');
   });
 });
 
@@ -78,7 +90,7 @@ describe.skipIf(!haveChromium)('HTML report in headless Chromium', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'scancopy-html-'));
     const path = join(dir, 'analysis_20261201_120000.html');
-    await writeAnalysisHtml(path, rows, { title: 'scancopy analysis 20261201_120000', thumbnails: thumbnails() });
+    await writeAnalysisHtml(path, rows, { title: 'scancopy analysis 20261201_120000', thumbnails: await thumbnails() });
     url = pathToFileURL(path).href;
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
     page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
@@ -144,8 +156,8 @@ describe.skipIf(!haveChromium)('HTML report in headless Chromium', () => {
     );
     expect(cells).toHaveLength(rows.length);
     cells.forEach((pair, i) => {
-      expect(pair[0]).toBe('url("data:image/png;base64,');
-      expect(pair[1]).toBe(rows[i]?.target_scan_id !== null && i % 3 !== 0 ? 'url("data:image/png;base64,' : 'none');
+      expect(pair[0]).toBe('url("data:image/jpeg;base64');
+      expect(pair[1]).toBe(rows[i]?.target_scan_id !== null && i % 3 !== 0 ? 'url("data:image/jpeg;base64' : 'none');
     });
   });
 

@@ -80,6 +80,13 @@ export interface DownloadedFileInfo {
   originalFilename: string;
 }
 
+export interface RemoteFileInfo {
+  /** From Content-Length; undefined when the storage did not say. */
+  bytes: number | undefined;
+  contentType: string;
+  originalFilename: string;
+}
+
 export interface UploadInput {
   bytes: Uint8Array;
   filename: string;
@@ -164,6 +171,16 @@ export class PlatformApi {
       await rm(path, { force: true });
       throw err;
     }
+  }
+
+  /** A file's name, type and size without its bytes (a video's placeholder): the download is dropped once its headers are in. */
+  async fileInfo(fileId: number, options: FileDownloadOptions = {}): Promise<RemoteFileInfo> {
+    const { result, meta, contentType } = await this.#download(fileId, options, async (answered) => {
+      const length = Number(headerText(answered.headers['content-length']));
+      await discard(answered);
+      return Number.isSafeInteger(length) && length >= 0 ? length : undefined;
+    });
+    return { bytes: result, contentType, originalFilename: meta.original_filename };
   }
 
   async uploadFile(file: UploadInput, options: CallOptions = {}): Promise<{ id: number }> {

@@ -8,15 +8,15 @@
 import { writeFileAtomic } from '../core/atomic-file.js';
 import { ANALYSIS_COLUMNS, COMMENTS, commentCssColour, countComments, type AnalysisColumn, type AnalysisRow, type CommentCount } from './analysis-columns.js';
 import { commentClass, CONTENT_SECURITY_POLICY, REPORT_CSS, REPORT_SCRIPT } from './html-assets.js';
-import type { Thumbnail } from './thumbnail.js';
+import type { ScanPictures } from './thumbnail.js';
 
 export interface AnalysisHtmlOptions {
   /** @default 'scancopy analysis' */
   title?: string;
   /** Facts about the run shown under the title (instances, run folder, time), in order. */
   facts?: ReadonlyArray<readonly [label: string, value: string]>;
-  /** First images by scan id; without this the table has no image column. */
-  thumbnails?: { source: ReadonlyMap<number, Thumbnail>; target: ReadonlyMap<number, Thumbnail> };
+  /** First images by scan id (and why a scan has none); without this the table has no image column. */
+  thumbnails?: { source: ScanPictures; target: ScanPictures };
 }
 
 const NUMERIC = /(_id|_percentage|_count)$/;
@@ -121,24 +121,29 @@ ${bars.join('\n')}
 </svg>`;
 }
 
+interface SideClasses {
+  classes: ReadonlyMap<number, string>;
+  pictures: ScanPictures;
+}
+
 interface ImageClasses {
   css: string;
-  source: ReadonlyMap<number, string>;
-  target: ReadonlyMap<number, string>;
+  source: SideClasses;
+  target: SideClasses;
 }
 
 /** One CSS class per scan image, so a scan shown in several rows embeds its image once. */
 function imageClasses(thumbnails: NonNullable<AnalysisHtmlOptions['thumbnails']>): ImageClasses {
   const rules: string[] = [];
-  const classes = (side: 's' | 't', images: ReadonlyMap<number, Thumbnail>): Map<number, string> => {
+  const classes = (side: 's' | 't', pictures: ScanPictures): SideClasses => {
     const out = new Map<number, string>();
-    for (const [scanId, thumb] of images) {
+    for (const [scanId, thumb] of pictures.thumbnails) {
       if (!Number.isSafeInteger(scanId) || !SAFE_DATA_URI.test(thumb.dataUri)) continue;
       const name = `img-${side}${scanId}`;
       out.set(scanId, name);
       rules.push(`.${name} { background-image: url("${thumb.dataUri}"); }`);
     }
-    return out;
+    return { classes: out, pictures };
   };
   const source = classes('s', thumbnails.source);
   const target = classes('t', thumbnails.target);
@@ -161,10 +166,30 @@ ${body.join('\n')}
 </table>`;
 }
 
-function thumb(classes: ReadonlyMap<number, string>, scanId: number | null, side: string): string {
-  const name = scanId === null ? undefined : classes.get(scanId);
-  if (!name) return `<span class="thumb none">no ${side} image</span>`;
-  return `<span class="thumb ${name}" role="img" aria-label="${side} scan ${escapeHtml(scanId)}, first image"></span>`;
+function thumb(images: SideClasses, scanId: number | null, side: string): string {
+  const name = scanId === null ? undefined : images.classes.get(scanId);
+  if (name) return `<span class="thumb ${name}" role="img" aria-label="${side} scan ${escapeHtml(scanId)}, first image"></span>`;
+  return `<span class="thumb none">${escapeHtml(scanId === null ? `no ${side} scan` : noImageText(images.pictures, scanId, side))}</span>`;
+}
+
+/** What stands in for a missing picture: a video's name and size, or why there is no image. */
+function noImageText(pictures: ScanPictures, scanId: number, side: string): string {
+  const video = pictures.videos?.get(scanId);
+  if (video) return `video ${video.name}${video.bytes === undefined ? '' : ` (${formatBytes(video.bytes)})`}`;
+  const failure = pictures.failures?.get(scanId);
+  return failure ? `no ${side} image: ${failure.reason} (${failure.code})` : `no ${side} image`;
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ['KB', 'MB', 'GB', 'TB'];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit] as string}`;
 }
 
 function cellClass(column: AnalysisColumn): string {

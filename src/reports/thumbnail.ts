@@ -1,16 +1,37 @@
 /**
- * Small embedded images for the HTML report. PNGs are scaled down in pure JS (pngjs) so a
- * report of hundreds of scans stays a few megabytes; other image formats have no decoder
- * here, so they are embedded as they are when small enough and left out otherwise.
+ * Small embedded images for the HTML report, made by sharp (libvips): any shelf image a
+ * camera produces (JPEG up to 12 MB and beyond, PNG, WebP, GIF) is turned upright by its
+ * EXIF orientation and shrunk to a small JPEG. libvips decodes a JPEG at a fraction of its
+ * size while reading (shrink-on-load) and reads a file front to back, so a 4000x3000 photo
+ * never sits decoded in memory; at most libuv's thread pool of images is decoded at once.
  */
-import { PNG } from 'pngjs';
+import { open } from 'node:fs/promises';
+import sharp from 'sharp';
+
+// Each thumbnail is made once: libvips' operation cache would only hold decoded images.
+sharp.cache(false);
 
 export interface Thumbnail {
-  /** `data:image/...;base64,...` */
+  /** `data:image/jpeg;base64,...` */
   dataUri: string;
-  /** Pixel size when known (scaled PNGs). */
-  width?: number;
-  height?: number;
+  width: number;
+  height: number;
+  /** The upright source image's size. */
+  sourceWidth: number;
+  sourceHeight: number;
+}
+
+/** A scan whose first input is a video: its placeholder shows the name and size. */
+export interface VideoPlaceholder {
+  name: string;
+  bytes: number | undefined;
+}
+
+/** One side's pictures by scan id, and for the scans without one, why. */
+export interface ScanPictures {
+  thumbnails: ReadonlyMap<number, Thumbnail>;
+  videos?: ReadonlyMap<number, VideoPlaceholder>;
+  failures?: ReadonlyMap<number, { code: string; reason: string }>;
 }
 
 export interface ThumbnailOptions {
@@ -18,65 +39,88 @@ export interface ThumbnailOptions {
   maxWidth?: number;
   /** @default 120 */
   maxHeight?: number;
-  /** Largest non-PNG image embedded unscaled. @default 200_000 */
-  maxEmbedBytes?: number;
+  /** JPEG quality of the thumbnail. @default 72 */
+  quality?: number;
 }
 
-const SIGNATURES: ReadonlyArray<{ type: string; magic: readonly number[] }> = [
-  { type: 'image/png', magic: [0x89, 0x50, 0x4e, 0x47] },
-  { type: 'image/jpeg', magic: [0xff, 0xd8, 0xff] },
-  { type: 'image/gif', magic: [0x47, 0x49, 0x46, 0x38] },
-  { type: 'image/webp', magic: [0x52, 0x49, 0x46, 0x46] },
+/** An image that cannot be made into a thumbnail; the message says why, for the report. */
+export class ImageError extends Error {
+  readonly code = 'NO_IMAGE';
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ImageError';
+  }
+}
+
+/** Bigger than any shelf camera (a 4000x3000 photo is 12 Mpx): a decompression bomb is refused, not decoded. */
+const MAX_INPUT_PIXELS = 100_000_000;
+
+const SIGNATURES: ReadonlyArray<{ type: string; test: (b: Uint8Array) => boolean }> = [
+  { type: 'image/png', test: (b) => starts(b, [0x89, 0x50, 0x4e, 0x47]) },
+  { type: 'image/jpeg', test: (b) => starts(b, [0xff, 0xd8, 0xff]) },
+  { type: 'image/gif', test: (b) => starts(b, [0x47, 0x49, 0x46, 0x38]) },
+  { type: 'image/webp', test: (b) => starts(b, [0x52, 0x49, 0x46, 0x46]) && ascii(b, 8, 4) === 'WEBP' },
 ];
 
-/** The image type from the bytes themselves: a Content-Type header is not trusted into a data URI. */
-export function sniffImageType(bytes: Uint8Array): string | undefined {
-  return SIGNATURES.find((s) => s.magic.every((b, i) => bytes[i] === b))?.type;
+const VIDEO = (b: Uint8Array): boolean => ascii(b, 4, 4) === 'ftyp' || starts(b, [0x1a, 0x45, 0xdf, 0xa3]);
+
+/**
+ * The image type from the bytes themselves: a Content-Type header or a file name is not
+ * trusted, and only these raster formats reach the decoder (no SVG, whose renderer would
+ * follow references).
+ */
+export function sniffImageType(head: Uint8Array): string | undefined {
+  return SIGNATURES.find((s) => s.test(head))?.type;
 }
 
-/** A thumbnail of an image, or undefined when the bytes are not an image this can embed. */
-export function makeThumbnail(bytes: Uint8Array, options: ThumbnailOptions = {}): Thumbnail | undefined {
-  const type = sniffImageType(bytes);
-  if (type === 'image/png') {
-    const scaled = scalePng(Buffer.from(bytes), options.maxWidth ?? 160, options.maxHeight ?? 120);
-    if (scaled) return scaled;
+/** True for the containers shelf videos come in (MP4/MOV, WebM/MKV). */
+export function looksLikeVideo(head: Uint8Array): boolean {
+  return VIDEO(head);
+}
+
+/** A thumbnail of an image given as bytes or as a file path (read sequentially). */
+export async function makeThumbnail(input: Uint8Array | string, options: ThumbnailOptions = {}): Promise<Thumbnail> {
+  const head = typeof input === 'string' ? await readHead(input) : input.subarray(0, 16);
+  if (sniffImageType(head) === undefined) {
+    throw new ImageError(looksLikeVideo(head) ? 'a video, not an image' : 'not a JPEG, PNG, WebP or GIF image');
   }
-  if (type === undefined || bytes.length > (options.maxEmbedBytes ?? 200_000)) return undefined;
-  return { dataUri: `data:${type};base64,${Buffer.from(bytes).toString('base64')}` };
-}
-
-function scalePng(bytes: Buffer, maxWidth: number, maxHeight: number): Thumbnail | undefined {
-  let source: PNG;
+  const source = typeof input === 'string' ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
   try {
-    source = PNG.sync.read(bytes);
-  } catch {
-    return undefined;
+    const image = sharp(source, { sequentialRead: true, limitInputPixels: MAX_INPUT_PIXELS, failOn: 'error', animated: false }).autoOrient();
+    const { data, info } = await image
+      .resize({ width: options.maxWidth ?? 160, height: options.maxHeight ?? 120, fit: 'inside', withoutEnlargement: true })
+      .flatten({ background: '#ffffff' })
+      .jpeg({ quality: options.quality ?? 72 })
+      .toBuffer({ resolveWithObject: true });
+    const meta = await sharp(source, { limitInputPixels: MAX_INPUT_PIXELS }).metadata();
+    return {
+      dataUri: `data:image/jpeg;base64,${data.toString('base64')}`,
+      width: info.width,
+      height: info.height,
+      sourceWidth: meta.autoOrient.width,
+      sourceHeight: meta.autoOrient.height,
+    };
+  } catch (err) {
+    throw new ImageError(`the image cannot be decoded: ${(err as Error).message}`, { cause: err });
   }
-  const scale = Math.min(1, maxWidth / source.width, maxHeight / source.height);
-  const width = Math.max(1, Math.round(source.width * scale));
-  const height = Math.max(1, Math.round(source.height * scale));
-  const out = new PNG({ width, height });
-  for (let y = 0; y < height; y++) {
-    const y0 = Math.floor((y * source.height) / height);
-    const y1 = Math.max(y0 + 1, Math.floor(((y + 1) * source.height) / height));
-    for (let x = 0; x < width; x++) {
-      const x0 = Math.floor((x * source.width) / width);
-      const x1 = Math.max(x0 + 1, Math.floor(((x + 1) * source.width) / width));
-      averageBox(source, x0, x1, y0, y1, out.data, (y * width + x) * 4);
-    }
-  }
-  return { dataUri: `data:image/png;base64,${PNG.sync.write(out).toString('base64')}`, width, height };
 }
 
-/** Box filter: the mean of the source pixels a thumbnail pixel covers, so thin shelf lines survive. */
-function averageBox(source: PNG, x0: number, x1: number, y0: number, y1: number, out: Buffer, at: number): void {
-  const sums = [0, 0, 0, 0];
-  for (let y = y0; y < y1; y++) {
-    for (let x = x0; x < x1; x++) {
-      const i = (y * source.width + x) * 4;
-      for (let c = 0; c < 4; c++) sums[c] = (sums[c] as number) + (source.data[i + c] as number);
-    }
+async function readHead(path: string): Promise<Uint8Array> {
+  const file = await open(path, 'r');
+  try {
+    const head = Buffer.alloc(16);
+    const { bytesRead } = await file.read(head, 0, head.length, 0);
+    return head.subarray(0, bytesRead);
+  } finally {
+    await file.close();
   }
-  const n = (x1 - x0) * (y1 - y0);
-  for (let c = 0; c < 4; c++) out[at + c] = Math.round((sums[c] as number) / n);
+}
+
+function starts(bytes: Uint8Array, magic: readonly number[]): boolean {
+  return magic.every((b, i) => bytes[i] === b);
+}
+
+function ascii(bytes: Uint8Array, from: number, length: number): string {
+  return Buffer.from(bytes.subarray(from, from + length)).toString('latin1');
 }

@@ -8,17 +8,17 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { ScanCopyError, type ErrorCode } from '../core/errors.js';
+import { ScanCopyError } from '../core/errors.js';
 import type { Queryable } from '../platform/db.js';
 import { selectScanDetails } from '../platform/queries.js';
 import type { ScanDetailsRow } from '../platform/types.js';
 import { ANALYSIS_COLUMNS, countComments, SCAN_DETAILS_COLUMNS, type AnalysisComment, type AnalysisRow } from '../reports/analysis-columns.js';
 import { writeCsv } from '../reports/csv.js';
 import { writeAnalysisHtml, type AnalysisHtmlOptions } from '../reports/html.js';
-import type { Thumbnail } from '../reports/thumbnail.js';
 import { writeAnalysisXlsx } from '../reports/xlsx.js';
 import { buildAnalysisRows, groupDetails, type ScanPair } from './analyze/rows.js';
-import { fetchThumbnails, type ImageFetcher } from './analyze/thumbnails.js';
+import { localImageFiles } from './analyze/local-images.js';
+import { fetchThumbnails, THUMBNAIL_BOUND_MS, type ImageFetcher, type ScanImages, type ThumbnailFailureCode } from './analyze/thumbnails.js';
 import { waitForProcessing, type WaitProgress } from './analyze/wait.js';
 import type { RunContext } from './context.js';
 
@@ -50,9 +50,13 @@ export interface AnalyzeOptions {
   pollMs?: number;
   /** First images side by side in the HTML report, for the sides that have `images`. @default true */
   thumbnails?: boolean;
+  /** Longest time for fetching and shrinking the images of both sides. @default 300_000 (5 min) */
+  thumbnailBoundMs?: number;
+  /** Download folders (with their manifest.csv) holding the source scans' images: their thumbnails are made from those files. */
+  sourceImageFolders?: readonly string[];
 }
 
-export const ANALYZE_DEFAULTS = { waitMs: 600_000, pollMs: 2000, thumbnails: true } as const;
+export const ANALYZE_DEFAULTS = { waitMs: 600_000, pollMs: 2000, thumbnails: true, thumbnailBoundMs: THUMBNAIL_BOUND_MS } as const;
 
 export interface AnalyzeFiles {
   sourceDetails: string;
@@ -84,8 +88,10 @@ export type AnalyzeEvent =
   | ({ type: 'wait-progress'; waitMs: number } & WaitProgress)
   | ({ type: 'wait-done'; timedOut: boolean; pendingIds: number[] } & WaitProgress)
   | { type: 'details-read'; side: 'source' | 'target'; scans: number; rows: number }
-  | { type: 'thumbnail-failed'; side: 'source' | 'target'; scanId: number; fileId?: number; code: ErrorCode | 'NO_IMAGE'; reason: string }
-  | { type: 'thumbnails-done'; side: 'source' | 'target'; fetched: number; scans: number }
+  | { type: 'thumbnails-start'; side: 'source' | 'target'; scans: number; concurrency: number; boundMs: number; onDisk: number }
+  | { type: 'thumbnail-progress'; side: 'source' | 'target'; done: number; total: number; failed: number }
+  | { type: 'thumbnail-failed'; side: 'source' | 'target'; scanId: number; fileId?: number; code: ThumbnailFailureCode; reason: string }
+  | { type: 'thumbnails-done'; side: 'source' | 'target'; fetched: number; scans: number; fromDisk: number; videos: number; failed: number }
   | { type: 'file-written'; kind: AnalyzeFileKind; path: string }
   | { type: 'analyze-done'; rows: number; counts: Record<AnalysisComment, number> };
 
@@ -192,21 +198,29 @@ async function collectThumbnails(
   targetIds: number[],
   signal: AbortSignal | undefined,
   emit: (event: AnalyzeEvent) => void,
-): Promise<{ source: Map<number, Thumbnail>; target: Map<number, Thumbnail> } | undefined> {
+): Promise<AnalysisHtmlOptions['thumbnails']> {
   if (options.thumbnails === false || (!options.source.images && !options.target.images)) return undefined;
-  const side = async (name: 'source' | 'target', s: AnalyzeSide, ids: number[]): Promise<Map<number, Thumbnail>> => {
-    if (!s.images) return new Map();
+  const boundMs = options.thumbnailBoundMs ?? ANALYZE_DEFAULTS.thumbnailBoundMs;
+  const onDisk = await localImageFiles(options.sourceImageFolders ?? []);
+  const side = async (name: 'source' | 'target', s: AnalyzeSide, ids: number[], localFiles: ReadonlyMap<number, string>): Promise<ScanImages> => {
+    if (!s.images) return { thumbnails: new Map(), videos: new Map(), failures: new Map(), local: 0 };
+    emit({ type: 'thumbnails-start', side: name, scans: ids.length, concurrency: s.images.limitOf('download'), boundMs, onDisk: localFiles.size });
     const found = await fetchThumbnails({
       db: s.db,
       images: s.images,
       scanIds: ids,
+      localFiles,
+      boundMs,
       signal,
       onFailure: (failure) => emit({ type: 'thumbnail-failed', side: name, ...failure }),
+      onProgress: (progress) => emit({ type: 'thumbnail-progress', side: name, ...progress }),
     });
-    emit({ type: 'thumbnails-done', side: name, fetched: found.size, scans: ids.length });
+    emit({ type: 'thumbnails-done', side: name, fetched: found.thumbnails.size, scans: ids.length, fromDisk: found.local, videos: found.videos.size, failed: found.failures.size });
     return found;
   };
-  return { source: await side('source', options.source, sourceIds), target: await side('target', options.target, targetIds) };
+  // Each side has its own client and limiter: both fetch at once.
+  const [source, target] = await Promise.all([side('source', options.source, sourceIds, onDisk), side('target', options.target, targetIds, new Map())]);
+  return { source, target };
 }
 
 /** Progress worth a line: the counts moved, or a heartbeat while nothing moves. */

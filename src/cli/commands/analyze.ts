@@ -15,6 +15,8 @@ type AnalyzeFlags = InstanceCliOptions & {
   results?: string;
   wait: number;
   thumbnails: boolean;
+  thumbnailTime: number;
+  images?: string[];
 };
 
 const HELP_AFTER = `
@@ -36,6 +38,11 @@ analysis_with_comments_<ts>.csv, analysis_with_comments_<ts>_highlighted.xlsx an
 analysis_<ts>.html (one self-contained page; --no-thumbnails leaves out the images, which
 keeps it small for thousands of scans).
 
+Images: the first image of each scan, shrunk (JPEG, PNG, WebP, GIF; a video shows its name
+and size), fetched as many at once as the instance's download limit allows and bounded by
+--thumbnail-time. --images DIR reuses a download folder of the source scans (its
+manifest.csv) instead of fetching them again.
+
 Exit code 1 when some copy was missing or not processed.
 
 Examples:
@@ -53,6 +60,12 @@ export function analyzeCommand(): Command {
     .option('--results <dir>', "results folder (default ./testResults, or the config file's)")
     .addOption(new Option('--wait <duration>', 'longest wait for the copies to be processed: 90s, 10m, 1h, 0 = check once').argParser(parseWait).default(ANALYZE_DEFAULTS.waitMs, '10m'))
     .option('--no-thumbnails', 'leave the first images out of the HTML report')
+    .addOption(
+      new Option('--thumbnail-time <duration>', 'longest time for fetching the images: 90s, 10m')
+        .argParser((text) => parseDuration(text, '--thumbnail-time'))
+        .default(ANALYZE_DEFAULTS.thumbnailBoundMs, '5m'),
+    )
+    .option('--images <dir...>', 'download folder(s) holding the source scans\' images (their manifest.csv): no second fetch')
     .addHelpText('after', HELP_AFTER)
     .action(async (flags: AnalyzeFlags, command: Command) => {
       await runAnalyze(flags, command);
@@ -85,6 +98,8 @@ async function runAnalyze(flags: AnalyzeFlags, command: Command): Promise<void> 
         timestamp,
         waitMs: flags.wait,
         thumbnails: flags.thumbnails,
+        thumbnailBoundMs: flags.thumbnailTime,
+        sourceImageFolders: flags.images,
       },
       { signal: stop.signal, onEvent: renderer.onEvent },
     );
@@ -131,16 +146,22 @@ const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_00
 
 /** `90s`, `10m`, `1h`, `500ms`; a bare number is seconds. */
 export function parseWait(text: string): number {
+  return parseDuration(text, '--wait');
+}
+
+function parseDuration(text: string, flag: string): number {
   const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
-  if (!match) throw new ScanCopyError('USAGE', `--wait = ${JSON.stringify(text)}: expected a duration such as 90s, 10m or 1h`);
+  if (!match) throw new ScanCopyError('USAGE', `${flag} = ${JSON.stringify(text)}: expected a duration such as 90s, 10m or 1h`);
   return Math.round(Number(match[1]) * (UNIT_MS[match[2] ?? 's'] as number));
 }
 
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
 
-/** Lines without a terminal; on one, a bar of copies settled while waiting. */
+/** Lines without a terminal; on one, a bar of copies settled while waiting and one per side's images. */
 export function analyzeView(): EventView<AnalyzeEvent> {
   let settled = 0;
+  const imagesShown = { source: { ok: 0, failed: 0 }, target: { ok: 0, failed: 0 } };
+  const imagesLine = { source: -1, target: -1 };
   return {
     plain(e) {
       switch (e.type) {
@@ -154,10 +175,19 @@ export function analyzeView(): EventView<AnalyzeEvent> {
             : `[WAIT] all copies settled after ${seconds(e.elapsedMs)}`;
         case 'details-read':
           return `[DETAILS] ${e.side}: ${e.scans} scans, ${e.rows} rows`;
+        case 'thumbnails-start':
+          return `[IMAGES] ${e.side}: ${e.scans} first images, ${e.concurrency} at a time${e.onDisk > 0 ? `, ${e.onDisk} files already on disk` : ''}, at most ${seconds(e.boundMs)}`;
+        case 'thumbnail-progress': {
+          // A line per tenth, not per image: thousands of scans stay readable.
+          const tenth = e.total === 0 ? 10 : Math.floor((e.done * 10) / e.total);
+          if (tenth === imagesLine[e.side] || e.done === e.total) return undefined;
+          imagesLine[e.side] = tenth;
+          return `[IMAGES] ${e.side}: ${e.done}/${e.total}${e.failed ? `, ${e.failed} without image` : ''}`;
+        }
         case 'thumbnail-failed':
           return `[IMAGES] ${e.side} scan ${e.scanId}: no image (${e.code}: ${e.reason})`;
         case 'thumbnails-done':
-          return `[IMAGES] ${e.side}: ${e.fetched}/${e.scans} first images`;
+          return `[IMAGES] ${e.side}: ${e.fetched}/${e.scans} first images${e.fromDisk ? ` (${e.fromDisk} from disk)` : ''}${e.videos ? `, ${e.videos} videos` : ''}${e.failed ? `, ${e.failed} without image` : ''}`;
         case 'file-written':
           return `[WRITE] ${e.path}`;
         case 'analyze-done':
@@ -165,9 +195,21 @@ export function analyzeView(): EventView<AnalyzeEvent> {
       }
     },
     progress: {
-      stages: [{ key: 'wait', unit: 'copies' }],
+      stages: [
+        { key: 'wait', unit: 'copies' },
+        { key: 'source', unit: 'images' },
+        { key: 'target', unit: 'images' },
+      ],
       apply(e, bars) {
         if (e.type === 'analyze-start') bars.setTotal('wait', e.targets);
+        if (e.type === 'thumbnails-start') bars.setTotal(e.side, e.scans);
+        if (e.type === 'thumbnail-progress') {
+          const shown = imagesShown[e.side];
+          bars.advance(e.side, e.done - e.failed - shown.ok, 'ok');
+          bars.advance(e.side, e.failed - shown.failed, 'failed');
+          imagesShown[e.side] = { ok: e.done - e.failed, failed: e.failed };
+          return true;
+        }
         if (e.type !== 'wait-progress' && e.type !== 'wait-done') return false;
         const now = e.total - e.pending;
         if (now > settled) bars.advance('wait', now - settled, 'ok');

@@ -35,6 +35,7 @@ export async function runAnalysisSteps(s: WizardSession, input: AnalysisInput): 
   const pairs = await askPairs(s, input);
 
   s.step('Step 6: Reports');
+  const thumbnails = await confirm({ message: "Show each scan's first image in the HTML report? (No: faster, and smaller for thousands of scans)", default: true });
   const timestamp = input.copy?.files.ts ?? runTimestamp();
   const runDir = input.copy?.runDir ?? join(input.resultsDir, `run_${timestamp}`);
   const renderer = createEventRenderer({ logFormat: 'text', quiet: false, tty: process.stderr.isTTY === true }, analyzeView());
@@ -47,6 +48,7 @@ export async function runAnalysisSteps(s: WizardSession, input: AnalysisInput): 
         pairs,
         runDir,
         timestamp,
+        thumbnails,
       },
       { signal: signals.signal, onEvent: renderer.onEvent },
     );

@@ -1,57 +1,144 @@
 /**
- * The first image of each scan, fetched through the instance's API and shrunk for the HTML
- * report. A failure costs that scan its picture, never the report: it is reported as an
- * event and the row shows "no image".
+ * The first image of each scan, shrunk for the HTML report. The bytes come from a download
+ * folder of this run when it holds the file (no second fetch), else from the instance's API:
+ * streamed to a temporary file and shrunk from there, so memory stays bounded however large
+ * the photos. Fetches go through the client's own download limiter, as many at once as it
+ * allows, and all of them together are bounded in time. A failure costs that scan its
+ * picture, never the report: it is reported, with its reason, and the card says why.
  */
+import { setMaxListeners } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { errorCodeOf, type ErrorCode } from '../../core/errors.js';
 import { redactText } from '../../core/redact.js';
 import type { Queryable } from '../../platform/db.js';
 import { selectScansWithFiles } from '../../platform/queries.js';
-import { makeThumbnail, type Thumbnail } from '../../reports/thumbnail.js';
+import { ImageError, makeThumbnail, type Thumbnail, type VideoPlaceholder } from '../../reports/thumbnail.js';
 
 /** What thumbnails need of an instance's API client (PlatformApi has it). */
 export interface ImageFetcher {
-  downloadFile(fileId: number, opts?: { signal?: AbortSignal }): Promise<{ bytes: Uint8Array; contentType: string }>;
+  downloadFileTo(fileId: number, path: string, opts?: { signal?: AbortSignal }): Promise<{ bytes: number; originalFilename: string }>;
+  /** Name and size without the bytes, for a video's placeholder. */
+  fileInfo(fileId: number, opts?: { signal?: AbortSignal }): Promise<{ bytes: number | undefined; originalFilename: string }>;
+  /** The client's current download concurrency; the fetches never exceed it. */
+  limitOf(stage: 'download'): number;
 }
+
+export type ThumbnailFailureCode = ErrorCode | 'NO_IMAGE';
 
 export interface ThumbnailFailure {
   scanId: number;
   fileId?: number;
-  code: ErrorCode | 'NO_IMAGE';
+  code: ThumbnailFailureCode;
   reason: string;
+}
+
+export interface ScanImages {
+  thumbnails: Map<number, Thumbnail>;
+  videos: Map<number, VideoPlaceholder>;
+  /** Why a scan has no picture, by scan id. */
+  failures: Map<number, ThumbnailFailure>;
+  /** Thumbnails made from files already on disk. */
+  local: number;
+}
+
+export interface ThumbnailProgress {
+  done: number;
+  total: number;
+  failed: number;
 }
 
 export interface FetchThumbnailsOptions {
   db: Queryable;
   images: ImageFetcher;
   scanIds: readonly number[];
-  /** @default 4 */
-  concurrency?: number;
+  /** Files already downloaded in this run, by file id (a download folder's manifest). */
+  localFiles?: ReadonlyMap<number, string>;
+  /** Longest time for all the thumbnails; the scans not done by then say so. @default 300_000 */
+  boundMs?: number;
   signal?: AbortSignal;
   onFailure?: (failure: ThumbnailFailure) => void;
+  onProgress?: (progress: ThumbnailProgress) => void;
 }
 
-export async function fetchThumbnails(options: FetchThumbnailsOptions): Promise<Map<number, Thumbnail>> {
+export const THUMBNAIL_BOUND_MS = 300_000;
+
+interface Job {
+  scanId: number;
+  file?: { fileId: number; fileType: string };
+}
+
+export async function fetchThumbnails(options: FetchThumbnailsOptions): Promise<ScanImages> {
   const scans = await selectScansWithFiles(options.db, [...new Set(options.scanIds)]);
-  const thumbnails = new Map<number, Thumbnail>();
-  const queue = scans.map((scan) => ({ scanId: scan.id, file: scan.files.find((f) => f.fileType === 'image') ?? scan.files[0] }));
-  const fail = (failure: ThumbnailFailure): void => options.onFailure?.(failure);
-  const worker = async (): Promise<void> => {
-    for (let job = queue.shift(); job && !options.signal?.aborted; job = queue.shift()) {
-      if (!job.file) {
-        fail({ scanId: job.scanId, code: 'NO_IMAGE', reason: 'the scan has no files' });
-        continue;
+  const out: ScanImages = { thumbnails: new Map(), videos: new Map(), failures: new Map(), local: 0 };
+  const queue: Job[] = scans.map((scan) => ({ scanId: scan.id, file: scan.files.find((f) => f.fileType === 'image') ?? scan.files[0] }));
+  const progress: ThumbnailProgress = { done: 0, total: queue.length, failed: 0 };
+  const boundMs = options.boundMs ?? THUMBNAIL_BOUND_MS;
+  const bound = AbortSignal.timeout(Math.max(1, boundMs));
+  const signal = options.signal ? AbortSignal.any([options.signal, bound]) : bound;
+  const temp = await mkdtemp(join(tmpdir(), 'scancopy-thumbs-'));
+
+  const settle = (failure?: ThumbnailFailure): void => {
+    progress.done++;
+    if (failure) {
+      progress.failed++;
+      out.failures.set(failure.scanId, failure);
+      options.onFailure?.(failure);
+    }
+    options.onProgress?.({ ...progress });
+  };
+  const one = async (job: Job): Promise<void> => {
+    const file = job.file;
+    if (!file) return settle({ scanId: job.scanId, code: 'NO_IMAGE', reason: 'the scan has no files' });
+    try {
+      if (file.fileType === 'video') {
+        const info = await options.images.fileInfo(file.fileId, { signal });
+        out.videos.set(job.scanId, { name: info.originalFilename || `file ${file.fileId}`, bytes: info.bytes });
+        return settle();
       }
+      const local = options.localFiles?.get(file.fileId);
+      if (local !== undefined) {
+        out.thumbnails.set(job.scanId, await makeThumbnail(local));
+        out.local++;
+        return settle();
+      }
+      const path = join(temp, `${file.fileId}.part`);
       try {
-        const { bytes } = await options.images.downloadFile(job.file.fileId, { signal: options.signal });
-        const thumbnail = makeThumbnail(bytes);
-        if (thumbnail) thumbnails.set(job.scanId, thumbnail);
-        else fail({ scanId: job.scanId, fileId: job.file.fileId, code: 'NO_IMAGE', reason: 'not an image that can be embedded' });
-      } catch (err) {
-        fail({ scanId: job.scanId, fileId: job.file.fileId, code: errorCodeOf(err), reason: redactText(String((err as Error)?.message ?? err)) });
+        await options.images.downloadFileTo(file.fileId, path, { signal });
+        signal.throwIfAborted();
+        out.thumbnails.set(job.scanId, await makeThumbnail(path));
+      } finally {
+        await rm(path, { force: true });
       }
+      settle();
+    } catch (err) {
+      settle({ scanId: job.scanId, fileId: file.fileId, ...why(err, bound.aborted, boundMs) });
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 4) }, worker));
-  return thumbnails;
+  const worker = async (): Promise<void> => {
+    for (let job = queue.shift(); job && !options.signal?.aborted; job = queue.shift()) {
+      if (bound.aborted) settle({ scanId: job.scanId, fileId: job.file?.fileId, ...timedOut(boundMs) });
+      else await one(job);
+    }
+  };
+  try {
+    const workers = Math.max(1, Math.min(queue.length, options.images.limitOf('download')));
+    // Every fetch in flight listens to the one signal (its request, its retry wait).
+    setMaxListeners(10 + workers * 4, signal);
+    await Promise.all(Array.from({ length: workers }, worker));
+  } finally {
+    await rm(temp, { recursive: true, force: true });
+  }
+  return out;
+}
+
+function why(err: unknown, boundReached: boolean, boundMs: number): { code: ThumbnailFailureCode; reason: string } {
+  if (boundReached) return timedOut(boundMs);
+  if (err instanceof ImageError) return { code: 'NO_IMAGE', reason: err.message };
+  return { code: errorCodeOf(err), reason: redactText(String((err as Error)?.message ?? err)) };
+}
+
+function timedOut(boundMs: number): { code: ThumbnailFailureCode; reason: string } {
+  return { code: 'DEADLINE', reason: `the images took longer than their bound of ${(boundMs / 1000).toFixed(boundMs < 10_000 ? 1 : 0)} s` };
 }
