@@ -14,6 +14,7 @@ const CRASHES = [
   { point: 'after-upload', spec: 'after-upload:9' },
   { point: 'before-create-journal', spec: 'before-create-journal:4' },
   { point: 'after-create', spec: 'after-create:4' },
+  { point: 'after-created-journal', spec: 'after-created-journal:5' },
   { point: 'mid-checkpoint', spec: 'mid-checkpoint:1' },
 ] as const;
 
@@ -23,8 +24,12 @@ describe.each(testEngines())('a copy killed at a crash point and resumed on $nam
   beforeAll(async () => {
     pair = await startCopyPair({ engine, scans: 10 });
     // One target store per crash point: separate jobs, separately counted.
-    const rows = await pair.target.db.query<{ id: number }>('SELECT id FROM master_data_implementation_store ORDER BY id LIMIT 4');
+    const rows = await pair.target.db.query<{ id: number }>('SELECT id FROM master_data_implementation_store ORDER BY id LIMIT $1', [CRASHES.length]);
     stores = rows.map((r) => r.id);
+    while (stores.length < CRASHES.length) {
+      const [added] = await pair.target.db.query<{ id: number }>("INSERT INTO master_data_implementation_store (name) VALUES ('Crash test store') RETURNING id");
+      stores.push((added as { id: number }).id);
+    }
   });
   afterAll(async () => pair?.close());
 
@@ -53,10 +58,15 @@ describe.each(testEngines())('a copy killed at a crash point and resumed on $nam
     expect(new Set(mapping.map((r) => Number(r.Target_Scan_ID)))).toEqual(new Set(targetScans.map((t) => t.id)));
     // A checkpoint write cut short leaves only its temporary file, which the resume removes.
     expect((await readdir(start.runDir)).filter((n) => n.endsWith('.partial'))).toEqual([]);
+    const events = (await readFile(`${start.runDir}/events.ndjson`, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { type: string; scanId?: number; targetScanId?: number | null; recovered?: string });
     if (point === 'after-create') {
       // The scan created just before the kill was found in the target DB, not created again.
-      const events = (await readFile(`${start.runDir}/events.ndjson`, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { type: string; targetScanId?: number | null });
       expect(events.some((e) => e.type === 'reconciled' && typeof e.targetScanId === 'number')).toBe(true);
     }
+    // The audit log is complete whatever the kill took: one `created` line per created scan, with its target.
+    const createdLines = events.filter((e) => e.type === 'created');
+    expect(createdLines.map((e) => e.scanId).sort((a, b) => (a as number) - (b as number))).toEqual([...pair.scanIds].sort((a, b) => a - b));
+    expect(new Set(createdLines.map((e) => e.targetScanId))).toEqual(new Set(targetScans.map((t) => t.id)));
+    if (point === 'after-created-journal') expect(createdLines.filter((e) => e.recovered === 'journal').length).toBeGreaterThanOrEqual(1);
   });
 });

@@ -15,7 +15,7 @@ import { CheckpointCadence, jobOf, writeCheckpoint } from './copy/checkpoint.js'
 import type { CopyEvent, PipelineStage, StageRates } from './copy/events.js';
 import { checkpointOf, openJob, type OpenedJob } from './copy/job.js';
 import { ByteBudget, StageQueue } from './copy/limits.js';
-import { EventLog, writeOutputs, type CopyFailure } from './copy/outputs.js';
+import { completeCreatedLines, EventLog, writeOutputs, type CopyFailure } from './copy/outputs.js';
 import { COPY_MODES, type CopyMode } from './copy/payload.js';
 import { batchesOf, runPipeline } from './copy/pipeline.js';
 import { findJobRun, type RunFiles } from './copy/run-folder.js';
@@ -118,6 +118,7 @@ export async function copyScans(options: CopyOptions, ctx: RunContext<CopyEvent>
   const job = jobOf({ source: opts.source.apiUrl, target: opts.target.apiUrl, target_store: opts.targetStoreId, mode: opts.mode }, opts.scanIds);
   const opened = await openJob({ job, resultsDir: opts.resultsDir, scanIds: opts.scanIds, batchSize: opts.batchSize, resume: opts.resume, restart: opts.restart, now: new Date() });
   const { files, state } = opened;
+  await completeCreatedLines(files.events, opened.scanIds, state.scans);
   const log = new EventLog(files.events);
   const emit = (event: CopyEvent): void => {
     log.write(event);
@@ -171,6 +172,7 @@ export async function copyScans(options: CopyOptions, ctx: RunContext<CopyEvent>
     await saveCheckpoint(false);
   } catch (err) {
     await log.close();
+    await completeCreatedLines(files.events, opened.scanIds, state.scans).catch(() => undefined);
     throw err;
   } finally {
     clearTimeout(maxTimer);
@@ -189,6 +191,7 @@ export async function copyScans(options: CopyOptions, ctx: RunContext<CopyEvent>
   };
   emit({ type: 'copy-done', created: result.created, skipped: result.skipped, failed: result.failed, pending: result.pending, elapsedMs: result.elapsedMs, stopped });
   await log.close();
+  await completeCreatedLines(files.events, opened.scanIds, state.scans);
   return result;
 }
 

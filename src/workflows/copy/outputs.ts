@@ -1,5 +1,6 @@
 /** The files a copy leaves in its run folder besides the checkpoint: the mapping and failures CSVs, and events.ndjson. */
 import { createWriteStream, type WriteStream } from 'node:fs';
+import { open, readFile } from 'node:fs/promises';
 import { writeCsv } from '../../reports/csv.js';
 import type { CopyEvent } from './events.js';
 import { MAPPING_COLUMNS } from './job.js';
@@ -34,7 +35,10 @@ export async function writeOutputs(files: RunFiles, scanIds: readonly number[], 
   return failures;
 }
 
-/** events.ndjson: every event with a timestamp, appended; an audit trail, so not fsynced. */
+/**
+ * events.ndjson: every event with a timestamp, appended. Not fsynced per line (that would
+ * cost a sync per event); `completeCreatedLines` makes it complete from the journal instead.
+ */
 export class EventLog {
   readonly #stream: WriteStream;
 
@@ -51,4 +55,44 @@ export class EventLog {
   close(): Promise<void> {
     return new Promise((resolve) => this.#stream.end(resolve));
   }
+}
+
+/**
+ * Gives every created scan of the journal its `created` line in events.ndjson, for those a
+ * kill took between the journal's durable record and the event's write (`recovered: 'journal'`),
+ * and makes the file durable. Run before a job's events are appended to and after its last.
+ * Returns how many lines it added.
+ */
+export async function completeCreatedLines(path: string, scanIds: readonly number[], scans: ReadonlyMap<number, ScanState>): Promise<number> {
+  let text = '';
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  const logged = new Set<number>();
+  for (const line of text.split('\n')) {
+    if (!line.includes('"created"')) continue;
+    try {
+      const event = JSON.parse(line) as { type?: unknown; scanId?: unknown };
+      if (event.type === 'created' && typeof event.scanId === 'number') logged.add(event.scanId);
+    } catch {
+      // A line torn by a kill: the scan it named gets a whole line below.
+    }
+  }
+  const ts = new Date().toISOString();
+  const missing = scanIds.flatMap((id) => {
+    const s = scans.get(id);
+    if (s?.status !== 'created' || s.target_scan_id === undefined || logged.has(id)) return [];
+    return [JSON.stringify({ ts, type: 'created', batch: s.batch, scanId: id, targetScanId: s.target_scan_id, via: s.via ?? 'api', attempt: s.attempts, recovered: 'journal' })];
+  });
+  const handle = await open(path, 'a');
+  try {
+    // A torn last line is ended first, so the added lines stand on their own.
+    if (missing.length > 0) await handle.appendFile(`${text !== '' && !text.endsWith('\n') ? '\n' : ''}${missing.join('\n')}\n`);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  return missing.length;
 }

@@ -12,7 +12,7 @@ import type { CopyMode } from './payload.js';
 import type { JobState } from './state.js';
 
 /** Named moments at which the tests make the process die, to prove exactly-once at each. */
-export const CRASH_POINTS = ['after-upload', 'before-create-journal', 'after-create', 'mid-checkpoint'] as const;
+export const CRASH_POINTS = ['after-upload', 'before-create-journal', 'after-create', 'after-created-journal', 'mid-checkpoint'] as const;
 export type CrashPoint = (typeof CRASH_POINTS)[number];
 
 /** The source calls a copy makes (PlatformApi fits). */

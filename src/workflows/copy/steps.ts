@@ -183,6 +183,7 @@ export async function createStep(rt: Runtime, at: Attempt, scanId: number, row: 
 /** `latencyMs`: the create call's, or the lookup's that found the scan. */
 async function created(rt: Runtime, at: Attempt, scanId: number, targetScanId: number, via: 'api' | 'reconciled', latencyMs: number): Promise<'created'> {
   await rt.state.record({ t: 'created', scan: scanId, target: targetScanId, via });
+  rt.crashPoint('after-created-journal');
   at.progress.create.ok += 1;
   at.mark('create', String(scanId), true);
   rt.stats.stage('create', 'ok', { latencyMs });
