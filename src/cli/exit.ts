@@ -1,5 +1,6 @@
 /** Turns any error into one clear line on stderr and an exit code from the design table. */
-import { EXIT, exitCodeFor, findScanCopyError } from '../core/errors.js';
+import { findScanCopyError } from '../core/errors.js';
+import { exitCodeFor } from '../core/failure.js';
 import { redactText } from '../core/redact.js';
 
 export function describeError(err: unknown): string {
@@ -18,5 +19,5 @@ export function reportError(err: unknown): number {
   if (process.env.SCANCOPY_DEBUG === '1' && err instanceof Error && err.stack) {
     process.stderr.write(`${redactText(err.stack)}\n`);
   }
-  return findScanCopyError(err) ? exitCodeFor(err) : EXIT.failedItems;
+  return exitCodeFor(err);
 }

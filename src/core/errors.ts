@@ -1,6 +1,6 @@
 /**
  * Typed errors with stable codes. Every error scancopy raises is a ScanCopyError (or wraps
- * one in `cause`), so the CLI maps it to an exit code in one place and a user always gets
+ * one in `cause`), so core/failure.ts maps it to an exit code in one place and a user always gets
  * the context needed to act: what failed, where, and a hint.
  */
 
@@ -84,31 +84,18 @@ export const EXIT = {
   interrupted: 130,
 } as const;
 
-const EXIT_BY_CODE: Partial<Record<ErrorCode, number>> = {
-  AUTH_FAILED: EXIT.auth,
-  UNREACHABLE: EXIT.unreachable,
-  DB_ERROR: EXIT.unreachable,
-  CONFIG_INVALID: EXIT.usage,
-  USAGE: EXIT.usage,
-  CHECKPOINT_CORRUPT: EXIT.usage,
-  JOB_MISMATCH: EXIT.usage,
-  CHECKPOINT_EXISTS: EXIT.usage,
-  ABORTED: EXIT.interrupted,
-  DEADLINE: EXIT.maxDuration,
-};
-
-export function exitCodeFor(err: unknown): number {
-  const found = findScanCopyError(err);
-  return (found && EXIT_BY_CODE[found.code]) ?? EXIT.failedItems;
-}
-
-/** Walks the `cause` chain for the first ScanCopyError. */
-export function findScanCopyError(err: unknown): ScanCopyError | undefined {
+/** The error and what it wraps, outermost first: the one walk of the `cause` chain. */
+export function* causes(err: unknown): Generator<unknown> {
   let current: unknown = err;
-  for (let depth = 0; current && depth < 10; depth++) {
-    if (current instanceof ScanCopyError) return current;
+  for (let depth = 0; current !== undefined && current !== null && depth < 10; depth++) {
+    yield current;
     current = (current as { cause?: unknown }).cause;
   }
+}
+
+/** The first ScanCopyError in the `cause` chain. */
+export function findScanCopyError(err: unknown): ScanCopyError | undefined {
+  for (const c of causes(err)) if (c instanceof ScanCopyError) return c;
   return undefined;
 }
 

@@ -1,10 +1,11 @@
 /**
  * Concurrency for one class of calls, adapted to what the server tolerates (AIMD): a
- * throttling answer (429/503) halves the limit, and every `limit` successes in a row raise
- * it by one, never past the configured maximum. Only calls started under the current limit
+ * throttling answer (429/503, as core/failure.ts classifies it) halves the limit, and every
+ * `limit` successes in a row raise it by one, never past the configured maximum. Only calls started under the current limit
  * can lower it again, so one burst of 429s counts as one signal, not as many.
  */
 import { ScanCopyError } from './errors.js';
+import { classify } from './failure.js';
 
 export interface AdaptiveLimiterOptions {
   /** The configured maximum. */
@@ -15,8 +16,6 @@ export interface AdaptiveLimiterOptions {
   initial?: number;
   /** Factor applied on a throttle. @default 0.5 */
   decrease?: number;
-  /** Statuses that mean "too much": they lower the limit. @default [429, 503] */
-  throttleStatuses?: readonly number[];
   /** Turn adaptation off: a plain semaphore of `max`. @default true */
   adaptive?: boolean;
   onLimitChange?: (limit: number, reason: 'throttled' | 'recovered') => void;
@@ -38,7 +37,6 @@ export class AdaptiveLimiter {
   #successes = 0;
   readonly #queue: Waiter[] = [];
   readonly #decrease: number;
-  readonly #throttle: ReadonlySet<number>;
   readonly #adaptive: boolean;
   readonly #onChange?: AdaptiveLimiterOptions['onLimitChange'];
 
@@ -50,7 +48,6 @@ export class AdaptiveLimiter {
     this.min = Math.min(Math.max(1, options.min ?? 1), this.max);
     this.#limit = Math.min(this.max, Math.max(this.min, options.initial ?? this.max));
     this.#decrease = options.decrease ?? 0.5;
-    this.#throttle = new Set(options.throttleStatuses ?? [429, 503]);
     this.#adaptive = options.adaptive ?? true;
     this.#onChange = options.onLimitChange;
   }
@@ -76,23 +73,12 @@ export class AdaptiveLimiter {
       this.#onSuccess();
       return result;
     } catch (err) {
-      if (this.isThrottle(err)) this.#onThrottle(epoch);
+      if (classify(err).throttled) this.#onThrottle(epoch);
       throw err;
     } finally {
       this.#active -= 1;
       this.#drain();
     }
-  }
-
-  /** Whether `err` (or a cause) carries a throttling status. */
-  isThrottle(err: unknown): boolean {
-    let current: unknown = err;
-    for (let depth = 0; current && depth < 10; depth++) {
-      const status = current instanceof ScanCopyError ? current.context.status : (current as { status?: unknown }).status;
-      if (typeof status === 'number') return this.#throttle.has(status);
-      current = (current as { cause?: unknown }).cause;
-    }
-    return false;
   }
 
   #acquire(signal?: AbortSignal): Promise<void> {

@@ -3,10 +3,13 @@
  * (exponential backoff with full jitter, or the server's Retry-After, capped), when to stop
  * (attempts, an overall deadline, a retry budget shared by every call through the policy).
  *
- * It knows HTTP statuses and socket error codes, nothing of the platform. The budget keeps
- * retries under a share of recent requests, so that an outage does not become a retry storm.
+ * Which failures retry is core/failure.ts's answer; this file decides when and how often. The
+ * budget keeps retries under a share of recent requests, so that an outage does not become a
+ * retry storm.
  */
 import { ScanCopyError, type ErrorCode } from './errors.js';
+import { classify } from './failure.js';
+import { sleep } from './sleep.js';
 
 export interface RetryOptions {
   /** Retries after the first attempt. @default 3 */
@@ -25,8 +28,6 @@ export interface RetryOptions {
   budgetWindowMs?: number;
   /** Retries always allowed in a window, so a quiet client still retries. @default 10 */
   budgetMinRetries?: number;
-  /** @default [429, 502, 503, 504] */
-  retryableStatuses?: readonly number[];
   /** For tests. @default timers */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** For tests. @default Math.random */
@@ -63,13 +64,6 @@ export interface RunOptions {
   onGiveUp?: (event: RetryEvent) => void;
 }
 
-/** Socket-level failures: the request may not have reached the server, or its answer was lost. */
-const NETWORK_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CLOSED']);
-/** Codes that settle the question: retrying the same request cannot help (or must not happen). */
-const FINAL_CODES = new Set<ErrorCode>(['OUTCOME_UNKNOWN', 'BAD_REQUEST', 'AUTH_FAILED', 'NOT_FOUND', 'UNREACHABLE', 'CONFIG_INVALID', 'USAGE', 'ABORTED', 'DEADLINE']);
-/** Codes of transient conditions when no status says otherwise. */
-const TRANSIENT_CODES = new Set<ErrorCode>(['TIMEOUT', 'INTEGRITY', 'URL_EXPIRED']);
-
 export const RETRY_DEFAULTS = {
   retries: 3,
   baseMs: 1000,
@@ -78,7 +72,6 @@ export const RETRY_DEFAULTS = {
   budgetRatio: 0.2,
   budgetWindowMs: 60_000,
   budgetMinRetries: 10,
-  retryableStatuses: [429, 502, 503, 504],
 } as const;
 
 export class RetryPolicy {
@@ -87,7 +80,6 @@ export class RetryPolicy {
   readonly capMs: number;
   readonly retryAfterCapMs: number;
   readonly deadlineMs?: number;
-  readonly #statuses: ReadonlySet<number>;
   readonly #sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   readonly #random: () => number;
   readonly #now: () => number;
@@ -99,7 +91,6 @@ export class RetryPolicy {
     this.capMs = nonNegative('capMs', options.capMs ?? RETRY_DEFAULTS.capMs);
     this.retryAfterCapMs = nonNegative('retryAfterCapMs', options.retryAfterCapMs ?? RETRY_DEFAULTS.retryAfterCapMs);
     this.deadlineMs = options.deadlineMs === undefined ? undefined : nonNegative('deadlineMs', options.deadlineMs);
-    this.#statuses = new Set(options.retryableStatuses ?? RETRY_DEFAULTS.retryableStatuses);
     this.#sleep = options.sleep ?? sleep;
     this.#random = options.random ?? Math.random;
     this.#now = options.now ?? Date.now;
@@ -123,7 +114,7 @@ export class RetryPolicy {
         return await fn(attempt);
       } catch (error) {
         if (options.signal?.aborted) throw error;
-        const decision = this.classify(error, options.alsoRetry);
+        const decision = this.decide(error, options.alsoRetry);
         const stop = this.#stopReason(decision, attempt);
         const delayMs = stop ? 0 : this.delayFor(attempt, decision.retryAfterMs);
         const finalStop = stop ?? (this.#now() + delayMs > deadline ? 'deadline' : this.#budget.tryRetry() ? undefined : 'budget');
@@ -144,37 +135,25 @@ export class RetryPolicy {
     return Math.floor(this.#random() * ceiling);
   }
 
-  /**
-   * Walks the error and its causes: a ScanCopyError with a final code stops, an HTTP status
-   * decides by the retryable list, a timeout or a truncated transfer retries, and so do
-   * socket resets found anywhere in the chain.
-   */
-  classify(error: unknown, alsoRetry?: ReadonlySet<ErrorCode>): RetryDecision {
-    let current: unknown = error;
-    for (let depth = 0; current && depth < 10; depth++) {
-      if (current instanceof ScanCopyError) {
-        if (alsoRetry?.has(current.code)) return { retry: true };
-        if (FINAL_CODES.has(current.code)) return { retry: false };
-        if (TRANSIENT_CODES.has(current.code)) return { retry: true };
-        const status = current.context.status;
-        if (typeof status === 'number') {
-          const retryAfter = current.context.retryAfterMs;
-          return { retry: this.#statuses.has(status), retryAfterMs: typeof retryAfter === 'number' ? retryAfter : undefined };
-        }
-      } else if (current instanceof Error || typeof current === 'object') {
-        const { name, code } = current as { name?: string; code?: string };
-        if (name === 'AbortError') return { retry: false };
-        if (name === 'TimeoutError') return { retry: true };
-        if (code && NETWORK_CODES.has(code)) return { retry: true };
-      }
-      current = (current as { cause?: unknown }).cause;
-    }
-    return { retry: false };
+  /** Whether `error` is worth another attempt of the same call, and the server's requested wait. */
+  decide(error: unknown, alsoRetry?: ReadonlySet<ErrorCode>): RetryDecision {
+    const failure = classify(error);
+    return { retry: failure.retryCall || (alsoRetry?.has(failure.code) ?? false), retryAfterMs: failure.retryAfterMs };
   }
 
-  /** Whether `status` is one this policy retries. */
-  retriesStatus(status: number): boolean {
-    return this.#statuses.has(status);
+  /**
+   * The wait before sending an item again that its caller decided to retry (a create the
+   * server refused for now, which is never repeated inside a call): the server's Retry-After
+   * or full jitter, within the shared retry budget. Undefined when the budget is spent.
+   */
+  backoff(attempt: number, error: unknown): number | undefined {
+    if (!this.#budget.tryRetry()) return undefined;
+    return this.delayFor(attempt, classify(error).retryAfterMs);
+  }
+
+  /** The policy's sleep, interrupted by `signal`. */
+  wait(ms: number, signal?: AbortSignal): Promise<void> {
+    return this.#sleep(ms, signal);
   }
 
   #stopReason(decision: RetryDecision, attempt: number): StopReason | undefined {
@@ -227,24 +206,6 @@ export function parseRetryAfter(value: string | string[] | undefined, now: numbe
   if (!/[a-z]/i.test(text)) return undefined;
   const at = Date.parse(text);
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 function nonNegative(name: string, value: number): number {

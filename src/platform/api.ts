@@ -6,7 +6,8 @@
  */
 import { rm } from 'node:fs/promises';
 import { Agent } from './undici.js';
-import { HttpError, ScanCopyError, type ErrorCode } from '../core/errors.js';
+import { findScanCopyError, HttpError, ScanCopyError, type ErrorCode } from '../core/errors.js';
+import { classify } from '../core/failure.js';
 import { AdaptiveLimiter } from '../core/limiter.js';
 import { redactText, redactValue, registerSecret, urlHasCredentials } from '../core/redact.js';
 import { RetryPolicy, type RetryEvent, type RetryOptions, type StopReason } from '../core/retry.js';
@@ -318,8 +319,8 @@ export class PlatformApi {
   }
 
   #retrying<T>(call: string, options: CallOptions, fn: () => Promise<T>): Promise<T> {
-    const code = (e: RetryEvent): ErrorCode => (e.error instanceof ScanCopyError ? e.error.code : 'INTERNAL');
-    const status = (e: RetryEvent): number | undefined => (e.error instanceof HttpError ? e.error.http.status : undefined);
+    const code = (e: RetryEvent): ErrorCode => classify(e.error).code;
+    const status = (e: RetryEvent): number | undefined => classify(e.error).status;
     const message = (e: RetryEvent): string => redactText(e.error instanceof Error ? e.error.message : String(e.error));
     return this.retry.run(fn, {
       signal: options.signal,
@@ -337,14 +338,12 @@ export class PlatformApi {
 
 const RETRIED_ONCE_ANSWERED: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['UNREACHABLE']);
 
-/** Create-scan failures after which the scan may or may not exist. */
+/** Create-scan failures after which the scan may or may not exist: the answer was lost on the way. */
 function unknownOutcome(err: unknown, ex: Pick<Exchange, 'call' | 'method' | 'url'>, payload: unknown): HttpError | undefined {
-  if (!(err instanceof ScanCopyError)) return undefined;
-  const status = err instanceof HttpError ? err.http.status : undefined;
-  const unknown = err.code === 'TIMEOUT' || (err.code === 'SERVER_ERROR' && (status === undefined || status >= 500 || status < 300));
-  if (!unknown) return undefined;
-  const http = err instanceof HttpError ? err.http : { call: ex.call, method: ex.method, path: new URL(ex.url).pathname };
-  return new HttpError('OUTCOME_UNKNOWN', `${err.message} (the scan may or may not have been created)`, { ...http, payload: redactValue(payload) }, {
+  const known = findScanCopyError(err);
+  if (!known || !classify(err).answerLost) return undefined;
+  const http = known instanceof HttpError ? known.http : { call: ex.call, method: ex.method, path: new URL(ex.url).pathname };
+  return new HttpError('OUTCOME_UNKNOWN', `${known.message} (the scan may or may not have been created)`, { ...http, payload: redactValue(payload) }, {
     cause: err,
     hint: 'The copy workflow checks the target database for a scan with these files before creating again.',
   });

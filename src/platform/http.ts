@@ -6,6 +6,7 @@
 import type { Readable } from 'node:stream';
 import { request, type Dispatcher } from './undici.js';
 import { HttpError, ScanCopyError, type ErrorCode } from '../core/errors.js';
+import { socketFailure } from '../core/failure.js';
 import { redactText, redactValue } from '../core/redact.js';
 import { parseRetryAfter } from '../core/retry.js';
 
@@ -30,7 +31,6 @@ export interface Answered {
   done(): void;
 }
 
-const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
 const BODY_PREVIEW_BYTES = 4096;
 
 export function pathOf(url: string): string {
@@ -72,8 +72,9 @@ export async function exchange(ex: Exchange): Promise<Answered> {
 }
 
 function networkError(ex: Exchange, err: unknown, phase: 'request' | 'body'): ScanCopyError {
-  const code = codeOf(err);
-  if (phase === 'request' && code && UNREACHABLE_CODES.has(code)) {
+  const socket = socketFailure(err);
+  const code = socket?.code;
+  if (phase === 'request' && socket && !socket.connected) {
     const origin = safeOrigin(ex.url);
     return new HttpError('UNREACHABLE', `cannot reach ${origin} (${code})`, context(ex), {
       cause: err,
@@ -170,16 +171,6 @@ function summary(body: unknown): string {
 
 function context(ex: Pick<Exchange, 'call' | 'method' | 'url'>): { call: string; method: string; path: string } {
   return { call: ex.call, method: ex.method, path: pathOf(ex.url) };
-}
-
-function codeOf(err: unknown): string | undefined {
-  let current: unknown = err;
-  for (let depth = 0; current && depth < 5; depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return undefined;
 }
 
 function safeOrigin(url: string): string {

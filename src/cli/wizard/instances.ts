@@ -7,6 +7,7 @@
  */
 import { envNames, resolveConfig, saveInstance, secretsFromCommands, type ConfigFlags, type ResolvedInstance, type Role } from '../../config/index.js';
 import { findScanCopyError } from '../../core/errors.js';
+import { classify } from '../../core/failure.js';
 import { registerSecret, urlHasCredentials } from '../../core/redact.js';
 import { isPostgresUrl } from '../../platform/db.js';
 import { openInstance, type Instance } from '../../platform/instance.js';
@@ -43,7 +44,7 @@ export async function askInstance(s: WizardSession, role: Role): Promise<OpenedI
       await instance.api.login();
       return { instance, address: candidate };
     }
-    const unreachable = (apiError && errorCode(apiError) === 'UNREACHABLE') || (dbError && !isAuthProblem(dbError));
+    const unreachable = (apiError && classify(apiError).code === 'UNREACHABLE') || (dbError && !classify(dbError).credentialsRefused);
     if (unreachable) {
       s.print(`  Check the ${label.toLowerCase()} addresses and enter them again.`);
       address = await resolveAddress(s, role, await chooseAddress(s, role));
@@ -164,21 +165,6 @@ function parseDbUrl(text: string): string {
 function messageOf(err: unknown): string {
   const known = findScanCopyError(err);
   return known ? known.message : err instanceof Error ? err.message : String(err);
-}
-
-function errorCode(err: unknown): string | undefined {
-  return findScanCopyError(err)?.code;
-}
-
-/** A database that answered but refused the login (SQLSTATE 28xxx), as opposed to one not reached. */
-function isAuthProblem(err: unknown): boolean {
-  let current: unknown = err;
-  for (let depth = 0; current && depth < 5; depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string' && code.startsWith('28')) return true;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return /password authentication failed|no pg_hba\.conf entry/i.test(messageOf(err));
 }
 
 export function capitalize(word: string): string {

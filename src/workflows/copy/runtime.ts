@@ -3,6 +3,7 @@
  * signals, the event sink and the crash-point hook. Kept apart so steps and batch logic
  * depend on one small shape rather than on each other.
  */
+import type { RetryPolicy } from '../../core/retry.js';
 import type { RunStats } from '../../core/stats.js';
 import type { Queryable } from '../../platform/db.js';
 import type { ScanPayload } from '../../platform/types.js';
@@ -24,6 +25,8 @@ export interface CopySourceApi {
 export interface CopyTargetApi {
   uploadFile(file: { bytes: Uint8Array; filename: string; contentType: string }, options?: { signal?: AbortSignal }): Promise<{ id: number }>;
   createScan(payload: ScanPayload, options?: { signal?: AbortSignal }): Promise<{ id: number }>;
+  /** Paces a create sent again after the server refused it for now. */
+  retry: Pick<RetryPolicy, 'backoff' | 'wait'>;
 }
 
 export type CopyOutcome = 'created' | 'skipped' | 'failed';

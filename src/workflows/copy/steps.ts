@@ -4,7 +4,9 @@
  * durable before and after it; a create is preceded by its intent, so that a lost answer is
  * always reconciled against the target database before anything is created again.
  */
-import { errorCodeOf, ScanCopyError, type ErrorCode } from '../../core/errors.js';
+import { errorCodeOf, ScanCopyError } from '../../core/errors.js';
+import { classify } from '../../core/failure.js';
+import { sleep } from '../../core/sleep.js';
 import type { ScanWithFiles } from '../../platform/types.js';
 import { describeCause } from './describe.js';
 import type { PipelineStage } from './events.js';
@@ -28,9 +30,6 @@ export interface Downloaded {
 }
 
 export type StepFailure = { stage: CopyStage; error: unknown; fileId?: number };
-
-/** Answers to a create that mean no scan was made: the intent is void and a retry is safe. */
-const NOT_CREATED: ReadonlySet<ErrorCode> = new Set(['BAD_REQUEST', 'RATE_LIMITED', 'AUTH_FAILED', 'NOT_FOUND', 'CONFIG_INVALID', 'USAGE']);
 
 export interface Skip {
   skipped: SkipKind;
@@ -135,7 +134,8 @@ export async function createStep(rt: Runtime, at: Attempt, scanId: number, row: 
   let lastError: unknown;
   for (;;) {
     if (scan.create_intent) {
-      if (sent > 0) await delay(rt.reconcileDelayMs);
+      // Not cut short by a stop: a late commit gets its time to show before the lookup.
+      if (sent > 0) await sleep(rt.reconcileDelayMs);
       const lookedUp = Date.now();
       const found = await findCreatedScan(rt.target.db, scan.create_intent);
       const latencyMs = Date.now() - lookedUp;
@@ -149,7 +149,7 @@ export async function createStep(rt: Runtime, at: Attempt, scanId: number, row: 
       rt.emit({ type: 'reconciled', batch: at.batch, scanId, targetScanId: null, duplicates: [], attempt: at.attempt, latencyMs });
     }
     if (rt.stop.aborted && !at.deadlineHit()) return 'interrupted';
-    if (at.signal.aborted || sent >= rt.createAttempts) {
+    if (at.signal.aborted || sent >= rt.createAttempts || (lastError !== undefined && !classify(lastError).retryItem)) {
       const error = at.deadlineHit() ? deadlineError(at) : lastError;
       return failScan(rt, at, scanId, { stage: 'create', error }, started);
     }
@@ -171,10 +171,15 @@ export async function createStep(rt: Runtime, at: Attempt, scanId: number, row: 
       return await created(rt, at, scanId, answer.id, 'api', Date.now() - callStarted);
     } catch (error) {
       lastError = error;
-      if (NOT_CREATED.has(errorCodeOf(error))) {
+      const failure = classify(error);
+      if (!failure.mayHaveApplied) {
+        // No scan was made: the intent is void, and a create refused for now (429) waits as
+        // the retry policy says (Retry-After, jitter, the shared budget) before it is sent again.
         await rt.state.record({ t: 'create-refused', scan: scanId });
-        if (errorCodeOf(error) !== 'RATE_LIMITED' || sent >= rt.createAttempts) return failScan(rt, at, scanId, { stage: 'create', error }, started);
-        await delay(rt.reconcileDelayMs * sent);
+        if (!failure.retryItem || sent >= rt.createAttempts) return failScan(rt, at, scanId, { stage: 'create', error }, started);
+        const waitMs = rt.target.api.retry.backoff(sent, error);
+        if (waitMs === undefined) return failScan(rt, at, scanId, { stage: 'create', error }, started);
+        await rt.target.api.retry.wait(waitMs, at.signal).catch(() => undefined);
       }
     }
   }
@@ -235,8 +240,4 @@ export function isFailure(value: unknown): value is StepFailure {
 
 function deadlineError(at: Attempt): ScanCopyError {
   return new ScanCopyError('DEADLINE', `batch ${at.batch} passed its deadline`, { hint: 'Resume to continue; raise the batch deadline for very large batches.' });
-}
-
-function delay(ms: number): Promise<void> {
-  return ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve();
 }

@@ -4,7 +4,7 @@
  * seed's batch retry, for the failed items only), and it is reported once all are settled.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { errorCodeOf, type ErrorCode } from '../../core/errors.js';
+import { classify } from '../../core/failure.js';
 import { redactText } from '../../core/redact.js';
 import type { BatchCounts, DownloadEvent, DownloadFailure } from './events.js';
 import type { FileOutcome, FileTask } from './fetch-file.js';
@@ -23,9 +23,6 @@ export interface BatchDeps {
   retryDelayMs: number;
   signal?: AbortSignal;
 }
-
-/** Failures another round cannot mend: the file is gone, the disk refuses, the run is stopping. */
-const FINAL: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['NOT_FOUND', 'BAD_REQUEST', 'IO_ERROR', 'ABORTED', 'USAGE', 'CONFIG_INVALID']);
 
 interface Attempt {
   task: FileTask;
@@ -80,8 +77,8 @@ export class BatchRun {
       return { task, again: false };
     } catch (err) {
       if (deps.signal?.aborted) return { task, again: false };
-      const code = errorCodeOf(err);
-      if (round <= deps.retryRounds && !FINAL.has(code)) return { task, again: true };
+      const { code, retryItem } = classify(err);
+      if (round <= deps.retryRounds && retryItem) return { task, again: true };
       const reason = redactText(err instanceof Error ? err.message : String(err));
       deps.settled(task, { scanId: task.scanId, fileId: task.fileId, code, reason });
       this.#counts.done += 1;
