@@ -1,6 +1,7 @@
 /**
  * The scancopy SDK: the same workflows the CLI runs, as functions from typed options to a
- * typed result, with progress as events. Nothing here prints or exits.
+ * typed result, with progress as events. Nothing here prints or exits. The sandbox is its
+ * own entry, `scancopy/sandbox`.
  */
 export { copyScans, findCopyCheckpoint, planCopy, COPY_DEFAULTS, CRASH_POINTS } from './workflows/copy.js';
 export type { CopyOptions, CopyResult, CopyEvent, CopyMode, CopyFailure, CopyPlan } from './workflows/copy.js';
@@ -26,5 +27,3 @@ export { classify, exitCodeFor } from './core/failure.js';
 export type { Failure } from './core/failure.js';
 export type { ErrorCode } from './core/errors.js';
 export { RetryPolicy } from './core/retry.js';
-export { startSandbox, SANDBOX_DEFAULTS } from './sandbox/sandbox.js';
-export type { SandboxOptions, RunningSandbox } from './sandbox/sandbox.js';
