@@ -344,7 +344,7 @@ describe('files', () => {
 
   it('uploads multipart with the filename and input_type=image', async () => {
     server.script(UPLOAD_PATH, [{ status: 503, text: 'busy' }, { status: 201, json: { id: 900 } }]);
-    await expect(api.uploadFile({ bytes, filename: 'shelf_01.png', contentType: 'image/png' })).resolves.toEqual({ id: 900 });
+    await expect(api.uploadFile({ bytes, filename: 'shelf_01.png', contentType: 'image/png', inputType: 'image' })).resolves.toEqual({ id: 900 });
     const sent = server.requests.filter((r) => r.path === UPLOAD_PATH).at(-1);
     expect(sent?.headers['content-type']).toMatch(/^multipart\/form-data; boundary=/);
     const text = sent?.body.toString('latin1') ?? '';

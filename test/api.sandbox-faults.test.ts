@@ -107,7 +107,7 @@ describe('each retryable fault is retried, then the call passes', () => {
   it.each([['upload:503=0.5'], ['upload:reset=0.5'], ['upload:lost=0.5']])('%s: uploads pass with new ids', async (spec) => {
     sandbox.setFaults(spec);
     const ids = [];
-    for (let i = 0; i < 6; i++) ids.push((await api.uploadFile({ bytes: files[0] as Buffer, filename: 'up.png', contentType: 'image/png' })).id);
+    for (let i = 0; i < 6; i++) ids.push((await api.uploadFile({ bytes: files[0] as Buffer, filename: 'up.png', contentType: 'image/png', inputType: 'image' })).id);
     expect(new Set(ids).size).toBe(6);
     expect(retryCodes().length).toBeGreaterThan(0);
     const [row] = await sandbox.db.query<{ sha256: string }>('SELECT sha256 FROM master_data_implementation_fileupload WHERE id = $1', [ids[5]]);
@@ -160,7 +160,7 @@ describe('download URLs, truncation and tokens', () => {
 
 describe('create scan against the sandbox', () => {
   it('a lost answer is OUTCOME_UNKNOWN after one attempt, and the scan exists', async () => {
-    const uploaded = (await api.uploadFile({ bytes: files[1] as Buffer, filename: 'c.png', contentType: 'image/png' })).id;
+    const uploaded = (await api.uploadFile({ bytes: files[1] as Buffer, filename: 'c.png', contentType: 'image/png', inputType: 'image' })).id;
     sandbox.setFaults('create:lost=1');
     const err = (await api.createScan({ store: storeId, files: [uploaded], captured_at: 1_764_000_000 }).catch(caught)) as HttpError;
     expect(err.code).toBe('OUTCOME_UNKNOWN');
@@ -178,7 +178,7 @@ describe('create scan against the sandbox', () => {
   });
 
   it('creates a scan and returns its id', async () => {
-    const uploaded = (await api.uploadFile({ bytes: files[2] as Buffer, filename: 'd.png', contentType: 'image/png' })).id;
+    const uploaded = (await api.uploadFile({ bytes: files[2] as Buffer, filename: 'd.png', contentType: 'image/png', inputType: 'image' })).id;
     const { id } = await api.createScan({ store: storeId, files: [uploaded], captured_at: 1_764_000_000 });
     expect(await selectScansByFileIds(sandbox.db, [uploaded])).toEqual([{ scanId: id, fileIds: [uploaded] }]);
   });

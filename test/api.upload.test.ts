@@ -40,7 +40,7 @@ const sha = (bytes: Uint8Array): string => createHash('sha256').update(bytes).di
 describe('uploadFile sends a multipart body the platform parses', () => {
   it('bytes that look like multipart delimiters arrive unchanged', async () => {
     const bytes = Buffer.concat([Buffer.from('\r\n--\r\n------scancopy\r\nContent-Disposition: form-data\r\n\r\n'), randomBytes(200_000), Buffer.from('\r\n--')]);
-    const { id } = await api.uploadFile({ bytes, filename: 'shelf.png', contentType: 'image/png' });
+    const { id } = await api.uploadFile({ bytes, filename: 'shelf.png', contentType: 'image/png', inputType: 'image' });
     const row = await stored(id);
     expect(row).toMatchObject({ original_filename: 'shelf.png', content_type: 'image/png', size: bytes.length });
     expect(row.sha256.trim()).toBe(sha(bytes));
@@ -48,13 +48,13 @@ describe('uploadFile sends a multipart body the platform parses', () => {
 
   it('a filename with spaces and non-ASCII letters is kept as it is', async () => {
     const bytes = randomBytes(1000);
-    const { id } = await api.uploadFile({ bytes, filename: 'Regal Süd 01 (Kühlung).jpg', contentType: 'image/jpeg' });
+    const { id } = await api.uploadFile({ bytes, filename: 'Regal Süd 01 (Kühlung).jpg', contentType: 'image/jpeg', inputType: 'image' });
     expect((await stored(id)).original_filename).toBe('Regal Süd 01 (Kühlung).jpg');
   });
 
   it('a quote or a line break in a filename cannot end the header early', async () => {
     const bytes = randomBytes(1000);
-    const { id } = await api.uploadFile({ bytes, filename: 'a"b\r\nContent-Type: text/html.png', contentType: 'image/png' });
+    const { id } = await api.uploadFile({ bytes, filename: 'a"b\r\nContent-Type: text/html.png', contentType: 'image/png', inputType: 'image' });
     const row = await stored(id);
     expect(row.content_type).toBe('image/png');
     expect(row.original_filename).not.toMatch(/[\r\n"]/);
@@ -74,7 +74,7 @@ describe('uploadFile sends a multipart body the platform parses', () => {
     try {
       const bytes = randomBytes(150_000);
       const ids = [];
-      for (let i = 0; i < 6; i++) ids.push((await retrying.uploadFile({ bytes, filename: `r${i}.png`, contentType: 'image/png' })).id);
+      for (let i = 0; i < 6; i++) ids.push((await retrying.uploadFile({ bytes, filename: `r${i}.png`, contentType: 'image/png', inputType: 'image' })).id);
       expect(events.filter((e) => e.type === 'retry').length).toBeGreaterThan(0);
       for (const id of ids) expect((await stored(id)).sha256.trim()).toBe(sha(bytes));
     } finally {

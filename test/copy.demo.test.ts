@@ -14,10 +14,11 @@ const SERVER_FIELDS = ['id', 'created_at', 'updated_at', 'task_id'];
 const MAPPING_FIELDS = ['category_id', 'section_id', 'store_planogram', 'aisle', 'replace_id'];
 
 /** platform.md section 4, written out independently of src/workflows/copy/payload.ts. */
-function expectedPayload(providedValues: Record<string, unknown>, mode: CopyMode, store: number, files: number[], capturedAt: number): Record<string, unknown> {
+function expectedPayload(providedValues: Record<string, unknown>, mode: CopyMode, store: number, files: number[], capturedAt: number, inputType: string): Record<string, unknown> {
   const raw = { ...((providedValues._raw_data ?? providedValues) as Record<string, unknown>) };
   for (const field of mode === 'auto' ? [...SERVER_FIELDS, ...MAPPING_FIELDS] : SERVER_FIELDS) delete raw[field];
-  return { ...raw, store, files, captured_at: capturedAt };
+  // platform.md section 8: create takes the scan's input_type, here its files' type on the source.
+  return { ...raw, store, files, captured_at: capturedAt, input_type: inputType };
 }
 
 describe.each(testEngines())('copy of the demo scans on $name', (engine) => {
@@ -41,8 +42,10 @@ describe.each(testEngines())('copy of the demo scans on $name', (engine) => {
     expect(checkpoint.failed_scans).toBe(0);
 
     const sources = new Map(
-      (await pair.source.db.query<{ id: number; provided_values: Record<string, unknown>; n: number }>(
-        'SELECT s.id, s.provided_values, (SELECT count(*)::int FROM realograms_implementation_scanfile f WHERE f.scan_id = s.id) AS n FROM realograms_implementation_scan s',
+      (await pair.source.db.query<{ id: number; provided_values: Record<string, unknown>; n: number; types: string[] }>(
+        `SELECT s.id, s.provided_values, (SELECT count(*)::int FROM realograms_implementation_scanfile f WHERE f.scan_id = s.id) AS n,
+                (SELECT json_agg(DISTINCT f.file_type) FROM realograms_implementation_scanfile f WHERE f.scan_id = s.id) AS types
+           FROM realograms_implementation_scan s`,
       )).map((r) => [r.id, r]),
     );
     const targetIds = result.mapping.map((m) => m.targetScanId);
@@ -64,7 +67,8 @@ describe.each(testEngines())('copy of the demo scans on $name', (engine) => {
       const files = target.files.map(Number);
       expect(files).toHaveLength(source.n);
       expect(target.store_id).toBe(pair.targetStoreId);
-      expect(target.provided_values._raw_data).toEqual(expectedPayload(source.provided_values, mode, pair.targetStoreId, files, checkpoint.captured_at));
+      expect(source.types).toHaveLength(1);
+      expect(target.provided_values._raw_data).toEqual(expectedPayload(source.provided_values, mode, pair.targetStoreId, files, checkpoint.captured_at, source.types[0] as string));
       if (source.n > 1) multiFile += 1;
       if (!('_raw_data' in source.provided_values)) plain += 1;
     }

@@ -92,6 +92,8 @@ export interface UploadInput {
   bytes: Uint8Array;
   filename: string;
   contentType: string;
+  /** `input_type`: the source file's type (`image`, `video`, `keyframe`), never assumed. */
+  inputType: string;
 }
 
 const PATHS = {
@@ -188,7 +190,7 @@ export class PlatformApi {
     const body = await this.#retrying('upload', options, () =>
       this.#limiters.upload.run(() =>
         this.#authed<{ id?: unknown }>('upload', 'POST', PATHS.upload, this.timeouts.upload, options.signal, () =>
-          multipartBody({ input_type: 'image' }, { field: 'file', filename: file.filename, contentType: file.contentType, bytes: file.bytes }),
+          multipartBody({ input_type: file.inputType }, { field: 'file', filename: file.filename, contentType: file.contentType, bytes: file.bytes }),
         ), options),
     );
     return { id: idOf(body, 'upload', PATHS.upload) };

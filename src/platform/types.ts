@@ -11,8 +11,12 @@ export interface ScanPayload {
   [field: string]: unknown;
 }
 
+/** What a file is to the platform (platform.md section 8): upload and create take it as `input_type`. */
+export const INPUT_TYPES = ['image', 'video', 'keyframe'] as const;
+
 export interface ScanFileRef {
   fileId: FileId;
+  /** `realograms_implementation_scanfile.file_type`: one of INPUT_TYPES on a sound instance. */
   fileType: string;
 }
 

@@ -6,6 +6,7 @@
  */
 import type { Db, Queryable } from '../platform/db.js';
 import { ScanCopyError } from '../core/errors.js';
+import { INPUT_TYPES } from '../platform/types.js';
 import { json, type Answer } from './answer.js';
 
 export interface CreateScanOptions {
@@ -33,6 +34,7 @@ export async function createScan(db: Db, body: unknown, options: CreateScanOptio
   optionalPk(body, 'replace_id', errors);
   checkNumber(body, 'captured_at', errors);
   checkString(body, 'aisle', errors);
+  checkChoice(body, 'input_type', INPUT_TYPES, errors);
 
   // Like DRF, one 400 lists every wrong field: type errors and unknown ids together.
   return db.transaction(async (tx) => {
@@ -148,6 +150,13 @@ function checkString(body: Record<string, unknown>, field: string, errors: Error
   const value = body[field];
   if (value === undefined || value === null) return;
   if (typeof value !== 'string' && typeof value !== 'number') errors[field] = ['Not a valid string.'];
+}
+
+/** An optional choice field, as DRF's ChoiceField words a value outside its choices. */
+function checkChoice(body: Record<string, unknown>, field: string, choices: readonly string[], errors: Errors): void {
+  const value = body[field];
+  if (value === undefined) return;
+  if (typeof value !== 'string' || !choices.includes(value)) errors[field] = [`"${typeof value === 'string' ? value : JSON.stringify(value)}" is not a valid choice.`];
 }
 
 async function checkExists(tx: Queryable, table: string, field: string, id: number | undefined, errors: Errors): Promise<void> {

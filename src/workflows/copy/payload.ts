@@ -38,6 +38,8 @@ export interface PayloadInput {
   targetStoreId: number;
   /** New file ids on the target, in the source order. */
   fileIds: readonly number[];
+  /** The source files' `file_type`s, in the same order: the scan's `input_type` when they agree. */
+  fileTypes: readonly string[];
   /** Unix seconds: the copy job's start. */
   capturedAt: number;
 }
@@ -48,6 +50,10 @@ export function buildCreatePayload(providedValues: unknown, input: PayloadInput)
   if (!raw) return undefined;
   const payload: Record<string, unknown> = structuredClone(raw);
   for (const field of droppedFields(input.mode)) delete payload[field];
+  // The scan's input type is what its files are on the source (a video scan stays one); files
+  // of mixed types leave the payload's own field, if any, to the target's judgement.
+  const [first, ...rest] = input.fileTypes;
+  if (first !== undefined && rest.every((t) => t === first)) payload.input_type = first;
   return { ...payload, store: input.targetStoreId, files: [...input.fileIds], captured_at: input.capturedAt };
 }
 

@@ -23,7 +23,7 @@ export interface CopySourceApi {
 
 /** The target calls a copy makes (PlatformApi fits). */
 export interface CopyTargetApi {
-  uploadFile(file: { bytes: Uint8Array; filename: string; contentType: string }, options?: { signal?: AbortSignal }): Promise<{ id: number }>;
+  uploadFile(file: { bytes: Uint8Array; filename: string; contentType: string; inputType: string }, options?: { signal?: AbortSignal }): Promise<{ id: number }>;
   createScan(payload: ScanPayload, options?: { signal?: AbortSignal }): Promise<{ id: number }>;
   /** Paces a create sent again after the server refused it for now. */
   retry: Pick<RetryPolicy, 'backoff' | 'wait'>;

@@ -21,6 +21,8 @@ export interface FileTask {
   scanId: number;
   index: number;
   fileId: number;
+  /** The source's `file_type`, uploaded as the file's `input_type`. */
+  fileType: string;
 }
 
 export interface Downloaded {
@@ -55,7 +57,7 @@ export async function prepareScan(rt: Runtime, scanId: number, row: ScanWithFile
   if (unusable) return skip('no-payload', `scan ${scanId} has no usable payload: ${unusable}`);
   await rt.state.record({ t: 'files', scan: scanId, files: row.files.map((f) => f.fileId) });
   const targets = scan.target_file_ids ?? [];
-  return row.files.map((f, index) => ({ scanId, index, fileId: f.fileId })).filter((t) => targets[t.index] === null || targets[t.index] === undefined);
+  return row.files.map((f, index) => ({ scanId, index, fileId: f.fileId, fileType: f.fileType })).filter((t) => targets[t.index] === null || targets[t.index] === undefined);
 }
 
 export async function downloadStep(rt: Runtime, at: Attempt, task: FileTask): Promise<Downloaded | StepFailure> {
@@ -83,7 +85,7 @@ export async function uploadStep(rt: Runtime, at: Attempt, task: FileTask, file:
       at.signal.throwIfAborted();
       at.startStage('upload');
       await rt.state.record({ t: 'upload-intent', scan: task.scanId, index: task.index });
-      const { id } = await rt.target.api.uploadFile({ bytes: file.bytes, filename: file.filename, contentType: file.contentType }, { signal: at.signal });
+      const { id } = await rt.target.api.uploadFile({ bytes: file.bytes, filename: file.filename, contentType: file.contentType, inputType: task.fileType }, { signal: at.signal });
       rt.crashPoint('after-upload');
       await rt.state.record({ t: 'uploaded', scan: task.scanId, index: task.index, file: id });
       const latencyMs = Date.now() - started;
@@ -153,7 +155,7 @@ export async function createStep(rt: Runtime, at: Attempt, scanId: number, row: 
       const error = at.deadlineHit() ? deadlineError(at) : lastError;
       return failScan(rt, at, scanId, { stage: 'create', error }, started);
     }
-    const payload = buildCreatePayload(row.providedValues, { mode: rt.mode, targetStoreId: rt.targetStoreId, fileIds: files, capturedAt: rt.capturedAt });
+    const payload = buildCreatePayload(row.providedValues, { mode: rt.mode, targetStoreId: rt.targetStoreId, fileIds: files, fileTypes: row.files.map((f) => f.fileType), capturedAt: rt.capturedAt });
     if (!payload) throw new ScanCopyError('INTERNAL', `scan ${scanId} lost its payload between checks`);
     sent += 1;
     let callStarted = Date.now();
