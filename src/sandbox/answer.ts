@@ -21,6 +21,9 @@ export const json = (status: number, body: unknown, headers?: Record<string, str
 /** A Django REST framework field error body: `{"field": ["message"]}`. */
 export const fieldError = (field: string, message: string): Answer => json(400, { [field]: [message] });
 
+/** The platform's `input_type` choices, on upload and on create (platform.md section 8). */
+export const INPUT_TYPES: readonly string[] = ['image', 'video', 'keyframe'];
+
 export const invalidToken = (): Answer => json(401, { detail: 'Invalid token.' }, { 'www-authenticate': 'Token' });
 
 export const notFound = (): Answer => json(404, { detail: 'Not found.' });

@@ -6,8 +6,7 @@
  */
 import type { Db, Queryable } from '../platform/db.js';
 import { ScanCopyError } from '../core/errors.js';
-import { INPUT_TYPES } from '../platform/types.js';
-import { json, type Answer } from './answer.js';
+import { INPUT_TYPES, json, type Answer } from './answer.js';
 
 export interface CreateScanOptions {
   /** A file already used by another scan gives 400 instead of a second scan. @default false */

@@ -1,7 +1,6 @@
 /** File metadata (with a pre-signed URL), the download it points to, and multipart upload. */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { INPUT_TYPES } from '../platform/types.js';
-import { fieldError, json, notFound, storageError, type Answer } from './answer.js';
+import { fieldError, INPUT_TYPES, json, notFound, storageError, type Answer } from './answer.js';
 import { findFile, insertFile, openContent } from './file-store.js';
 import type { Route, ServerContext } from './server.js';
 
@@ -63,7 +62,7 @@ async function upload(request: FastifyRequest, ctx: ServerContext): Promise<Answ
   if (file.filename.length > 255) return fieldError('file', `Ensure this filename has at most 255 characters (it has ${file.filename.length}).`);
   const inputType = fields.input_type;
   if (inputType === undefined || inputType === '') return fieldError('input_type', 'This field is required.');
-  if (typeof inputType !== 'string' || !(INPUT_TYPES as readonly string[]).includes(inputType)) return fieldError('input_type', `"${String(inputType)}" is not a valid choice.`);
+  if (typeof inputType !== 'string' || !INPUT_TYPES.includes(inputType)) return fieldError('input_type', `"${String(inputType)}" is not a valid choice.`);
   const stored = await insertFile(ctx.db, {
     bytes: file.bytes,
     originalFilename: file.filename,
