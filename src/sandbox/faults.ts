@@ -9,11 +9,11 @@
 import { ScanCopyError } from '../core/errors.js';
 import { createRandom, hashSeed } from './random.js';
 
-export const ENDPOINTS = ['login', 'meta', 'content', 'upload', 'create'] as const;
+export const ENDPOINTS = ['login', 'meta', 'content', 'upload', 'create', 'delete'] as const;
 export type Endpoint = (typeof ENDPOINTS)[number];
 
 /** Kinds drawn per request with probability R; their rates on one endpoint add up to at most 1. */
-export const RATE_KINDS = ['502', '503', '504', '429', 'lost', 'hang', 'reset', 'truncate', 'expire'] as const;
+export const RATE_KINDS = ['502', '503', '504', '429', 'lost', 'late', 'hang', 'reset', 'truncate', 'expire'] as const;
 export type RateKind = (typeof RATE_KINDS)[number];
 
 export interface EndpointFaults {
@@ -26,12 +26,15 @@ export interface EndpointFaults {
 export type FaultPlan = Record<Endpoint, EndpointFaults>;
 
 export const FAULTS_HELP = `Faults (--faults SPEC): a comma-separated list of ENDPOINT:KIND=VALUE.
-  ENDPOINT  login | meta | content | upload | create | * (all of them)
+  ENDPOINT  login | meta | content | upload | create | delete | * (all of them)
   KIND=VALUE
     latency=25ms | latency=25ms~5ms   added delay, with uniform jitter (ms or s)
     502=R 503=R 504=R                 gateway errors with an HTML body
     429=R                             throttled, with Retry-After: 1
     lost=R                            the call is carried out, then answered 502
+    late=R                            create only: answered 504 (HTML) at once, carried
+                                      out --late-ms later (a backend that commits after
+                                      the gateway gave up)
     hang=R                            never answered (past any client timeout)
     reset=R                           connection destroyed before an answer
     truncate=R                        body cut short after the headers promised more
@@ -60,6 +63,7 @@ export function parseFaults(spec: string): FaultPlan {
     const target = endpoint === '*' ? star : own[endpoint as Endpoint];
     if (kind === 'latency') target.latency = parseLatency(value, bad);
     else if (kind === 'concurrency') target.concurrency = parseLimit(value, bad);
+    else if (kind === 'late' && endpoint !== 'create') throw bad('late applies to create only (create:late=R)');
     else if ((RATE_KINDS as readonly string[]).includes(kind)) target.rates[kind as RateKind] = parseRate(value, bad);
     else throw bad(`unknown kind "${kind}" (one of latency, ${RATE_KINDS.join(', ')}, concurrency)`);
   });

@@ -1,7 +1,7 @@
 /** File metadata (with a pre-signed URL), the download it points to, and multipart upload. */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { fieldError, INPUT_TYPES, json, notFound, storageError, type Answer } from './answer.js';
-import { findFile, insertFile, openContent } from './file-store.js';
+import { findFile, insertFile, openContent, purgeIfUnused } from './file-store.js';
 import type { Route, ServerContext } from './server.js';
 
 export function fileRoutes(app: FastifyInstance, ctx: ServerContext, route: Route): void {
@@ -69,6 +69,11 @@ async function upload(request: FastifyRequest, ctx: ServerContext): Promise<Answ
     contentType: file.mimetype && file.mimetype !== 'application/octet-stream' ? file.mimetype : guessType(file.filename),
     inputType,
   }, ctx.storageDir);
+  if (ctx.purgeUnusedUploadsMs !== undefined) {
+    ctx.deferred.after(ctx.purgeUnusedUploadsMs, `purging upload ${stored.id}`, async () => {
+      if (await purgeIfUnused(ctx.db, stored.id)) ctx.log(`sandbox: purged upload ${stored.id}, which no scan uses`);
+    });
+  }
   return json(201, { id: stored.id, original_filename: stored.originalFilename, input_type: inputType, size: stored.size });
 }
 

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { ScanCopyError } from '../core/errors.js';
-import type { Queryable } from '../platform/db.js';
+import type { Db, Queryable } from '../platform/db.js';
 import { storeBytes } from './disk-files.js';
 
 export interface StoredFile {
@@ -73,4 +73,20 @@ async function* slices(db: Queryable, id: number, size: number): AsyncGenerator<
     if (!row?.part) return;
     yield Buffer.from(row.part.buffer, row.part.byteOffset, row.part.byteLength);
   }
+}
+
+/**
+ * Deletes the upload unless a scan uses it. The row is locked first, so a create holding it
+ * (create-scan locks its files) either commits before this looks, or finds the row gone.
+ * Bytes on disk stay: identical uploads share them.
+ */
+export async function purgeIfUnused(db: Db, id: number): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    const [file] = await tx.query<{ id: number }>('SELECT id FROM master_data_implementation_fileupload WHERE id = $1 FOR UPDATE', [id]);
+    if (!file) return false;
+    const [used] = await tx.query('SELECT 1 FROM realograms_implementation_scanfile WHERE file_id = $1 LIMIT 1', [id]);
+    if (used) return false;
+    await tx.query('DELETE FROM master_data_implementation_fileupload WHERE id = $1', [id]);
+    return true;
+  });
 }

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { ScanCopyError } from '../core/errors.js';
 import { openDb, openPglite, safeUrl, type Db } from '../platform/db.js';
 import { prepareStorageDir } from './disk-files.js';
+import { DeferredWork } from './deferred.js';
 import { Faults } from './faults.js';
 import { Mutex } from './mutex.js';
 import { Processor } from './processing.js';
@@ -47,6 +48,10 @@ export interface SandboxOptions {
   faults?: string;
   /** @default 1 */
   faultSeed?: number;
+  /** Time from a `create:late` 504 to the create's commit. @default 3000 */
+  lateMs?: number;
+  /** Delete an upload that no scan uses this long after it was made, as a platform purges them. @default never */
+  purgeUnusedUploadsMs?: number;
   /** Refuse (400) a create whose files another scan already uses. @default false */
   rejectReusedFiles?: boolean;
   /** Lifetime of a pre-signed download URL. @default 3600000 (1 h) */
@@ -69,6 +74,8 @@ export interface RunningSandbox {
   expireTokens(): void;
   /** Resolves when no created scan is waiting for processing. */
   waitForProcessing(): Promise<void>;
+  /** Resolves when no late create or purge is waiting or running. */
+  waitForDeferredWork(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -78,6 +85,7 @@ export const SANDBOX_DEFAULTS = {
   processingDelayMs: 500,
   misMapRate: 0.25,
   urlTtlMs: 3_600_000,
+  lateMs: 3000,
 } as const;
 
 export async function startSandbox(opts: SandboxOptions = {}): Promise<RunningSandbox> {
@@ -87,6 +95,9 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<RunningSa
   const misMapRate = opts.misMapRate ?? SANDBOX_DEFAULTS.misMapRate;
   const log = opts.log ?? (() => undefined);
   if (!(misMapRate >= 0 && misMapRate <= 1)) throw new ScanCopyError('USAGE', `Expected the mis-map rate to be from 0 to 1, got ${misMapRate}`);
+  for (const [name, ms] of [['late commit delay', opts.lateMs], ['purge delay', opts.purgeUnusedUploadsMs]] as const) {
+    if (ms !== undefined && !(Number.isFinite(ms) && ms >= 0)) throw new ScanCopyError('USAGE', `Expected the ${name} to be a number of ms >= 0, got ${ms}`);
+  }
   if (!username || !password) throw new ScanCopyError('USAGE', 'The sandbox user name and password must not be empty.');
   const faults = new Faults(opts.faults ?? '', opts.faultSeed ?? 1);
   const storageDir = opts.storageDir === undefined ? undefined : await prepareStorageDir(opts.storageDir);
@@ -111,6 +122,8 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<RunningSa
     const resumed = await processor.resumePending();
     if (resumed > 0) log(`sandbox: ${resumed} scan(s) left unprocessed by an earlier run will be processed`);
 
+    const deferred = new DeferredWork(log);
+    cleanup.push(() => deferred.close());
     let token = randomBytes(20).toString('hex');
     const app = await buildServer({
       db,
@@ -122,6 +135,9 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<RunningSa
       rejectReusedFiles: opts.rejectReusedFiles ?? false,
       storageDir,
       onScanCreated: (scanId) => processor.schedule(scanId),
+      deferred,
+      lateMs: opts.lateMs ?? SANDBOX_DEFAULTS.lateMs,
+      purgeUnusedUploadsMs: opts.purgeUnusedUploadsMs,
       log,
     });
     cleanup.push(() => app.close());
@@ -140,6 +156,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<RunningSa
         token = randomBytes(20).toString('hex');
       },
       waitForProcessing: () => processor.idle(),
+      waitForDeferredWork: () => deferred.idle(),
       close,
     };
   } catch (err) {

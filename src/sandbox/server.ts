@@ -9,6 +9,8 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import type { Db } from '../platform/db.js';
 import { gatewayError, invalidToken, json, notFound, sendAnswer, throttled, type Answer } from './answer.js';
 import { createScan } from './create-scan.js';
+import type { DeferredWork } from './deferred.js';
+import { deleteScan } from './delete-scan.js';
 import type { Endpoint, FaultOutcome, Faults } from './faults.js';
 import { fileRoutes } from './file-routes.js';
 import type { UrlSigner } from './signing.js';
@@ -25,6 +27,12 @@ export interface ServerContext {
   /** Absolute folder that uploads' bytes go to; undefined keeps them in the database. */
   storageDir: string | undefined;
   onScanCreated(scanId: number): void;
+  /** Work done after its request was answered: late commits, purges of unused uploads. */
+  deferred: DeferredWork;
+  /** Time from a `late` create's 504 to its commit. */
+  lateMs: number;
+  /** An upload no scan uses by then is deleted this long after it was made; undefined keeps it. */
+  purgeUnusedUploadsMs: number | undefined;
   log(line: string): void;
 }
 
@@ -75,10 +83,23 @@ export async function buildServer(ctx: ServerContext): Promise<FastifyInstance> 
     };
 
   app.post('/api/v4/token-auth/', route('login', false, async ({ request }) => login(request.body, ctx)));
-  app.post('/api/v4/processing/actions/', route('create', true, async ({ request }) => {
-    const { answer, created } = await createScan(ctx.db, request.body, { rejectReusedFiles: ctx.rejectReusedFiles });
-    if (created !== undefined) ctx.onScanCreated(created);
-    return answer;
+  app.post('/api/v4/processing/actions/', route('create', true, async ({ request, outcome }) => {
+    const commit = async (): Promise<Answer> => {
+      const { answer, created } = await createScan(ctx.db, request.body, { rejectReusedFiles: ctx.rejectReusedFiles });
+      if (created !== undefined) ctx.onScanCreated(created);
+      return answer;
+    };
+    if (outcome !== 'late') return commit();
+    // The gateway gives up at once; the backend still has the request and commits it later.
+    ctx.deferred.after(ctx.lateMs, 'a late create', async () => {
+      await commit();
+    });
+    return gatewayError(504);
+  }));
+  app.delete('/api/v4/processing/actions/:id/', route('delete', true, async ({ request }) => {
+    const raw = (request.params as { id?: string }).id ?? '';
+    const deleted = /^\d{1,15}$/.test(raw) && (await deleteScan(ctx.db, Number(raw)));
+    return deleted ? { status: 204 } : notFound();
   }));
   fileRoutes(app, ctx, route);
 

@@ -19,6 +19,8 @@ interface SandboxFlags {
   misMap: number;
   faults?: string;
   faultSeed: number;
+  lateMs: number;
+  purgeUnusedUploads?: number;
   rejectReusedFiles?: true;
   urlTtl: number;
   json?: true;
@@ -36,7 +38,8 @@ its store_planogram / section_id is filed under them; any other is recognised fr
 image (the demo images' truth chunk), and --mis-map of the images are recognised wrongly:
 another planogram, another section of the same planogram, or an extra additional section.
 A file id already used by another scan is accepted (a blind re-create duplicates a scan)
-unless --reject-reused-files.
+unless --reject-reused-files. --purge-unused-uploads MS deletes an upload that no scan
+uses MS after it was made, as a platform purges them: a create naming it then answers 400.
 
 Uploaded files: their bytes are kept in the database, or with --storage-dir as files in
 DIR named by their sha256 (identical uploads share one). DIR is created if missing and
@@ -71,6 +74,8 @@ export function sandboxCommand(): Command {
     .addOption(new Option('--mis-map <rate>', 'share of auto-mapped images recognised wrongly, 0 to 1').argParser(rate('--mis-map')).default(SANDBOX_DEFAULTS.misMapRate))
     .option('--faults <spec>', 'inject faults per endpoint (see below)')
     .addOption(new Option('--fault-seed <n>', 'seed of the fault draws').argParser(whole('--fault-seed')).default(1))
+    .addOption(new Option('--late-ms <ms>', 'with create:late=R: time from the 504 to the create\'s commit').argParser(whole('--late-ms')).default(SANDBOX_DEFAULTS.lateMs))
+    .addOption(new Option('--purge-unused-uploads <ms>', 'delete an upload that no scan uses MS after it was made').argParser(whole('--purge-unused-uploads')))
     .option('--reject-reused-files', 'answer 400 to a create whose files another scan already uses')
     .addOption(new Option('--url-ttl <ms>', 'lifetime of pre-signed download URLs').argParser(whole('--url-ttl')).default(SANDBOX_DEFAULTS.urlTtlMs))
     .option('--json', 'print one JSON line {api, db, username, password} on stdout; logs on stderr')
@@ -98,6 +103,8 @@ async function runSandbox(flags: SandboxFlags): Promise<void> {
     misMapRate: flags.misMap,
     faults: flags.faults,
     faultSeed: flags.faultSeed,
+    lateMs: flags.lateMs,
+    purgeUnusedUploadsMs: flags.purgeUnusedUploads,
     rejectReusedFiles: flags.rejectReusedFiles ?? false,
     urlTtlMs: flags.urlTtl,
     log,
