@@ -47,9 +47,16 @@ describe('defaults', () => {
     expect(config.limits).toEqual({ download: 20, upload: 20, create: 10 });
     expect(config.batchSize).toBe(10);
     expect(config.resultsDir).toBe(join(cwd, 'testResults'));
-    expect(config.timeouts).toEqual({ login: 30_000, meta: 60_000, content: 120_000, upload: 120_000, create: 60_000, batch: 1_800_000 });
+    expect(config.timeouts).toEqual({ login: 30_000, meta: 60_000, content: 120_000, upload: 120_000, create: 60_000, batch: 1_800_000, commitHorizon: 90_000 });
     expect(config.retry).toEqual({ retries: 3, baseMs: 1000, capMs: 60_000, retryAfterCapMs: 60_000, budgetRatio: 0.2, budgetWindowMs: 60_000 });
     expect(config.configPath).toBeUndefined();
+  });
+
+  it('the commit horizon is the create timeout plus 30 s unless timeouts.commitHorizon sets it', async () => {
+    await writeConfig({ timeouts: { create: 10 } });
+    expect(resolveIn().timeouts).toMatchObject({ create: 10_000, commitHorizon: 40_000 });
+    await writeConfig({ timeouts: { create: 10, commitHorizon: 5 } });
+    expect(resolveIn().timeouts).toMatchObject({ create: 10_000, commitHorizon: 5_000 });
   });
 
   it('the example in the help is a valid config file with the default values', async () => {

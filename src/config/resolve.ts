@@ -114,7 +114,9 @@ export function resolveConfig(input: ResolveConfigInput): ResolvedConfig {
     resultsDir: resolve(input.cwd, resultsDir),
     batchSize,
     limits,
-    timeouts: Object.fromEntries(Object.entries(timeoutSeconds).map(([k, s]) => [k, Math.round(s * 1000)])) as Record<TimeoutName, number>,
+    timeouts: Object.fromEntries(
+      Object.entries({ ...timeoutSeconds, commitHorizon: timeoutSeconds.commitHorizon ?? timeoutSeconds.create + DEFAULTS.commitMargin }).map(([k, s]) => [k, Math.round(s * 1000)]),
+    ) as Record<TimeoutName, number>,
     retry: {
       retries: retry.retries,
       baseMs: retry.base * 1000,

@@ -65,6 +65,8 @@ export const timeoutsSchema = z.strictObject({
   upload: seconds,
   create: seconds,
   batch: seconds,
+  /** How long a create whose answer was lost may still commit. @default create + COMMIT_MARGIN */
+  commitHorizon: seconds.optional(),
 });
 
 export const retrySchema = z.strictObject({
@@ -111,6 +113,8 @@ export const DEFAULTS = {
   /** platform.md section 2, in seconds. */
   timeouts: { login: 30, meta: 60, content: 120, upload: 120, create: 60, batch: 1800 },
   retry: { retries: 3, base: 1, cap: 60, retryAfterCap: 60, budget: 0.2, budgetWindow: 60 },
+  /** Seconds beyond the create timeout that a backend may still commit in, replica lag included. */
+  commitMargin: 30,
 } as const;
 
 /** Defaults of platform.md section 1 for an instance called `name`. */

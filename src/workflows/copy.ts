@@ -62,6 +62,12 @@ export interface CopyOptions {
   thresholds?: Partial<StageRates>;
   /** Wait before looking up a scan whose create answer was lost. @default 1000 */
   reconcileDelayMs?: number;
+  /**
+   * How long after it was sent a create whose outcome is unknown may still be committed: its
+   * scan is looked for in the target DB until then, and only then created again. The create
+   * timeout plus a margin for a slow backend and replica lag. @default 90000
+   */
+  commitHorizonMs?: number;
   /** Creates sent per scan and attempt while their outcome stays unknown and the scan absent. @default 3 */
   createAttempts?: number;
   /** true: continue this job's checkpoint if any; a path: continue that run (refused if another job's). @default false */
@@ -84,6 +90,7 @@ export const COPY_DEFAULTS = {
   batchRetries: 3,
   batchRetryDelayMs: 5000,
   reconcileDelayMs: 1000,
+  commitHorizonMs: 90_000,
   createAttempts: 3,
 } as const;
 
@@ -248,6 +255,7 @@ function resolveOptions(o: CopyOptions): ResolvedCopyOptions {
     batchRetryDelayMs: o.batchRetryDelayMs ?? COPY_DEFAULTS.batchRetryDelayMs,
     thresholds: { ...SEED_THRESHOLDS, ...o.thresholds },
     reconcileDelayMs: o.reconcileDelayMs ?? COPY_DEFAULTS.reconcileDelayMs,
+    commitHorizonMs: whole('commit horizon (ms)', o.commitHorizonMs ?? COPY_DEFAULTS.commitHorizonMs, 0),
     createAttempts: whole('create attempts', o.createAttempts ?? COPY_DEFAULTS.createAttempts, 1),
     resume: o.resume ?? false,
     restart: o.restart ?? false,
@@ -272,6 +280,7 @@ function buildRuntime(opts: ResolvedCopyOptions, opened: OpenedJob, stats: RunSt
     emit,
     crashPoint: (name) => opts.crashPoint?.(name),
     reconcileDelayMs: opts.reconcileDelayMs,
+    commitHorizonMs: opts.commitHorizonMs,
     createAttempts: opts.createAttempts,
     stats,
     // Until a file has been seen, assume a phone photo's size.

@@ -55,6 +55,8 @@ export async function startCopyPair(opts: TestSandboxPairOptions = {}): Promise<
       targetStoreId,
       resultsDir,
       reconcileDelayMs: 0,
+      // The sandbox commits before it answers unless create:late says otherwise.
+      commitHorizonMs: 500,
       batchRetryDelayMs: 10,
       ...overrides,
     }),

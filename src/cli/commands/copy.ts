@@ -28,6 +28,7 @@ type CopyFlags = InstanceCliOptions &
     dryRun?: boolean;
     analyze?: boolean;
     barrier?: boolean;
+    commitHorizon?: number;
   };
 
 const HELP_AFTER = `
@@ -37,7 +38,8 @@ upload < 80 %, create < 50 %: up to 3 retries of the failed scans) and the check
 
 State is journaled before and after every call that changes the target, so a copy that is
 interrupted, killed or out of time resumes where it stopped (--resume) and never creates a
-scan twice: a create whose answer was lost is looked up in the target database first.
+scan twice: a create whose answer was lost is looked for in the target database until its
+commit horizon has passed (--commit-horizon), and only then created again.
 
 Files in <results>/run_<ts>/: initial_scan_mapping_<ts>.csv, scan_mapping_updated_<ts>.csv
 (auto) or scan_mapping_<ts>.csv (mapped), failures_<ts>.csv, checkpoint_<ts>.json,
@@ -63,11 +65,12 @@ export function copyCommand(): Command {
     .addOption(new Option('--download-workers <n>', 'files downloading at once (default 20)').argParser(positiveInt('--download-workers')))
     .addOption(new Option('--upload-workers <n>', 'files uploading at once (default 20)').argParser(positiveInt('--upload-workers')))
     .addOption(new Option('--create-workers <n>', 'scans being created at once (default 10)').argParser(positiveInt('--create-workers')))
-    .addOption(new Option('--max-duration <time>', 'stop taking work after this long (90s, 30m, 2h, 1h30m), save, exit 5').argParser(parseDuration))
+    .addOption(new Option('--max-duration <time>', 'stop taking work after this long (90s, 30m, 2h, 1h30m), save, exit 5').argParser((text: string) => parseDuration(text)))
     .addOption(new Option('--resume [checkpoint]', "continue this job's checkpoint (or the run folder / checkpoint named)"))
     .option('--restart', "discard this job's checkpoint and start over (asks first, unless --yes)")
     .option('--yes', 'confirm --restart without asking')
     .option('--dry-run', 'show the scans, files and bytes that would be copied; write nothing')
+    .addOption(new Option('--commit-horizon <time>', 'how long a create whose answer was lost may still commit: its scan is looked for until then, and only then created again (default: the create timeout + 30s)').argParser((text: string) => parseDuration(text, '--commit-horizon')))
     .option('--analyze', 'compare the copies with their sources when the copy is done')
     .addOption(new Option('--barrier', "the seed tool's schedule (each batch downloads all, then uploads all, then creates all), for comparison").hideHelp())
     .addHelpText('after', HELP_AFTER)
@@ -118,6 +121,7 @@ async function runCopy(flags: CopyFlags, command: Command): Promise<void> {
       limits,
       maxDurationMs: flags.maxDuration,
       batchDeadlineMs: config.timeouts.batch,
+      commitHorizonMs: flags.commitHorizon ?? config.timeouts.commitHorizon,
       barrier: flags.barrier === true,
       crashPoint: crashPointFromEnv(process.env.SCANCOPY_CRASH_AT),
     };

@@ -43,6 +43,8 @@ export const COPY_VIEW: EventView<CopyEvent> = {
           ? `[BATCH ${e.batch}] [RECONCILE] scan ${e.scanId}: its create's answer was lost and no target scan has its files; creating it again`
           : `[BATCH ${e.batch}] [RECONCILE] scan ${e.scanId}: its create's answer was lost; found target scan ${e.targetScanId} with its files and adopted it` +
               (e.duplicates.length > 0 ? ` (duplicates already on the target: ${e.duplicates.join(', ')})` : '');
+      case 'settling':
+        return `[BATCH ${e.batch}] [SETTLING] scan ${e.scanId}: its create's outcome is unknown and no target scan has its files yet; looking again for up to ${(e.horizonInMs / 1000).toFixed(1)} s before creating it again`;
       case 'skipped':
         return `[BATCH ${e.batch}] [SKIPPED] scan ${e.scanId}: ${e.reason}`;
       case 'failed': {

@@ -82,6 +82,7 @@ const scanState = z.object({
   source_file_ids: z.array(z.number()).optional(),
   target_file_ids: z.array(z.number().nullable()).optional(),
   create_intent: z.array(z.number()).optional(),
+  create_intent_at: z.number().optional(),
   target_scan_id: z.number().optional(),
   via: z.enum(['api', 'reconciled']).optional(),
   stage: z.enum(['read', 'download', 'upload', 'create']).optional(),

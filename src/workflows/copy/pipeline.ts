@@ -73,7 +73,7 @@ async function runBatch(rt: Runtime, opts: PipelineOptions, batch: Batch, window
     if (items.length === 0 || rt.stop.aborted) break;
     window.enter(items.length);
     try {
-      await runAttempt(rt, opts, batch, attempt, items, ledger);
+      await runAttempt(rt, opts, batch, attempt, items, ledger, window);
     } finally {
       window.leave(items.length);
     }
@@ -102,7 +102,7 @@ async function runBatch(rt: Runtime, opts: PipelineOptions, batch: Batch, window
   });
 }
 
-async function runAttempt(rt: Runtime, opts: PipelineOptions, batch: Batch, attempt: number, items: number[], ledger: BatchLedger): Promise<void> {
+async function runAttempt(rt: Runtime, opts: PipelineOptions, batch: Batch, attempt: number, items: number[], ledger: BatchLedger, window: Window): Promise<void> {
   // Own controllers rather than AbortSignal.any/timeout: no listener or timer outlives the attempt.
   const deadline = new AbortController();
   const calls = new AbortController();
@@ -115,7 +115,7 @@ async function runAttempt(rt: Runtime, opts: PipelineOptions, batch: Batch, atte
     deadline.abort(reason);
     calls.abort(reason);
   }, opts.batchDeadlineMs);
-  const at = newAttempt(rt, batch, attempt, { calls: calls.signal, deadline: deadline.signal }, ledger);
+  const at = newAttempt(rt, batch, attempt, { calls: calls.signal, deadline: deadline.signal }, ledger, window);
   try {
     let rows: Map<number, ScanWithFiles>;
     try {
@@ -171,7 +171,7 @@ async function barrierAttempt(rt: Runtime, at: Attempt, scans: Array<{ id: numbe
   );
 }
 
-function newAttempt(rt: Runtime, batch: Batch, attempt: number, signals: { calls: AbortSignal; deadline: AbortSignal }, ledger: BatchLedger): Attempt {
+function newAttempt(rt: Runtime, batch: Batch, attempt: number, signals: { calls: AbortSignal; deadline: AbortSignal }, ledger: BatchLedger, window: Window): Attempt {
   const started = new Set<PipelineStage>();
   return {
     batch: batch.number,
@@ -186,6 +186,7 @@ function newAttempt(rt: Runtime, batch: Batch, attempt: number, signals: { calls
       rt.emit({ type: 'stage-start', batch: batch.number, stage, items: this.progress[stage].total, attempt });
     },
     mark: (stage, key, ok) => ledger.mark(stage, key, ok),
+    settling: (on) => (on ? window.leave(1) : window.enter(1)),
   };
 }
 

@@ -13,7 +13,7 @@ import type { CopyMode } from './payload.js';
 import type { JobState } from './state.js';
 
 /** Named moments at which the tests make the process die, to prove exactly-once at each. */
-export const CRASH_POINTS = ['after-upload', 'before-create-journal', 'after-create', 'after-created-journal', 'mid-checkpoint'] as const;
+export const CRASH_POINTS = ['after-upload', 'before-create-journal', 'after-create', 'after-created-journal', 'while-settling', 'mid-checkpoint'] as const;
 export type CrashPoint = (typeof CRASH_POINTS)[number];
 
 /** The source calls a copy makes (PlatformApi fits). */
@@ -51,6 +51,8 @@ export interface Runtime {
   crashPoint: (name: CrashPoint) => void;
   /** Wait before looking for a scan whose create answer was lost. */
   reconcileDelayMs: number;
+  /** How long after it was sent a create may still commit (settle.ts). */
+  commitHorizonMs: number;
   /** Creates sent per scan and attempt before giving up on an unknown outcome. */
   createAttempts: number;
   stats: CopyStats;
@@ -73,4 +75,6 @@ export interface Attempt {
   startStage(stage: PipelineStage): void;
   /** Cumulative outcomes of the batch's items across attempts, for the thresholds. */
   mark(stage: PipelineStage, key: string, ok: boolean): void;
+  /** A scan starts (true) or stops settling: while it settles, it does not count against the window. */
+  settling(on: boolean): void;
 }

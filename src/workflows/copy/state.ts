@@ -21,6 +21,8 @@ export interface ScanState {
   target_file_ids?: Array<number | null>;
   /** Files of a create that was sent (or about to be) with no known answer: reconcile before creating again. */
   create_intent?: number[];
+  /** When that create was sent (ms since the epoch): its commit horizon counts from here. */
+  create_intent_at?: number;
   target_scan_id?: number;
   /** How the target scan was learnt: the create's answer, or found in the target DB. */
   via?: 'api' | 'reconciled';
@@ -34,7 +36,7 @@ export type JournalRecord =
   | { t: 'files'; scan: number; files: number[] }
   | { t: 'upload-intent'; scan: number; index: number }
   | { t: 'uploaded'; scan: number; index: number; file: number }
-  | { t: 'create-intent'; scan: number; files: number[] }
+  | { t: 'create-intent'; scan: number; files: number[]; at?: number }
   /** A create answered so that no scan exists (a 4xx): the intent is void. */
   | { t: 'create-refused'; scan: number }
   | { t: 'created'; scan: number; target: number; via: 'api' | 'reconciled' }
@@ -74,9 +76,12 @@ export function applyRecord(scans: Map<number, ScanState>, completed: Set<number
       break;
     case 'create-intent':
       scan.create_intent = [...record.files];
+      if (record.at === undefined) delete scan.create_intent_at;
+      else scan.create_intent_at = record.at;
       break;
     case 'create-refused':
       delete scan.create_intent;
+      delete scan.create_intent_at;
       break;
     case 'created':
       resetOutcome(scan);
@@ -84,6 +89,7 @@ export function applyRecord(scans: Map<number, ScanState>, completed: Set<number
       scan.target_scan_id = record.target;
       scan.via = record.via;
       delete scan.create_intent;
+      delete scan.create_intent_at;
       break;
     case 'skipped':
       resetOutcome(scan);

@@ -6,13 +6,12 @@
  */
 import { errorCodeOf, ScanCopyError } from '../../core/errors.js';
 import { classify } from '../../core/failure.js';
-import { sleep } from '../../core/sleep.js';
 import type { ScanWithFiles } from '../../platform/types.js';
 import { describeCause } from './describe.js';
 import type { PipelineStage } from './events.js';
 import { buildCreatePayload, unusablePayloadReason } from './payload.js';
-import { findCreatedScan } from './reconcile.js';
 import type { Attempt, Runtime } from './runtime.js';
+import { settleIntent } from './settle.js';
 import { uploadedFiles, type CopyStage, type SkipKind } from './state.js';
 
 export type StepOutcome = 'created' | 'skipped' | 'failed' | 'interrupted';
@@ -123,9 +122,10 @@ export async function transferStep(rt: Runtime, at: Attempt, task: FileTask): Pr
 }
 
 /**
- * Creates the scan exactly once: an outstanding intent (this run's lost answer, or an earlier
- * run's crash) is first looked up in the target DB and adopted when found; a create whose
- * outcome stays unknown is never repeated blindly.
+ * Creates the scan exactly once: an outstanding intent (this run's unknown outcome, or an
+ * earlier run's crash) settles first, looked up in the target DB until its commit horizon
+ * has passed, and is adopted when found; only a create known not to have happened is sent
+ * again.
  */
 export async function createStep(rt: Runtime, at: Attempt, scanId: number, row: ScanWithFiles): Promise<StepOutcome> {
   const scan = rt.state.scan(scanId);
@@ -136,17 +136,21 @@ export async function createStep(rt: Runtime, at: Attempt, scanId: number, row: 
   let lastError: unknown;
   for (;;) {
     if (scan.create_intent) {
-      // Not cut short by a stop: a late commit gets its time to show before the lookup.
-      if (sent > 0) await sleep(rt.reconcileDelayMs);
       const lookedUp = Date.now();
-      const found = await findCreatedScan(rt.target.db, scan.create_intent);
+      // An intent journaled without its time (an older journal) gets a whole horizon from now.
+      const settled = await settleIntent(rt, at, scanId, scan.create_intent, scan.create_intent_at ?? lookedUp, sent > 0 ? rt.reconcileDelayMs : 0);
       const latencyMs = Date.now() - lookedUp;
-      if (found.kind === 'found') {
-        rt.emit({ type: 'reconciled', batch: at.batch, scanId, targetScanId: found.targetScanId, duplicates: found.duplicates, attempt: at.attempt, latencyMs });
-        return created(rt, at, scanId, found.targetScanId, 'reconciled', latencyMs);
+      if (settled.kind === 'stopped') {
+        if (rt.stop.aborted && !at.deadlineHit()) return 'interrupted';
+        const reason = `outcome unknown: scan ${scanId} was still settling at the batch deadline (no target scan with its files yet); a resume looks again`;
+        return failScan(rt, at, scanId, { stage: 'create', error: new ScanCopyError('OUTCOME_UNKNOWN', reason, { cause: lastError }) }, started);
       }
-      if (found.kind === 'unknown') {
-        return failScan(rt, at, scanId, { stage: 'create', error: new ScanCopyError('OUTCOME_UNKNOWN', found.reason, { cause: lastError }) }, started);
+      if (settled.kind === 'found') {
+        rt.emit({ type: 'reconciled', batch: at.batch, scanId, targetScanId: settled.targetScanId, duplicates: settled.duplicates, attempt: at.attempt, latencyMs });
+        return created(rt, at, scanId, settled.targetScanId, 'reconciled', latencyMs);
+      }
+      if (settled.kind === 'unknown') {
+        return failScan(rt, at, scanId, { stage: 'create', error: new ScanCopyError('OUTCOME_UNKNOWN', settled.reason, { cause: lastError }) }, started);
       }
       rt.emit({ type: 'reconciled', batch: at.batch, scanId, targetScanId: null, duplicates: [], attempt: at.attempt, latencyMs });
     }
@@ -164,8 +168,8 @@ export async function createStep(rt: Runtime, at: Attempt, scanId: number, row: 
         if (rt.stop.aborted) return undefined;
         at.startStage('create');
         rt.crashPoint('before-create-journal');
-        await rt.state.record({ t: 'create-intent', scan: scanId, files });
         callStarted = Date.now();
+        await rt.state.record({ t: 'create-intent', scan: scanId, files, at: callStarted });
         return rt.target.api.createScan(payload, { signal: at.createSignal });
       });
       if (!answer) return 'interrupted';
