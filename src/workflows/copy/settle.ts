@@ -5,6 +5,7 @@
  * create was sent) has passed; only a look made after it is an answer. Until then the scan
  * is settling: it holds no worker, and the pipeline admits other batches meanwhile.
  */
+import { sleep } from '../../core/sleep.js';
 import type { Attempt, Runtime } from './runtime.js';
 import { findCreatedScan, type Reconciled } from './reconcile.js';
 
@@ -44,17 +45,18 @@ function pollInterval(horizonMs: number): number {
   return Math.min(2000, Math.max(100, Math.round(horizonMs / 20)));
 }
 
-/** Waits `ms`; false when either signal aborts first. */
-function pause(ms: number, ...signals: AbortSignal[]): Promise<boolean> {
-  if (signals.some((s) => s.aborted)) return Promise.resolve(false);
-  return new Promise((resolve) => {
-    const finish = (ok: boolean): void => {
-      clearTimeout(timer);
-      for (const s of signals) s.removeEventListener('abort', stop);
-      resolve(ok);
-    };
-    const stop = (): void => finish(false);
-    const timer = setTimeout(() => finish(true), ms);
-    for (const s of signals) s.addEventListener('abort', stop, { once: true });
-  });
+/** Waits `ms`; false when one of the signals aborts first. */
+async function pause(ms: number, ...signals: AbortSignal[]): Promise<boolean> {
+  if (signals.some((s) => s.aborted)) return false;
+  const link = new AbortController();
+  const stop = (): void => link.abort();
+  for (const s of signals) s.addEventListener('abort', stop, { once: true });
+  try {
+    await sleep(ms, link.signal);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    for (const s of signals) s.removeEventListener('abort', stop);
+  }
 }
