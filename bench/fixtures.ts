@@ -18,7 +18,7 @@ import { openDb, type Queryable } from '../src/platform/db.js';
 import { insertRows, type Column } from '../src/sandbox/bulk.js';
 import { drawShelfPng } from '../src/sandbox/png.js';
 import { createRandom, hashSeed } from '../src/sandbox/random.js';
-import { simulateRealogramCounts, simulateSectionFigures, writeProcessingResults, type ProcessingInput } from '../src/sandbox/recognition.js';
+import { simulateBays, simulateSectionFigures, writeProcessingResults, type ProcessingInput } from '../src/sandbox/recognition.js';
 
 export const FILES_PER_SCAN = 2;
 export const FILE_BYTES = 100 * 1024;
@@ -98,7 +98,7 @@ async function writeScans(tx: Queryable, chunk: Placement[], offset: number, fil
       return [name, 'image/png', 'image', bytes.length, sha256, null, path];
     }),
   ));
-  const fileIds = await insertRows(tx, 'master_data_implementation_fileupload', FILE_COLUMNS, files);
+  const fileIds = await insertRows(tx, 'sandbox_fileupload', FILE_COLUMNS, files);
   const scanRows = chunk.map((place, i) => {
     const payload = {
       store: place.storeId,
@@ -121,7 +121,7 @@ async function writeScans(tx: Queryable, chunk: Placement[], offset: number, fil
   const inputs: ProcessingInput[] = chunk.map((place, i) => {
     const random = createRandom(hashSeed('bench', offset + i));
     const section = { storePlanogramId: place.storePlanogramId, planogramId: place.planogramId, sectionId: place.sectionId, sectionName: place.sectionName, aisleName: 'Bench', ...simulateSectionFigures(random) };
-    return { scanId: scanIds[i] as number, scanDate: today, mapBy: 'planogram_section', sections: [section], ...simulateRealogramCounts(random, [section]) };
+    return { scanId: scanIds[i] as number, scanDate: today, mapBy: 'planogram_section', sections: [section], bays: simulateBays(random) };
   });
   await writeProcessingResults(tx, inputs);
   return scanIds;

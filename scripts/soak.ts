@@ -169,7 +169,7 @@ async function censusByFileSets(source: Db, target: Db, scanIds: number[]): Prom
   const keys = async (db: Db, ids: number[] | null): Promise<{ keys: Map<string, number>; scans: number; files: number }> => {
     const rows = await db.query<{ key: string; n: number }>(
       `SELECT string_agg(f.sha256, ',' ORDER BY f.sha256) AS key, count(*)::int AS n
-         FROM realograms_implementation_scanfile sf JOIN master_data_implementation_fileupload f ON f.id = sf.file_id
+         FROM realograms_implementation_scanfile sf JOIN sandbox_fileupload f ON f.id = sf.file_id
         WHERE $1::bigint[] IS NULL OR sf.scan_id = ANY($1::bigint[])
         GROUP BY sf.scan_id`,
       [ids],

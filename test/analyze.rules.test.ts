@@ -25,13 +25,13 @@ function details(scanId: number, over: Partial<ScanDetailsRow> = {}): ScanDetail
     wandering_count: 2,
     oos_count: 3,
     hole_count: 1,
-    planogram_unique_count: 30,
-    planogram_all_count: 60,
-    realogram_unique_count: 28,
-    realogram_all_count: 55,
+    planogram_unique_count: 1,
+    planogram_all_count: 2,
+    realogram_unique_count: 1,
+    realogram_all_count: 1,
     majority_v2_id: 7,
     majority_store_planogram_id: 501,
-    majority_created_at: new Date('2026-11-01T10:00:00Z'),
+    majority_created_at: '2026-11-01',
     majority_data: { [scanId]: { map_by: 'majority_v2' } },
     map_by_value: 'majority_v2',
     report_id: reportId++,
@@ -201,6 +201,15 @@ describe('analysis rows', () => {
     ]);
   });
 
+  it('says a source section the copy has no section for is missing in the target, without comparing it', () => {
+    const rows = build([{ sourceId: 1, targetId: 101 }], [details(1), details(1, { section_name: 'Bay 2', planogram_name: 'Other' })], [details(101)]);
+    expect(rows.map((r) => [r.source_section_name, r.target_section_name, r.comment])).toEqual([
+      ['Bay 1', 'Bay 1', 'No Issues'],
+      ['Bay 2', null, 'Section Missing in Target'],
+    ]);
+    expect(rows[1]?.target_planogram_name).toBeNull();
+  });
+
   it('knows every comment in rule order', () => {
     expect(COMMENTS).toEqual([
       'Wrong POG Name Mapping',
@@ -210,6 +219,7 @@ describe('analysis rows', () => {
       'No Issues',
       'Target Scan Missing',
       'Target Not Processed',
+      'Section Missing in Target',
     ]);
   });
 });

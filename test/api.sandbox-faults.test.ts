@@ -110,7 +110,7 @@ describe('each retryable fault is retried, then the call passes', () => {
     for (let i = 0; i < 6; i++) ids.push((await api.uploadFile({ bytes: files[0] as Buffer, filename: 'up.png', contentType: 'image/png', inputType: 'image' })).id);
     expect(new Set(ids).size).toBe(6);
     expect(retryCodes().length).toBeGreaterThan(0);
-    const [row] = await sandbox.db.query<{ sha256: string }>('SELECT sha256 FROM master_data_implementation_fileupload WHERE id = $1', [ids[5]]);
+    const [row] = await sandbox.db.query<{ sha256: string }>('SELECT sha256 FROM sandbox_fileupload WHERE id = $1', [ids[5]]);
     expect(row?.sha256).toBe(sha(files[0] as Buffer));
   });
 

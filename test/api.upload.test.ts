@@ -28,7 +28,7 @@ afterAll(async () => {
 
 async function stored(id: number): Promise<{ original_filename: string; content_type: string; size: number; sha256: string }> {
   const [row] = await sandbox.db.query<{ original_filename: string; content_type: string; size: number; sha256: string }>(
-    'SELECT original_filename, content_type, size, sha256 FROM master_data_implementation_fileupload WHERE id = $1',
+    'SELECT original_filename, content_type, size, sha256 FROM sandbox_fileupload WHERE id = $1',
     [id],
   );
   if (!row) throw new Error(`file ${id} was not stored`);

@@ -23,7 +23,7 @@ describe('scancopy copy output', () => {
 
   it('--dry-run prints scans, files and bytes and writes nothing', async () => {
     const [files] = await pair.source.db.query<{ n: number; bytes: number }>(
-      'SELECT count(*)::int AS n, sum(f.size)::bigint AS bytes FROM realograms_implementation_scanfile sf JOIN master_data_implementation_fileupload f ON f.id = sf.file_id',
+      'SELECT count(*)::int AS n, sum(f.size)::bigint AS bytes FROM realograms_implementation_scanfile sf JOIN sandbox_fileupload f ON f.id = sf.file_id',
     );
     const run = await runCli(['copy', ...args, '--scans', [...pair.scanIds, 999999].join(','), '--target-store', String(pair.targetStoreId), '--results', pair.resultsDir, '--dry-run'], { cwd: pair.resultsDir, env });
     expect(run.code, run.stderr).toBe(0);

@@ -80,7 +80,7 @@ describe.each(testEngines())('copy of the demo scans on $name', (engine) => {
       new Map(
         (await db.query<{ scan_id: number; hashes: string[] }>(
           `SELECT sf.scan_id, json_agg(f.sha256 ORDER BY sf.id) AS hashes FROM realograms_implementation_scanfile sf
-             JOIN master_data_implementation_fileupload f ON f.id = sf.file_id WHERE sf.scan_id = ANY($1::bigint[]) GROUP BY sf.scan_id`,
+             JOIN sandbox_fileupload f ON f.id = sf.file_id WHERE sf.scan_id = ANY($1::bigint[]) GROUP BY sf.scan_id`,
           [ids],
         )).map((r) => [r.scan_id, r.hashes]),
       );

@@ -123,15 +123,18 @@ describe.each(testEngines())('instance queries on $name', (engine) => {
       expect(keys).toEqual([...keys].sort((a, b) => a[0] - b[0] || a[1] - b[1]));
     });
 
-    it('matches the report, planogram, additional flag, store compliance and realogram counts', async () => {
+    it('matches the report, planogram, additional flag, store compliance of its day and the counts of its reports', async () => {
       const expected = await fresh.db.query<Record<string, unknown>>(
         `SELECT r.id AS report_id, s.id AS scan_id, r.store_planogram_id, p.name AS planogram_name, r.section_id, r.section_name,
-                r.compliance_rate AS pre_pog_percentage, spc.post_compliance AS post_pog_percentage,
-                (r.compliance_rates->>'osa')::numeric AS pre_osa_percentage, spc.post_osa AS post_osa_percentage,
+                spc.pre_compliance AS pre_pog_percentage, spc.post_compliance AS post_pog_percentage,
+                spc.pre_osa AS pre_osa_percentage, spc.post_osa AS post_osa_percentage,
                 (r.compliance_rates->>'correct')::int AS ok_count, (r.compliance_rates->>'wandering')::int AS wandering_count,
                 (r.compliance_rates->>'missing')::int AS oos_count, (r.compliance_rates->>'empty')::int AS hole_count,
-                rg.realogram_all_count, rg.planogram_unique_count
+                n.reports AS planogram_all_count, n.planograms AS planogram_unique_count,
+                1 AS realogram_unique_count, 1 AS realogram_all_count
            FROM realograms_implementation_scan s
+           JOIN (SELECT realogram_id, count(*)::int AS reports, count(DISTINCT planogram_id)::int AS planograms
+                   FROM planograms_compliance_planogramcompliancereport GROUP BY realogram_id) n ON n.realogram_id = s.active_realogram_id
            JOIN realograms_implementation_realogram rg ON rg.id = s.active_realogram_id
            JOIN planograms_compliance_planogramcompliancereport r ON r.realogram_id = rg.id
            JOIN planograms_implementation_planogram p ON p.id = r.planogram_id
@@ -145,17 +148,21 @@ describe.each(testEngines())('instance queries on $name', (engine) => {
       expect(rows.some((r) => r.is_additional_section)).toBe(true);
     });
 
-    it('takes map_by for the scan from the latest majority log of its store POG', async () => {
-      const rows = await selectScanDetails(fresh.db, [1, 2, 3]);
+    it('takes map_by for the scan from the majority log of its store POG\'s latest day', async () => {
+      const last = summary.lastScanId as number;
+      const rows = await selectScanDetails(fresh.db, [1, 2, 3, last - 2, last - 1, last]);
       for (const r of rows) {
-        const [latest] = await fresh.db.query<{ id: number; data: Record<string, { map_by: string }> }>(
-          'SELECT id, data FROM planograms_compliance_majorityv2log WHERE store_planogram_id = $1 ORDER BY id DESC LIMIT 1',
+        const [latest] = await fresh.db.query<{ id: number; day: string; data: Record<string, { map_by: string }> }>(
+          `SELECT id, scan_created_date AS day, data FROM planograms_compliance_majorityv2log
+            WHERE store_planogram_id = $1 ORDER BY scan_created_date DESC, id DESC LIMIT 1`,
           [r.store_planogram_id],
         );
-        expect([r.majority_v2_id, r.majority_store_planogram_id, r.majority_data]).toEqual([latest?.id, r.store_planogram_id, latest?.data]);
-        expect(r.map_by_value).toBe(latest?.data[String(r.scan_id)]?.map_by);
-        expect(r.map_by_value).toEqual(expect.any(String));
+        expect([r.majority_v2_id, r.majority_store_planogram_id, r.majority_created_at, r.majority_data]).toEqual([latest?.id, r.store_planogram_id, latest?.day, latest?.data]);
+        expect(r.map_by_value).toBe(latest?.data[String(r.scan_id)]?.map_by ?? null);
       }
+      // The last day's scans are in their store POG's latest log; the first day's are not.
+      expect(rows.filter((r) => r.scan_id >= last - 2).every((r) => typeof r.map_by_value === 'string')).toBe(true);
+      expect(rows.filter((r) => r.scan_id <= 3).every((r) => r.map_by_value === null)).toBe(true);
       const overridden = await withRollback(fresh.db, async (tx) => {
         await tx.query(
           `INSERT INTO planograms_compliance_majorityv2log (store_planogram_id, scan_created_date, data) VALUES ($1, $2, $3::jsonb)`,
@@ -215,7 +222,7 @@ describe.each(testEngines())('instance queries on $name', (engine) => {
       const ids = [...summary.multiFileScanIds.slice(0, 5), ...summary.plainPayloadScanIds.slice(0, 2), pendingScanId];
       const firstImages = await fresh.db.query<{ scan_id: number; content: Uint8Array }>(
         `SELECT DISTINCT ON (sf.scan_id) sf.scan_id, f.content
-           FROM realograms_implementation_scanfile sf JOIN master_data_implementation_fileupload f ON f.id = sf.file_id
+           FROM realograms_implementation_scanfile sf JOIN sandbox_fileupload f ON f.id = sf.file_id
           WHERE sf.scan_id = ANY($1::bigint[]) ORDER BY sf.scan_id, sf.id`,
         [ids],
       );

@@ -72,7 +72,7 @@ describe.each(testEngines())('sandbox REST API on $name', (engine) => {
       expect(content.status).toBe(200);
       expect(content.headers.get('content-type')).toBe('image/png');
       const bytes = Buffer.from(await content.arrayBuffer());
-      const [row] = await sb.db.query<{ sha256: string; size: number }>('SELECT sha256, size FROM master_data_implementation_fileupload WHERE id = 1');
+      const [row] = await sb.db.query<{ sha256: string; size: number }>('SELECT sha256, size FROM sandbox_fileupload WHERE id = 1');
       expect(bytes.length).toBe(row?.size);
       expect(createHash('sha256').update(bytes).digest('hex')).toBe(row?.sha256);
     });
@@ -110,7 +110,7 @@ describe.each(testEngines())('sandbox REST API on $name', (engine) => {
       expect(res.status).toBe(201);
       const { id } = (await res.json()) as { id: number };
       const [row] = await sb.db.query<Record<string, unknown>>(
-        'SELECT original_filename, content_type, input_type, size, sha256, content FROM master_data_implementation_fileupload WHERE id = $1',
+        'SELECT original_filename, content_type, input_type, size, sha256, content FROM sandbox_fileupload WHERE id = $1',
         [id],
       );
       expect(row).toMatchObject({ original_filename: 'Shelf photo (1).png', content_type: 'image/png', input_type: 'image', size: png.length });
@@ -244,7 +244,7 @@ describe.each(testEngines())('a sandbox with a storage dir on $name', (engine) =
 
   const rowOf = async (id: number) => {
     const [row] = await sb.db.query<{ content: Uint8Array | null; storage_path: string | null; sha256: string }>(
-      'SELECT content, storage_path, sha256 FROM master_data_implementation_fileupload WHERE id = $1',
+      'SELECT content, storage_path, sha256 FROM sandbox_fileupload WHERE id = $1',
       [id],
     );
     return row;
@@ -289,7 +289,7 @@ describe.each(testEngines())('a sandbox with a storage dir on $name', (engine) =
   });
 
   it('still serves the seeded files kept in the database', async () => {
-    const [seeded] = await sb.db.query<{ id: number; size: number }>('SELECT id, size FROM master_data_implementation_fileupload WHERE content IS NOT NULL ORDER BY id LIMIT 1');
+    const [seeded] = await sb.db.query<{ id: number; size: number }>('SELECT id, size FROM sandbox_fileupload WHERE content IS NOT NULL ORDER BY id LIMIT 1');
     expect(seeded).toBeDefined();
     const { file } = (await (await api.get(`/api/v1/master-data/file-upload/${seeded?.id}/`)).json()) as { file: string };
     expect((await (await fetch(file)).arrayBuffer()).byteLength).toBe(seeded?.size);

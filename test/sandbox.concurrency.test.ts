@@ -26,7 +26,7 @@ describe.each(testEngines())('concurrent calls on $name', (engine) => {
     const ids = await Promise.all(responses.map(async (r) => ((await r.json()) as { id: number }).id));
     expect(new Set(ids).size).toBe(N);
     const rows = await sb.db.query<{ id: number; original_filename: string; sha256: string }>(
-      'SELECT id, original_filename, sha256 FROM master_data_implementation_fileupload WHERE id = ANY($1::bigint[])',
+      'SELECT id, original_filename, sha256 FROM sandbox_fileupload WHERE id = ANY($1::bigint[])',
       [ids],
     );
     const byId = new Map(rows.map((r) => [r.id, r]));

@@ -105,9 +105,9 @@ describe('injected faults over HTTP', () => {
 
   it('lost on upload keeps the file the client never heard of', async () => {
     sb.setFaults('upload:lost=1');
-    const before = await count('master_data_implementation_fileupload');
+    const before = await count('sandbox_fileupload');
     expect((await api.upload(png, 'lost.png')).status).toBe(502);
-    expect(await count('master_data_implementation_fileupload')).toBe(before + 1);
+    expect(await count('sandbox_fileupload')).toBe(before + 1);
   });
 
   it('hang never answers: the client times out, and the server keeps serving others', async () => {

@@ -113,7 +113,7 @@ describe.each(testEngines())('processing with uploads kept in a storage dir on $
       const scanId = await createScan(api, catalog, [shelfImage(catalog, 2), shelfImage(catalog, 0, 1)]);
       const files = await sb.db.query<{ content: Uint8Array | null; storage_path: string }>(
         `SELECT f.content, f.storage_path FROM realograms_implementation_scanfile sf
-           JOIN master_data_implementation_fileupload f ON f.id = sf.file_id WHERE sf.scan_id = $1`,
+           JOIN sandbox_fileupload f ON f.id = sf.file_id WHERE sf.scan_id = $1`,
         [scanId],
       );
       expect(files.map((f) => [f.content, dirname(f.storage_path)])).toEqual([[null, dir], [null, dir]]);

@@ -71,7 +71,7 @@ describe.each(testEngines())('demo seed content on $name', (engine) => {
       `SELECT sf.scan_id, f.original_filename, f.content_type, f.size, f.sha256, f.content,
               (SELECT json_agg(r.section_id) FROM planograms_compliance_planogramcompliancereport r WHERE r.realogram_id = s.active_realogram_id) AS sections
          FROM realograms_implementation_scanfile sf
-         JOIN master_data_implementation_fileupload f ON f.id = sf.file_id
+         JOIN sandbox_fileupload f ON f.id = sf.file_id
          JOIN realograms_implementation_scan s ON s.id = sf.scan_id
         ORDER BY sf.id`,
     );

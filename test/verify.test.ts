@@ -35,7 +35,7 @@ describe.each(testEngines())('verify on $name', (engine) => {
     const others = copy.mapping.map((m) => m.targetScanId).filter((id) => id !== multi?.scan_id);
     const [bytesOf, fieldOf, droppedOf] = others as [number, number, number];
     await db.query(
-      `UPDATE master_data_implementation_fileupload SET content = overlay(content placing '\\xff'::bytea from 30 for 1)
+      `UPDATE sandbox_fileupload SET content = overlay(content placing '\\xff'::bytea from 30 for 1)
         WHERE id = (SELECT min(file_id) FROM realograms_implementation_scanfile WHERE scan_id = $1)`,
       [bytesOf],
     );

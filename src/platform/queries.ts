@@ -79,8 +79,10 @@ export async function findScanSummaries(db: Queryable, q: FindScanSummariesQuery
 /**
  * The details rows of platform.md section 6: one per scan and compliance report of its active
  * realogram (one row with empty report fields for a scan without reports), ordered by scan id
- * and report id. Pre POG/OSA are the report's own; post POG/OSA come from the store-planogram
- * compliance of the report's day, the only place the platform keeps them.
+ * and report id. Only the contract's columns are read (README "Analysis, column by column"):
+ * pre and post POG/OSA are the store-planogram compliance of the report's store POG and day,
+ * the counts are counted from the realogram's reports as the seed tool counts them, and the
+ * majority-v2 log is the store POG's latest by scan day (by id among logs of the same day).
  */
 export async function selectScanDetails(db: Queryable, ids: readonly number[]): Promise<ScanDetailsRow[]> {
   if (ids.length === 0) return [];
@@ -93,36 +95,36 @@ export async function selectScanDetails(db: Queryable, ids: readonly number[]): 
             r.section_name,
             EXISTS (SELECT 1 FROM ${SECTION_PRODUCT} sp WHERE sp.section_id = r.section_id AND ${IS_ADDITIONAL_PRODUCT})
               AS is_additional_section,
-            r.compliance_rate AS pre_pog_percentage,
+            spc.pre_compliance AS pre_pog_percentage,
             spc.post_compliance AS post_pog_percentage,
-            (r.compliance_rates ->> 'osa')::numeric AS pre_osa_percentage,
+            spc.pre_osa AS pre_osa_percentage,
             spc.post_osa AS post_osa_percentage,
             (r.compliance_rates ->> 'correct')::int AS ok_count,
             (r.compliance_rates ->> 'wandering')::int AS wandering_count,
             (r.compliance_rates ->> 'missing')::int AS oos_count,
             (r.compliance_rates ->> 'empty')::int AS hole_count,
-            rg.planogram_unique_count,
-            rg.planogram_all_count,
-            rg.realogram_unique_count,
-            rg.realogram_all_count,
+            (SELECT count(DISTINCT x.planogram_id)::int FROM ${REPORT} x WHERE x.realogram_id = rg.id) AS planogram_unique_count,
+            (SELECT count(x.planogram_id)::int FROM ${REPORT} x WHERE x.realogram_id = rg.id) AS planogram_all_count,
+            (rg.id IS NOT NULL)::int AS realogram_unique_count,
+            (rg.id IS NOT NULL)::int AS realogram_all_count,
             mv.id AS majority_v2_id,
             mv.store_planogram_id AS majority_store_planogram_id,
-            mv.created_at AS majority_created_at,
+            mv.scan_created_date AS majority_created_at,
             mv.data AS majority_data,
             mv.data -> (s.id::text) ->> 'map_by' AS map_by_value,
             r.id AS report_id,
             (s.status = 'done' AND s.has_report) AS has_report
        FROM ${SCAN} s
        LEFT JOIN realograms_implementation_realogram rg ON rg.id = s.active_realogram_id
-       LEFT JOIN ${REPORT} r ON r.realogram_id = s.active_realogram_id
+       LEFT JOIN ${REPORT} r ON r.realogram_id = rg.id
        LEFT JOIN planograms_implementation_planogram p ON p.id = r.planogram_id
        LEFT JOIN planograms_compliance_storeplanogramcompliance spc
               ON spc.store_planogram_id = r.store_planogram_id AND spc.date = r.scan_created_date
        LEFT JOIN LATERAL (
-              SELECT m.id, m.store_planogram_id, m.created_at, m.data
+              SELECT m.id, m.store_planogram_id, m.scan_created_date, m.data
                 FROM planograms_compliance_majorityv2log m
                WHERE m.store_planogram_id = r.store_planogram_id
-               ORDER BY m.id DESC
+               ORDER BY m.scan_created_date DESC, m.id DESC
                LIMIT 1
             ) mv ON true
       WHERE s.id = ANY($1::bigint[])

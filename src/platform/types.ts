@@ -76,7 +76,8 @@ export interface ScanDetailsRow {
   realogram_all_count: number | null;
   majority_v2_id: number | null;
   majority_store_planogram_id: number | null;
-  majority_created_at: Date | null;
+  /** The log's `scan_created_date`, `YYYY-MM-DD`. */
+  majority_created_at: string | null;
   majority_data: unknown;
   map_by_value: string | null;
   /** Not a seed column: the report's id, to order a scan's sections. Null without a report. */

@@ -16,7 +16,7 @@ export interface CommentStyle {
   meaning: string;
 }
 
-/** In rule order: the first five are platform.md section 6, the last two are scancopy's. */
+/** In rule order: the first five are platform.md section 6, the rest are scancopy's, for what cannot be compared. */
 export const COMMENT_STYLES = [
   { comment: 'Wrong POG Name Mapping', argb: 'FFFFCCCC', colour: 'red', meaning: 'planogram names differ' },
   { comment: 'Same POG Name but Different Section', argb: 'FFFFE6CC', colour: 'orange', meaning: 'same planogram, section names differ' },
@@ -30,6 +30,7 @@ export const COMMENT_STYLES = [
   { comment: 'No Issues', argb: 'FFCCFFCC', colour: 'green', meaning: 'none of the above' },
   { comment: 'Target Scan Missing', argb: 'FFDDDDDD', colour: 'grey', meaning: 'no copy, or the copy is not in the target database' },
   { comment: 'Target Not Processed', argb: 'FFDDDDDD', colour: 'grey', meaning: 'the copy was still not processed when the wait ended' },
+  { comment: 'Section Missing in Target', argb: 'FFDDDDDD', colour: 'grey', meaning: 'the copy has no section left to pair with this source section' },
 ] as const satisfies readonly CommentStyle[];
 
 export type AnalysisComment = (typeof COMMENT_STYLES)[number]['comment'];

@@ -33,15 +33,15 @@ export function chunksFor<T>(rows: readonly T[], columnsPerRow: number): T[][] {
 }
 
 /**
- * Inserts rows in order; the identity ids come back in the same order, so a fresh database
+ * Inserts rows in order; the identity ids (or `key`) come back in the same order, so a fresh database
  * and the same rows always give the same ids.
  */
-export async function insertRows(db: Queryable, table: string, columns: readonly Column[], rows: readonly (readonly unknown[])[]): Promise<number[]> {
+export async function insertRows(db: Queryable, table: string, columns: readonly Column[], rows: readonly (readonly unknown[])[], key = 'id'): Promise<number[]> {
   const ids: number[] = [];
   for (const chunk of chunksFor(rows, columns.length)) {
     const { sql, params } = valuesList(columns, chunk);
     const names = columns.map(([name]) => name).join(', ');
-    const inserted = await db.query<{ id: number }>(`INSERT INTO ${table} (${names}) VALUES ${sql} RETURNING id`, params);
+    const inserted = await db.query<{ id: number }>(`INSERT INTO ${table} (${names}) VALUES ${sql} RETURNING ${key} AS id`, params);
     for (const row of inserted) ids.push(row.id);
   }
   return ids;

@@ -167,7 +167,7 @@ async function checkExists(tx: Queryable, table: string, field: string, id: numb
 /** Locks the files' rows so concurrent creates that share files see each other's scanfile rows. */
 async function lockFiles(tx: Queryable, files: number[], errors: Errors): Promise<Map<number, string>> {
   const rows = await tx.query<{ id: number; input_type: string }>(
-    'SELECT id, input_type FROM master_data_implementation_fileupload WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE',
+    'SELECT id, input_type FROM sandbox_fileupload WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE',
     [files],
   );
   const found = new Map(rows.map((r) => [r.id, r.input_type]));

@@ -1,5 +1,5 @@
 /**
- * Uploaded files: a row of `master_data_implementation_fileupload` (name, type, hash) holding
+ * Uploaded files: a row of `sandbox_fileupload` (name, type, hash) holding
  * the bytes, or pointing at them on disk (`storage_path`). Bytes in the row are streamed back
  * in slices so that serving many or large files never holds them whole.
  */
@@ -33,7 +33,7 @@ export async function insertFile(db: Queryable, file: NewFile, storageDir?: stri
   const sha256 = createHash('sha256').update(file.bytes).digest('hex');
   const storagePath = storageDir === undefined ? null : await storeBytes(storageDir, sha256, file.bytes);
   const [row] = await db.query<{ id: number }>(
-    `INSERT INTO master_data_implementation_fileupload (original_filename, content_type, input_type, size, sha256, content, storage_path)
+    `INSERT INTO sandbox_fileupload (original_filename, content_type, input_type, size, sha256, content, storage_path)
      VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
     [file.originalFilename, file.contentType, file.inputType, file.bytes.length, sha256, storagePath === null ? file.bytes : null, storagePath],
   );
@@ -44,7 +44,7 @@ export async function insertFile(db: Queryable, file: NewFile, storageDir?: stri
 export async function findFile(db: Queryable, id: number): Promise<(StoredFile & { storagePath: string | null }) | undefined> {
   const [row] = await db.query<{ id: number; original_filename: string; content_type: string; size: number; sha256: string; storage_path: string | null }>(
     `SELECT id, original_filename, content_type, size, sha256, storage_path
-       FROM master_data_implementation_fileupload WHERE id = $1`,
+       FROM sandbox_fileupload WHERE id = $1`,
     [id],
   );
   return row && { id: row.id, originalFilename: row.original_filename, contentType: row.content_type, size: row.size, sha256: row.sha256.trim(), storagePath: row.storage_path };
@@ -67,7 +67,7 @@ export async function openContent(db: Queryable, file: { id: number; size: numbe
 async function* slices(db: Queryable, id: number, size: number): AsyncGenerator<Buffer> {
   for (let offset = 0; offset < size; offset += SLICE) {
     const [row] = await db.query<{ part: Uint8Array | null }>(
-      'SELECT substring(content FROM $2::int FOR $3::int) AS part FROM master_data_implementation_fileupload WHERE id = $1',
+      'SELECT substring(content FROM $2::int FOR $3::int) AS part FROM sandbox_fileupload WHERE id = $1',
       [id, offset + 1, SLICE],
     );
     if (!row?.part) return;

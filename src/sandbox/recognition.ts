@@ -1,7 +1,8 @@
 /**
  * What the platform writes when it has processed a scan: a realogram with its bays, one
- * compliance report per recognised section, the store-planogram compliance of the day, a
- * majority-v2 log entry, and finally the scan marked done. The demo seed and the sandbox's
+ * compliance report per recognised section, the store-planogram compliance of the day
+ * recomputed over all of that day's reports, the scan added to its store POG's majority-v2
+ * log of the day, and finally the scan marked done. The demo seed and the sandbox's
  * asynchronous processing both write results through here, so seeded and copied scans
  * look alike to every query.
  */
@@ -35,32 +36,16 @@ export interface SectionFigures {
 
 export type RecognisedSection = SectionRef & SectionFigures;
 
-export interface RealogramCounts {
-  planogramUniqueCount: number;
-  planogramAllCount: number;
-  realogramUniqueCount: number;
-  realogramAllCount: number;
+export interface ProcessingInput {
+  scanId: number;
   /** Bays of the realogram, 1-3 in the demo data. */
   bays: number;
-}
-
-export interface ProcessingInput extends RealogramCounts {
-  scanId: number;
   /** The scan's creation day, `YYYY-MM-DD`: the day its compliance is filed under. */
   scanDate: string;
   /** How the scan was mapped to its planogram, e.g. `planogram_section`. */
   mapBy: string;
   sections: RecognisedSection[];
-  /** When processing finished (the rows' created_at and the scan's updated_at). @default now */
-  processedAt?: Date;
 }
-
-/**
- * A majority-v2 log row carries forward the scans of the previous row for its store POG, so
- * the latest row answers `map_by` for recent scans too; past this many it starts afresh, which
- * keeps a busy store POG from copying an ever-growing document on every scan.
- */
-export const MAJORITY_LOG_MAX_SCANS = 1000;
 
 const round2 = (v: number): number => Math.round(v * 100) / 100;
 
@@ -88,17 +73,9 @@ export function simulateSectionFigures(random: Random): SectionFigures {
   };
 }
 
-/** Realogram counts consistent with the sections' facing counts. */
-export function simulateRealogramCounts(random: Random, sections: readonly SectionFigures[]): RealogramCounts {
-  const planogramAll = sections.reduce((sum, s) => sum + s.correct + s.wandering + s.missing + s.empty, 0);
-  const realogramAll = sections.reduce((sum, s) => sum + s.correct + s.wandering, 0);
-  return {
-    planogramAllCount: planogramAll,
-    planogramUniqueCount: Math.max(1, Math.round(planogramAll * random.float(0.45, 0.8))),
-    realogramAllCount: realogramAll,
-    realogramUniqueCount: Math.max(realogramAll > 0 ? 1 : 0, Math.round(realogramAll * random.float(0.45, 0.8))),
-    bays: random.int(1, 3),
-  };
+/** How many bays a realogram has. */
+export function simulateBays(random: Random): number {
+  return random.int(1, 3);
 }
 
 /** Writes one scan's processing result, in one transaction when given a Db. */
@@ -121,17 +98,7 @@ export async function writeProcessingResults(db: Queryable | Db, inputs: readonl
   await ('transaction' in db ? db.transaction(run) : run(db));
 }
 
-const REALOGRAM: Column[] = [
-  ['planogram_unique_count', 'integer'],
-  ['planogram_all_count', 'integer'],
-  ['realogram_unique_count', 'integer'],
-  ['realogram_all_count', 'integer'],
-  ['created_at', 'timestamptz'],
-];
-const BAY: Column[] = [
-  ['realogram_id', 'bigint'],
-  ['bay_number', 'integer'],
-];
+const BAY: Column[] = [['realogram_id', 'bigint']];
 const REPORT: Column[] = [
   ['realogram_id', 'bigint'],
   ['section_id', 'bigint'],
@@ -145,21 +112,13 @@ const REPORT: Column[] = [
   ['initial_pre_compliance', 'numeric'],
   ['compliance_rates', 'jsonb'],
   ['scan_created_date', 'date'],
-  ['created_at', 'timestamptz'],
 ];
 
 async function writeAll(db: Queryable, inputs: readonly ProcessingInput[]): Promise<void> {
-  const now = new Date();
-  const at = (input: ProcessingInput): Date => input.processedAt ?? now;
-  const realogramIds = await insertRows(
-    db,
-    'realograms_implementation_realogram',
-    REALOGRAM,
-    inputs.map((i) => [i.planogramUniqueCount, i.planogramAllCount, i.realogramUniqueCount, i.realogramAllCount, at(i)]),
-  );
+  const realogramIds = await newRealograms(db, inputs.length);
   const withIds = inputs.map((input, n) => ({ input, realogramId: realogramIds[n] as number }));
 
-  const bays = withIds.flatMap(({ input, realogramId }) => Array.from({ length: Math.max(1, input.bays) }, (_, b) => [realogramId, b + 1]));
+  const bays = withIds.flatMap(({ input, realogramId }) => Array.from({ length: Math.max(1, input.bays) }, () => [realogramId]));
   await insertRows(db, 'realograms_implementation_realogrambay', BAY, bays);
 
   const reports = withIds.flatMap(({ input, realogramId }) =>
@@ -167,86 +126,104 @@ async function writeAll(db: Queryable, inputs: readonly ProcessingInput[]): Prom
       realogramId, s.sectionId, s.sectionName, s.storePlanogramId, s.planogramId, s.aisleName,
       s.prePog, s.facing, s.sequence, s.initial,
       JSON.stringify({ osa: s.preOsa, correct: s.correct, wandering: s.wandering, missing: s.missing, empty: s.empty }),
-      input.scanDate, at(input),
+      input.scanDate,
     ]),
   );
-  await insertRows(db, 'planograms_compliance_planogramcompliancereport', REPORT, reports);
+  const reportIds = await insertRows(db, 'planograms_compliance_planogramcompliancereport', REPORT, reports);
 
-  await upsertStoreCompliance(db, inputs);
-  await appendMajorityLogs(db, inputs, at);
+  await aggregateStoreCompliance(db, reportIds, withIds.flatMap(({ input }) => input.sections));
+  await recordMajorityLogs(db, inputs);
 
   const { sql, params } = valuesList(
-    [['id', 'bigint'], ['realogram_id', 'bigint'], ['has_report', 'boolean'], ['at', 'timestamptz']],
-    withIds.map(({ input, realogramId }) => [input.scanId, realogramId, input.sections.length > 0, at(input)]),
+    [['id', 'bigint'], ['realogram_id', 'bigint'], ['has_report', 'boolean']],
+    withIds.map(({ input, realogramId }) => [input.scanId, realogramId, input.sections.length > 0]),
   );
   await db.query(
     `UPDATE realograms_implementation_scan AS s
-        SET status = 'done', has_report = v.has_report, active_realogram_id = v.realogram_id, updated_at = v.at
-       FROM (VALUES ${sql}) AS v (id, realogram_id, has_report, at)
+        SET status = 'done', has_report = v.has_report, active_realogram_id = v.realogram_id
+       FROM (VALUES ${sql}) AS v (id, realogram_id, has_report)
       WHERE s.id = v.id`,
     params,
   );
 }
 
-/** One row per store POG and day; several reports of a batch for the same key are averaged. */
-async function upsertStoreCompliance(db: Queryable, inputs: readonly ProcessingInput[]): Promise<void> {
-  const groups = new Map<string, { spid: number; date: string; sections: RecognisedSection[] }>();
+/** `count` new realograms (a row with nothing but its id), their ids in order. */
+async function newRealograms(db: Queryable, count: number): Promise<number[]> {
+  const rows = await db.query<{ id: number }>(
+    `INSERT INTO realograms_implementation_realogram (id) VALUES ${Array.from({ length: count }, () => '(DEFAULT)').join(', ')} RETURNING id`,
+  );
+  return rows.map((r) => r.id);
+}
+
+/**
+ * The platform's store-planogram compliance of a day aggregates every report filed for that
+ * store POG on that day, so each batch recomputes the days it touched from all their reports
+ * (pre figures from the reports themselves, post figures from the sandbox's own table) rather
+ * than overwriting them with its own.
+ */
+async function aggregateStoreCompliance(db: Queryable, reportIds: readonly number[], sections: readonly RecognisedSection[]): Promise<void> {
+  if (reportIds.length === 0) return;
+  await insertRows(
+    db,
+    'sandbox_report_figures',
+    [['report_id', 'bigint'], ['post_compliance', 'numeric'], ['post_osa', 'numeric'], ['sequence_post_compliance', 'numeric']],
+    sections.map((s, i) => [reportIds[i], s.postPog, s.postOsa, Math.min(100, s.sequence + s.postPog - s.prePog)]),
+    'report_id',
+  );
+  await db.query(
+    `INSERT INTO planograms_compliance_storeplanogramcompliance
+            (store_planogram_id, date, pre_compliance, post_compliance, pre_osa, post_osa, facing_compliance,
+             sequence_pre_compliance, sequence_post_compliance, initial_pre_compliance)
+     SELECT r.store_planogram_id, r.scan_created_date,
+            round(avg(r.compliance_rate), 2), round(avg(f.post_compliance), 2),
+            round(avg((r.compliance_rates ->> 'osa')::numeric), 2), round(avg(f.post_osa), 2),
+            round(avg(r.facing_compliance_rate), 2), round(avg(r.sequence_compliance_rate), 2),
+            round(avg(f.sequence_post_compliance), 2), round(avg(r.initial_pre_compliance), 2)
+       FROM planograms_compliance_planogramcompliancereport r
+       JOIN sandbox_report_figures f ON f.report_id = r.id
+      WHERE (r.store_planogram_id, r.scan_created_date) IN (
+              SELECT t.store_planogram_id, t.scan_created_date FROM planograms_compliance_planogramcompliancereport t
+               WHERE t.id = ANY($1::bigint[]))
+      GROUP BY r.store_planogram_id, r.scan_created_date
+     ON CONFLICT (store_planogram_id, date) DO UPDATE SET
+            pre_compliance = EXCLUDED.pre_compliance, post_compliance = EXCLUDED.post_compliance,
+            pre_osa = EXCLUDED.pre_osa, post_osa = EXCLUDED.post_osa, facing_compliance = EXCLUDED.facing_compliance,
+            sequence_pre_compliance = EXCLUDED.sequence_pre_compliance,
+            sequence_post_compliance = EXCLUDED.sequence_post_compliance,
+            initial_pre_compliance = EXCLUDED.initial_pre_compliance`,
+    [reportIds],
+  );
+}
+
+/**
+ * The platform keeps one majority-v2 log row per store POG and scan day, and adds each
+ * processed scan of that day to its `data`; the row of a store POG's latest day is the one
+ * analysis reads, so a scan of an earlier day is no longer in it.
+ */
+async function recordMajorityLogs(db: Queryable, inputs: readonly ProcessingInput[]): Promise<void> {
+  const groups = new Map<string, { spid: number; date: string; data: Record<string, { map_by: string }> }>();
   for (const input of inputs) {
-    for (const s of input.sections) {
-      const key = `${s.storePlanogramId}|${input.scanDate}`;
-      const group = groups.get(key) ?? { spid: s.storePlanogramId, date: input.scanDate, sections: [] };
-      group.sections.push(s);
+    for (const spid of new Set(input.sections.map((s) => s.storePlanogramId))) {
+      const key = `${spid}|${input.scanDate}`;
+      const group = groups.get(key) ?? { spid, date: input.scanDate, data: {} };
+      group.data[String(input.scanId)] = { map_by: input.mapBy };
       groups.set(key, group);
     }
   }
   if (groups.size === 0) return;
-  const mean = (list: RecognisedSection[], pick: (s: RecognisedSection) => number): number => round2(list.reduce((sum, s) => sum + pick(s), 0) / list.length);
-  const rows = [...groups.values()].map(({ spid, date, sections: l }) => [
-    spid, date, mean(l, (s) => s.prePog), mean(l, (s) => s.postPog), mean(l, (s) => s.preOsa), mean(l, (s) => s.postOsa),
-    mean(l, (s) => s.facing), mean(l, (s) => s.sequence), mean(l, (s) => Math.min(100, s.sequence + s.postPog - s.prePog)), mean(l, (s) => s.initial),
-  ]);
-  const columns: Column[] = [
-    ['store_planogram_id', 'bigint'], ['date', 'date'], ['pre_compliance', 'numeric'], ['post_compliance', 'numeric'],
-    ['pre_osa', 'numeric'], ['post_osa', 'numeric'], ['facing_compliance', 'numeric'], ['sequence_pre_compliance', 'numeric'],
-    ['sequence_post_compliance', 'numeric'], ['initial_pre_compliance', 'numeric'],
-  ];
-  const updates = columns.slice(2).map(([name]) => `${name} = EXCLUDED.${name}`).join(', ');
-  const { sql, params } = valuesList(columns, rows);
+  const rows = [...groups.values()].map((g, ord) => [ord, g.spid, g.date, JSON.stringify(g.data)]);
+  const { sql, params } = valuesList([['ord', 'integer'], ['spid', 'bigint'], ['d', 'date'], ['data', 'jsonb']], rows);
   await db.query(
-    `INSERT INTO planograms_compliance_storeplanogramcompliance (${columns.map(([n]) => n).join(', ')})
-     VALUES ${sql}
-     ON CONFLICT (store_planogram_id, date) DO UPDATE SET ${updates}`,
-    params,
-  );
-}
-
-/** One new log row per store POG touched, holding this batch's scans plus the previous row's. */
-async function appendMajorityLogs(db: Queryable, inputs: readonly ProcessingInput[], at: (i: ProcessingInput) => Date): Promise<void> {
-  const groups = new Map<number, { date: string; at: Date; data: Record<string, { map_by: string }> }>();
-  for (const input of inputs) {
-    for (const spid of new Set(input.sections.map((s) => s.storePlanogramId))) {
-      const group = groups.get(spid) ?? { date: input.scanDate, at: at(input), data: {} };
-      if (input.scanDate > group.date) group.date = input.scanDate;
-      if (at(input) > group.at) group.at = at(input);
-      group.data[String(input.scanId)] = { map_by: input.mapBy };
-      groups.set(spid, group);
-    }
-  }
-  if (groups.size === 0) return;
-  const rows = [...groups.entries()].map(([spid, g], ord) => [ord, spid, g.date, JSON.stringify(g.data), g.at]);
-  const { sql, params } = valuesList([['ord', 'integer'], ['spid', 'bigint'], ['d', 'date'], ['data', 'jsonb'], ['at', 'timestamptz']], rows, 1);
-  await db.query(
-    `INSERT INTO planograms_compliance_majorityv2log (store_planogram_id, scan_created_date, data, created_at)
-     SELECT v.spid, v.d, CASE WHEN prev.n < $1 THEN prev.data ELSE '{}'::jsonb END || v.data, v.at
-       FROM (VALUES ${sql}) AS v (ord, spid, d, data, at)
-       LEFT JOIN LATERAL (
-         SELECT l.data, (SELECT count(*) FROM jsonb_object_keys(l.data)) AS n
-           FROM planograms_compliance_majorityv2log l
-          WHERE l.store_planogram_id = v.spid
-          ORDER BY l.id DESC
-          LIMIT 1
-       ) AS prev ON true
+    `WITH v (ord, spid, d, data) AS (VALUES ${sql}),
+          added AS (
+            UPDATE planograms_compliance_majorityv2log l SET data = l.data || v.data
+              FROM v WHERE l.store_planogram_id = v.spid AND l.scan_created_date = v.d
+            RETURNING l.store_planogram_id, l.scan_created_date
+          )
+     INSERT INTO planograms_compliance_majorityv2log (store_planogram_id, scan_created_date, data)
+     SELECT v.spid, v.d, v.data FROM v
+      WHERE NOT EXISTS (SELECT 1 FROM added a WHERE a.store_planogram_id = v.spid AND a.scan_created_date = v.d)
       ORDER BY v.ord`,
-    [MAJORITY_LOG_MAX_SCANS, ...params],
+    params,
   );
 }

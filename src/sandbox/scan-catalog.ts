@@ -39,7 +39,7 @@ export async function loadScan(db: Queryable, scanId: number): Promise<ScanToPro
   const files = await db.query<{ id: number; sha256: string; content: Uint8Array | null; storage_path: string | null }>(
     `SELECT f.id, f.sha256, f.content, f.storage_path
        FROM realograms_implementation_scanfile sf
-       JOIN master_data_implementation_fileupload f ON f.id = sf.file_id
+       JOIN sandbox_fileupload f ON f.id = sf.file_id
       WHERE sf.scan_id = $1
       ORDER BY sf.id`,
     [scanId],

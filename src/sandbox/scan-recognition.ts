@@ -10,7 +10,7 @@
 import type { Queryable } from '../platform/db.js';
 import { readPngTruth } from './png.js';
 import { createRandom, hashSeed, type Random } from './random.js';
-import { simulateRealogramCounts, simulateSectionFigures, type ProcessingInput, type RecognisedSection, type SectionFigures } from './recognition.js';
+import { simulateBays, simulateSectionFigures, type ProcessingInput, type RecognisedSection, type SectionFigures } from './recognition.js';
 import { loadScan, loadStoreCatalog, type CatalogSection, type ScanToProcess, type StoreCatalog } from './scan-catalog.js';
 
 export interface RecognitionOptions {
@@ -43,8 +43,8 @@ export async function recogniseScan(db: Queryable, scanId: number, options: Reco
     const recognised = toSection(pick, scan, catalog, options.seed);
     return recognised ? [recognised] : [];
   });
-  const counts = simulateRealogramCounts(createRandom(hashSeed(options.seed, 'counts', scanId)), sections);
-  return { scanId, scanDate: scan.day, mapBy: mapBy(scan, mapped), sections, ...counts };
+  const bays = simulateBays(createRandom(hashSeed(options.seed, 'counts', scanId)));
+  return { scanId, scanDate: scan.day, mapBy: mapBy(scan, mapped), sections, bays };
 }
 
 /** The platform's words for how a scan was mapped, as the demo data uses them. */

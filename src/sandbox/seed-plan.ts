@@ -3,7 +3,7 @@
  * creation order: the same seed and count always give the same scans, and 100 000 of them
  * never sit in memory at once.
  */
-import { simulateRealogramCounts, simulateSectionFigures, type RealogramCounts, type SectionFigures } from './recognition.js';
+import { simulateBays, simulateSectionFigures, type SectionFigures } from './recognition.js';
 import { createRandom } from './random.js';
 
 export interface SeededSection {
@@ -33,12 +33,12 @@ export interface ScanPlan {
   planogram: SeededPlanogram;
   storePlanogramId: number;
   createdAt: Date;
-  processedAt: Date;
   /** One image per entry, in upload order; several may show the same section. */
   images: Array<{ section: SeededSection; variant: number; filename: string }>;
   /** One per distinct section shown, in order of first appearance. */
   recognised: Array<{ section: SeededSection; figures: SectionFigures }>;
-  counts: RealogramCounts;
+  /** Bays of its realogram. */
+  bays: number;
   mapBy: string;
   /** `_raw_data` without `files`, which exist only once the images are uploaded. */
   rawData: Record<string, unknown>;
@@ -97,7 +97,7 @@ export function* planScans(catalog: SeededCatalog, opts: PlanOptions): Generator
     }));
     const distinct = [...new Map(images.map((img) => [img.section.id, img.section])).values()];
     const recognised = distinct.map((section) => ({ section, figures: simulateSectionFigures(random) }));
-    const counts = simulateRealogramCounts(random, recognised.map((r) => r.figures));
+    const bays = simulateBays(random);
     const primary = images[0]?.section as SeededSection;
 
     const rawData: Record<string, unknown> = {
@@ -124,10 +124,9 @@ export function* planScans(catalog: SeededCatalog, opts: PlanOptions): Generator
       planogram,
       storePlanogramId,
       createdAt,
-      processedAt,
       images,
       recognised,
-      counts,
+      bays,
       mapBy: random.pick(MAP_BY),
       rawData,
       plainPayload: index % 15 === 7,

@@ -131,12 +131,12 @@ async function writeCatalog(db: Queryable, seed: number): Promise<SeededCatalog>
     sections: p.sections.map((s) => ({ id: sectionIds[n++] as number, name: s.name, additional: s.additional })),
   }));
   const productRows = def.planograms.flatMap((p, i) =>
-    p.sections.flatMap((s, j) => s.products.map((prod) => [planograms[i]?.sections[j]?.id, prod.name, prod.action, prod.merchMethod])),
+    p.sections.flatMap((s, j) => s.products.map((prod) => [planograms[i]?.sections[j]?.id, prod.action, prod.merchMethod])),
   );
   await insertRows(
     db,
     'planograms_implementation_planogramsectionproduct',
-    [['section_id', 'bigint'], ['product_name', 'text'], ['action', 'text'], ['merch_method', 'text']],
+    [['section_id', 'bigint'], ['action', 'text'], ['merch_method', 'text']],
     productRows,
   );
   const pairs = def.storePlanograms.flatMap((carried, s) => carried.map((p) => ({ storeId: storeIds[s] as number, planogramId: planogramIds[p] as number })));
@@ -159,7 +159,7 @@ const FILE_COLUMNS: Column[] = [
   ['sha256', 'text'], ['content', 'bytea'], ['created_at', 'timestamptz'],
 ];
 const SCAN_COLUMNS: Column[] = [
-  ['provided_values', 'jsonb'], ['store_id', 'bigint'], ['created_at', 'timestamptz'], ['updated_at', 'timestamptz'],
+  ['provided_values', 'jsonb'], ['store_id', 'bigint'], ['created_at', 'timestamptz'],
   ['selected_category_id', 'bigint'], ['status', 'text'], ['has_report', 'boolean'],
 ];
 
@@ -171,14 +171,14 @@ async function writeScans(db: Queryable, plans: ScanPlan[], images: Map<string, 
       return [img.filename, 'image/png', 'image', bytes.length, sha256, bytes, new Date(plan.createdAt.getTime() - 5000)];
     }),
   );
-  const fileIds = await insertRows(db, 'master_data_implementation_fileupload', FILE_COLUMNS, fileRows);
+  const fileIds = await insertRows(db, 'sandbox_fileupload', FILE_COLUMNS, fileRows);
 
   let f = 0;
   const filesOf = plans.map((plan) => plan.images.map(() => fileIds[f++] as number));
   const scanRows = plans.map((plan, i) => {
     const payload = { ...plan.rawData, files: filesOf[i] };
     const providedValues = plan.plainPayload ? payload : { _raw_data: payload };
-    return [JSON.stringify(providedValues), plan.storeId, plan.createdAt, plan.createdAt, plan.planogram.categoryId, 'processing', false];
+    return [JSON.stringify(providedValues), plan.storeId, plan.createdAt, plan.planogram.categoryId, 'processing', false];
   });
   const scanIds = await insertRows(db, 'realograms_implementation_scan', SCAN_COLUMNS, scanRows);
   const scanFileRows = plans.flatMap((_, i) => (filesOf[i] ?? []).map((fileId) => [scanIds[i], fileId, 'image']));
@@ -188,8 +188,7 @@ async function writeScans(db: Queryable, plans: ScanPlan[], images: Map<string, 
     scanId: scanIds[i] as number,
     scanDate: plan.createdAt.toISOString().slice(0, 10),
     mapBy: plan.mapBy,
-    processedAt: plan.processedAt,
-    ...plan.counts,
+    bays: plan.bays,
     sections: plan.recognised.map(({ section, figures }) => ({
       storePlanogramId: plan.storePlanogramId,
       planogramId: plan.planogram.id,

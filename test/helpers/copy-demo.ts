@@ -22,7 +22,7 @@ export async function copyAllScans(source: RunningSandbox, target: RunningSandbo
       const scan = scans[next++] as (typeof scans)[number];
       const files = await source.db.query<{ content: Uint8Array; original_filename: string; content_type: string }>(
         `SELECT f.content, f.original_filename, f.content_type
-           FROM realograms_implementation_scanfile sf JOIN master_data_implementation_fileupload f ON f.id = sf.file_id
+           FROM realograms_implementation_scanfile sf JOIN sandbox_fileupload f ON f.id = sf.file_id
           WHERE sf.scan_id = $1 ORDER BY sf.id`,
         [scan.id],
       );

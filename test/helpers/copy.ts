@@ -73,7 +73,7 @@ export async function fileSetKeys(db: Db, only: { scanIds?: readonly number[]; s
   const rows = await db.query<{ scan_id: number; key: string }>(
     `SELECT sf.scan_id, string_agg(f.sha256, ',' ORDER BY f.sha256) AS key
        FROM realograms_implementation_scanfile sf
-       JOIN master_data_implementation_fileupload f ON f.id = sf.file_id
+       JOIN sandbox_fileupload f ON f.id = sf.file_id
        JOIN realograms_implementation_scan s ON s.id = sf.scan_id
       WHERE ($1::bigint[] IS NULL OR sf.scan_id = ANY($1::bigint[])) AND ($2::bigint IS NULL OR s.store_id = $2::bigint)
       GROUP BY sf.scan_id`,

@@ -73,7 +73,7 @@ async function addReports(sandbox: RunningSandbox, scanId: number, sectionNames:
 /** sha256 of every file of the scans, as the sandbox stored it at upload, by file id. */
 export async function storedHashes(sandbox: RunningSandbox, scanIds: readonly number[]): Promise<Map<number, string>> {
   const rows = await sandbox.db.query<{ id: number; sha256: string }>(
-    `SELECT f.id, f.sha256 FROM master_data_implementation_fileupload f
+    `SELECT f.id, f.sha256 FROM sandbox_fileupload f
        JOIN realograms_implementation_scanfile sf ON sf.file_id = f.id
       WHERE sf.scan_id = ANY($1::bigint[])`,
     [scanIds],

@@ -27,11 +27,11 @@ export async function openFreshDb(engine: TestEngine): Promise<FreshDb> {
   };
 }
 
-/** Every platform table, parents first. */
+/** Every table of the sandbox's schema (the platform's and the sandbox's own), parents first. */
 export const PLATFORM_TABLES = [
   'master_data_implementation_store',
   'master_data_implementation_category',
-  'master_data_implementation_fileupload',
+  'sandbox_fileupload',
   'planograms_implementation_planogram',
   'planograms_implementation_planogramsection',
   'planograms_implementation_planogramsectionproduct',
@@ -43,16 +43,17 @@ export const PLATFORM_TABLES = [
   'planograms_compliance_planogramcompliancereport',
   'planograms_compliance_storeplanogramcompliance',
   'planograms_compliance_majorityv2log',
+  'sandbox_report_figures',
 ] as const;
 
-/** md5 of each table's rows (as text, in id order, timestamps in UTC): equal fingerprints, equal contents. */
+/** md5 of each table's rows (as text, in text order, timestamps in UTC): equal fingerprints, equal contents. */
 export async function fingerprintTables(db: Db, tables: readonly string[] = PLATFORM_TABLES): Promise<Record<string, string>> {
   return db.transaction(async (tx) => {
     await tx.query("SET LOCAL TimeZone = 'UTC'");
     const out: Record<string, string> = {};
     for (const table of tables) {
       const [row] = await tx.query<{ n: number; digest: string | null }>(
-        `SELECT count(*)::int AS n, md5(string_agg(t::text, E'\\n' ORDER BY t.id)) AS digest FROM ${table} t`,
+        `SELECT count(*)::int AS n, md5(string_agg(t::text, E'\\n' ORDER BY t::text)) AS digest FROM ${table} t`,
       );
       out[table] = `${row?.n}:${row?.digest ?? ''}`;
     }

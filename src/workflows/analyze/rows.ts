@@ -2,7 +2,9 @@
  * Analysis rows from the details of both sides: one row per source section and the copy's
  * section it pairs with (pairing.ts), commented by the rules (rules.ts). A pair whose copy
  * is absent or not processed is never compared: its source sections are listed with the
- * comment "Target Scan Missing" or "Target Not Processed" and an empty target side.
+ * comment "Target Scan Missing" or "Target Not Processed" and an empty target side. A source
+ * section that the copy has no section left for is "Section Missing in Target": the copy
+ * recognised fewer sections, which says nothing about the planogram it chose.
  */
 import type { AnalysisComment, AnalysisRow, SideField, SideValues } from '../../reports/analysis-columns.js';
 import { SIDE_FIELDS } from '../../reports/analysis-columns.js';
@@ -52,7 +54,8 @@ export function buildAnalysisRows(
     return compared.map(([s, t]) => {
       const sourceSide = sideOf(s);
       const targetSide = sideOf(t);
-      return analysisRow(pair, sourceSide, targetSide, compareSections(sourceSide, targetSide), t?.map_by_value ?? scanMapBy);
+      const comment: AnalysisComment = s && !t ? 'Section Missing in Target' : compareSections(sourceSide, targetSide);
+      return analysisRow(pair, sourceSide, targetSide, comment, t?.map_by_value ?? scanMapBy);
     });
   });
 }

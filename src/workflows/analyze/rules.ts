@@ -1,8 +1,9 @@
 /**
  * The comparison rules of platform.md section 6 for one source section and the copy's
- * section it is paired with: the first rule that holds wins. A side without a section
- * (the other scan recognised more sections) has no planogram name, so rule 1 holds: the
- * copy was not recognised as the source was.
+ * section it is paired with: the first rule that holds wins. A source side without a section
+ * (the copy recognised more sections) has no planogram name, so rule 1 holds: the copy was
+ * not recognised as the source was. (A source section without a copy's section is never
+ * compared: rows.ts says "Section Missing in Target".)
  */
 import type { AnalysisComment, SideValues } from '../../reports/analysis-columns.js';
 
