@@ -82,11 +82,11 @@ async function* slices(db: Queryable, id: number, size: number): AsyncGenerator<
  */
 export async function purgeIfUnused(db: Db, id: number): Promise<boolean> {
   return db.transaction(async (tx) => {
-    const [file] = await tx.query<{ id: number }>('SELECT id FROM master_data_implementation_fileupload WHERE id = $1 FOR UPDATE', [id]);
+    const [file] = await tx.query<{ id: number }>('SELECT id FROM sandbox_fileupload WHERE id = $1 FOR UPDATE', [id]);
     if (!file) return false;
     const [used] = await tx.query('SELECT 1 FROM realograms_implementation_scanfile WHERE file_id = $1 LIMIT 1', [id]);
     if (used) return false;
-    await tx.query('DELETE FROM master_data_implementation_fileupload WHERE id = $1', [id]);
+    await tx.query('DELETE FROM sandbox_fileupload WHERE id = $1', [id]);
     return true;
   });
 }
