@@ -47,7 +47,7 @@ describe.each(testEngines())('input types of copied scans on $name', (engine) =>
       db.query<{ file_type: string; input_type: string; payload_type: string | null }>(
         `SELECT sf.file_type, f.input_type, s.provided_values->'_raw_data'->>'input_type' AS payload_type
            FROM realograms_implementation_scanfile sf
-           JOIN master_data_implementation_fileupload f ON f.id = sf.file_id
+           JOIN sandbox_fileupload f ON f.id = sf.file_id
            JOIN realograms_implementation_scan s ON s.id = sf.scan_id
           WHERE sf.scan_id = $1 ORDER BY sf.id`,
         [scanId],

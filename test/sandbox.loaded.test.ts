@@ -49,7 +49,7 @@ describe.each(testEngines())('a loaded sandbox on $name', (engine) => {
   const scansUsing = async (fileId: number): Promise<number[]> =>
     (await sb.db.query<{ scan_id: number }>('SELECT scan_id FROM realograms_implementation_scanfile WHERE file_id = $1 ORDER BY scan_id', [fileId])).map((r) => r.scan_id);
   const fileExists = async (fileId: number): Promise<boolean> =>
-    (await sb.db.query('SELECT 1 FROM master_data_implementation_fileupload WHERE id = $1', [fileId])).length > 0;
+    (await sb.db.query('SELECT 1 FROM sandbox_fileupload WHERE id = $1', [fileId])).length > 0;
 
   it('late answers 504 with an HTML page at once and commits the scan late-ms later', async () => {
     const fileId = await api.uploadId(png, 'late.png');

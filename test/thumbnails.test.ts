@@ -121,7 +121,7 @@ describe('fetchThumbnails against a sandbox', () => {
     const lostId = await upload('d.jpg', files.lost, 'image/jpeg');
     await scan('lost', [lostId]);
     for (let i = 0; i < 6; i++) await scan(`png${i}`, [await upload(`p${i}.png`, await noisyPng({ width: 320, height: 200, seed: 10 + i }), 'image/png')]);
-    const [row] = await sb.db.query<{ storage_path: string }>('SELECT storage_path FROM master_data_implementation_fileupload WHERE id = $1', [lostId]);
+    const [row] = await sb.db.query<{ storage_path: string }>('SELECT storage_path FROM sandbox_fileupload WHERE id = $1', [lostId]);
     await rm(row?.storage_path as string);
     api = new PlatformApi({ baseUrl: sb.apiUrl, username: sb.username, password: sb.password, limits: { download: 3 } });
   }, 120_000);
