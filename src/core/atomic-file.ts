@@ -13,13 +13,25 @@ export function tempPathFor(finalPath: string): string {
   return join(dirname(finalPath), `.${basename(finalPath)}.${randomBytes(4).toString('hex')}${TEMP_SUFFIX}`);
 }
 
-export async function writeFileAtomic(finalPath: string, data: string | Uint8Array): Promise<void> {
+export interface AtomicWriteOptions {
+  /** Runs when half the data is on disk under the temporary name: the crash-point hook of the exactly-once tests. */
+  midWrite?: () => void;
+}
+
+export async function writeFileAtomic(finalPath: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
   await mkdir(dirname(finalPath), { recursive: true });
   const temp = tempPathFor(finalPath);
   try {
     const handle = await open(temp, 'w');
     try {
-      await handle.writeFile(data);
+      if (options.midWrite) {
+        const half = Math.floor(data.length / 2);
+        await handle.writeFile(data.slice(0, half));
+        options.midWrite();
+        await handle.writeFile(data.slice(half));
+      } else {
+        await handle.writeFile(data);
+      }
       await handle.sync();
     } finally {
       await handle.close();

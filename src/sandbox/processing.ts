@@ -4,7 +4,7 @@
  * (recognition.ts), a few at a time so that processing never starves the API.
  */
 import type { Db } from '../platform/db.js';
-import { Mutex } from './mutex.js';
+import { Semaphore } from '../core/semaphore.js';
 import { writeProcessingResult } from './recognition.js';
 import { recogniseScan, type RecognitionOptions } from './scan-recognition.js';
 
@@ -27,7 +27,7 @@ export class Processor {
    * Results are written one scan at a time: a majority-v2 log row carries the previous row's
    * scans forward, and two concurrent writers on PostgreSQL would each miss the other's.
    */
-  readonly #writeLock = new Mutex();
+  readonly #writeLock = new Semaphore(1, 'database lock');
   #closed = false;
 
   constructor(private readonly options: ProcessorOptions) {}

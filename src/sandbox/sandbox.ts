@@ -6,10 +6,10 @@
 import { randomBytes } from 'node:crypto';
 import { ScanCopyError } from '../core/errors.js';
 import { openDb, openPglite, safeUrl, type Db } from '../platform/db.js';
+import { Semaphore } from '../core/semaphore.js';
 import { prepareStorageDir } from './disk-files.js';
 import { DeferredWork } from './deferred.js';
 import { Faults } from './faults.js';
-import { Mutex } from './mutex.js';
 import { Processor } from './processing.js';
 import { prepareDatabase } from './prepare.js';
 import { buildServer } from './server.js';
@@ -172,7 +172,7 @@ async function openSandboxDb(opts: SandboxOptions, host: string, username: strin
     return { db, dbUrl: opts.db };
   }
   const embedded = await openPglite(opts.embeddedDir ?? 'memory://');
-  const lock = new Mutex();
+  const lock = new Semaphore(1, 'database lock');
   const db = lockDb(embedded, lock);
   cleanup.push(() => db.close());
   const wire = await serveWire(embedded.pglite, lock, { host, port: opts.dbPort ?? 0 });

@@ -3,10 +3,10 @@
  * pre-signed download URL, the download itself, multipart upload, and create scan. Every
  * route goes through `route()`, which applies the endpoint's faults around the real work.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import fastifyMultipart from '@fastify/multipart';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Db } from '../platform/db.js';
+import { sleep } from '../core/sleep.js';
 import { gatewayError, invalidToken, json, notFound, sendAnswer, throttled, type Answer } from './answer.js';
 import { createScan } from './create-scan.js';
 import type { DeferredWork } from './deferred.js';

@@ -14,7 +14,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { PGlite } from '@electric-sql/pglite';
 import type { PgliteDb, Queryable } from '../platform/db.js';
-import { Mutex } from './mutex.js';
+import type { Semaphore } from '../core/semaphore.js';
 
 export interface WireOptions {
   host: string;
@@ -47,7 +47,7 @@ const SYNC = Buffer.from([0x53, 0, 0, 0, 4]);
 const ROLLBACK = simpleQuery('ROLLBACK');
 
 /** The in-process side of the lock: every query and transaction of `db` waits its turn. */
-export function lockDb(db: PgliteDb, lock: Mutex): PgliteDb {
+export function lockDb(db: PgliteDb, lock: Semaphore): PgliteDb {
   return {
     kind: 'pglite',
     pglite: db.pglite,
@@ -58,7 +58,7 @@ export function lockDb(db: PgliteDb, lock: Mutex): PgliteDb {
   };
 }
 
-export async function serveWire(pglite: PGlite, lock: Mutex, options: WireOptions): Promise<WireServer> {
+export async function serveWire(pglite: PGlite, lock: Semaphore, options: WireOptions): Promise<WireServer> {
   const maxConnections = options.maxConnections ?? 32;
   const idleMs = options.idleInTransactionMs ?? 60_000;
   const sockets = new Set<Socket>();
@@ -105,7 +105,7 @@ class WireSession {
 
   constructor(
     private readonly pglite: PGlite,
-    private readonly lock: Mutex,
+    private readonly lock: Semaphore,
     private readonly socket: Socket,
     private readonly idleMs: number,
   ) {

@@ -6,6 +6,7 @@
 import { setMaxListeners } from 'node:events';
 import { resolve } from 'node:path';
 import { ScanCopyError } from '../core/errors.js';
+import { Semaphore } from '../core/semaphore.js';
 import { RunStats, type StatsSnapshot } from '../core/stats.js';
 import type { Queryable } from '../platform/db.js';
 import { selectStoreExists } from '../platform/queries.js';
@@ -14,7 +15,7 @@ import { SEED_THRESHOLDS } from './copy/batch-ledger.js';
 import { CheckpointCadence, jobOf, writeCheckpoint } from './copy/checkpoint.js';
 import type { CopyEvent, PipelineStage, StageRates } from './copy/events.js';
 import { checkpointOf, openJob, type OpenedJob } from './copy/job.js';
-import { ByteBudget, StageQueue } from './copy/limits.js';
+import { ByteBudget } from './copy/limits.js';
 import { completeCreatedLines, EventLog, writeOutputs, type CopyFailure } from './copy/outputs.js';
 import { COPY_MODES, type CopyMode } from './copy/payload.js';
 import { batchesOf, runPipeline } from './copy/pipeline.js';
@@ -273,9 +274,9 @@ function buildRuntime(opts: ResolvedCopyOptions, opened: OpenedJob, stats: RunSt
     mode: opts.mode,
     targetStoreId: opts.targetStoreId,
     capturedAt: opened.capturedAt,
-    queues: { download: new StageQueue('download', opts.limits.download), upload: new StageQueue('upload', opts.limits.upload), create: new StageQueue('create', opts.limits.create) },
+    queues: { download: new Semaphore(opts.limits.download, 'download workers'), upload: new Semaphore(opts.limits.upload, 'upload workers'), create: new Semaphore(opts.limits.create, 'create workers') },
     // Enough files in transfer to keep every upload slot busy with one more waiting each.
-    budget: opts.barrier ? undefined : { files: new StageQueue('transfer', opts.limits.download + 2 * opts.limits.upload), bytes: new ByteBudget(opts.maxBytesInFlight) },
+    budget: opts.barrier ? undefined : { files: new Semaphore(opts.limits.download + 2 * opts.limits.upload, 'transfer workers'), bytes: new ByteBudget(opts.maxBytesInFlight) },
     stop,
     emit,
     crashPoint: (name) => opts.crashPoint?.(name),

@@ -10,6 +10,7 @@ import { setMaxListeners } from 'node:events';
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { ScanCopyError } from '../core/errors.js';
+import { Semaphore } from '../core/semaphore.js';
 import type { Instance } from '../platform/instance.js';
 import type { RunContext } from './context.js';
 import { BatchRun, type BatchDeps } from './download/batch.js';
@@ -18,7 +19,6 @@ import { entryKey, fetchFile, removeLeftovers, type FileOutcome } from './downlo
 import { ManifestWriter, readManifest } from './download/manifest.js';
 import { MetaAhead } from './download/meta-ahead.js';
 import { planBatch, type BatchPlan, type ScanProblem } from './download/plan.js';
-import { Slots } from './download/slots.js';
 
 export type { BatchCounts, DownloadedFile, DownloadEvent, DownloadFailure } from './download/events.js';
 export type { ScanProblem } from './download/plan.js';
@@ -100,7 +100,7 @@ export async function downloadScanImages(options: DownloadOptions, ctx: RunConte
       return plan;
     });
   const deps: BatchDeps = {
-    slots: new Slots(workers),
+    slots: new Semaphore(workers, 'download workers'),
     fetch: (task) => fetchFile(task, { dir: outDir, api: opts.source.api, manifest, previous, metaAhead, signal: stop.signal }),
     emit,
     settled: (_task, outcome) => record(result, outcome),

@@ -7,12 +7,12 @@
 import { createHash } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { errorCodeOf } from '../core/errors.js';
+import { Semaphore } from '../core/semaphore.js';
 import type { Queryable } from '../platform/db.js';
 import { selectScansWithFiles } from '../platform/queries.js';
 import type { ScanWithFiles } from '../platform/types.js';
 import type { RunContext } from './context.js';
 import { describeCause } from './copy/describe.js';
-import { StageQueue } from './copy/limits.js';
 import { droppedFields, REWRITTEN_FIELDS, sourcePayload, type CopyMode } from './copy/payload.js';
 
 export interface VerifyFetcher {
@@ -63,7 +63,7 @@ export type VerifyEvent =
 export async function verifyCopy(options: VerifyOptions, ctx: RunContext<VerifyEvent> = {}): Promise<VerifyResult> {
   const started = Date.now();
   const emit = (e: VerifyEvent): void => ctx.onEvent?.(e);
-  const queue = new StageQueue('download', options.workers ?? 20);
+  const queue = new Semaphore(options.workers ?? 20, 'download workers');
   const pairs = options.pairs.filter((p): p is { sourceScanId: number; targetScanId: number } => p.targetScanId !== null);
   const result: VerifyResult = {
     pairs: options.pairs.length, checked: pairs.length, passed: 0, notCopied: options.pairs.filter((p) => p.targetScanId === null).map((p) => p.sourceScanId),
@@ -100,7 +100,7 @@ async function verifyPair(
   pair: { sourceScanId: number; targetScanId: number },
   source: ScanWithFiles | undefined,
   target: ScanWithFiles | undefined,
-  queue: StageQueue,
+  queue: Semaphore,
   totals: { files: number; bytes: number },
   signal?: AbortSignal,
 ): Promise<VerifyMismatch[]> {

@@ -4,8 +4,8 @@
  * stops being waited for once it is `done` or in a failed state (it will not change any
  * more), or when it does not exist at all (waiting will not make it appear).
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ScanCopyError } from '../../core/errors.js';
+import { sleep } from '../../core/sleep.js';
 import type { Queryable } from '../../platform/db.js';
 import { selectScanStates } from '../../platform/queries.js';
 
@@ -51,7 +51,7 @@ export async function waitForProcessing(db: Queryable, ids: readonly number[], o
     const left = options.waitMs - (Date.now() - started);
     if (left <= 0) return { ...outcome, timedOut: true };
     try {
-      await sleep(Math.min(options.pollMs, left), undefined, { signal: options.signal });
+      await sleep(Math.min(options.pollMs, left), options.signal);
     } catch (err) {
       throw new ScanCopyError('ABORTED', 'stopped while waiting for the target scans to be processed', { cause: err });
     }

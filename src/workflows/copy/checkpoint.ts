@@ -6,10 +6,9 @@
  * Written atomically (temp file, fsync, rename): a crash leaves the old or the new file.
  */
 import { createHash } from 'node:crypto';
-import { open, readFile, rename, rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { syncDirectory, tempPathFor } from '../../core/atomic-file.js';
+import { writeFileAtomic } from '../../core/atomic-file.js';
 import { ERROR_CODES, ScanCopyError } from '../../core/errors.js';
 import { COPY_MODES, type CopyMode } from './payload.js';
 import type { ScanState } from './state.js';
@@ -147,30 +146,13 @@ function corrupt(path: string, why: string, cause?: unknown): ScanCopyError {
   });
 }
 
-/**
- * Writes the checkpoint atomically. `midWrite` runs when half the file is on disk under its
- * temporary name: the crash-point hook of the exactly-once tests.
- */
+/** Writes the checkpoint atomically; `midWrite` is the crash-point hook (core/atomic-file). */
 export async function writeCheckpoint(path: string, checkpoint: Checkpoint, midWrite?: () => void): Promise<void> {
-  const text = formatCheckpoint(checkpoint);
-  const temp = tempPathFor(path);
   try {
-    const handle = await open(temp, 'w');
-    try {
-      const half = Math.floor(text.length / 2);
-      await handle.write(text.slice(0, half));
-      midWrite?.();
-      await handle.write(text.slice(half));
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, path);
+    await writeFileAtomic(path, formatCheckpoint(checkpoint), { midWrite });
   } catch (err) {
-    await rm(temp, { force: true });
     throw new ScanCopyError('IO_ERROR', `cannot write the checkpoint ${path}`, { cause: err, context: { path } });
   }
-  await syncDirectory(dirname(path));
 }
 
 /**

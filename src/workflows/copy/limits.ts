@@ -1,62 +1,13 @@
 /**
- * The pipeline's bounds: one FIFO queue with a fixed number of slots per stage, and a budget
- * of bytes held between download and upload. Waiters are served in arrival order, so work
- * admitted first (earlier batches) moves first through every stage.
+ * The pipeline's budget of bytes held between download and upload (the stages' slots are
+ * core/semaphore's). Waiters are served in arrival order, so work admitted first (earlier
+ * batches) moves first.
  */
 import { ScanCopyError } from '../../core/errors.js';
 
 interface Waiter {
   amount: number;
   resolve: () => void;
-}
-
-/** Counting slots with a FIFO queue of waiters; `run` holds one slot around a call. */
-export class StageQueue {
-  readonly name: string;
-  readonly size: number;
-  #free: number;
-  readonly #waiters: Waiter[] = [];
-
-  constructor(name: string, size: number) {
-    if (!(Number.isInteger(size) && size >= 1)) {
-      throw new ScanCopyError('CONFIG_INVALID', `${name} workers = ${String(size)}: expected a whole number >= 1`);
-    }
-    this.name = name;
-    this.size = size;
-    this.#free = size;
-  }
-
-  /** Items waiting for a slot. */
-  get waiting(): number {
-    return this.#waiters.length;
-  }
-
-  get active(): number {
-    return this.size - this.#free;
-  }
-
-  async run<T>(fn: () => Promise<T>): Promise<T> {
-    await this.#acquire();
-    try {
-      return await fn();
-    } finally {
-      this.#release();
-    }
-  }
-
-  #acquire(): Promise<void> {
-    if (this.#free > 0 && this.#waiters.length === 0) {
-      this.#free -= 1;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => this.#waiters.push({ amount: 1, resolve }));
-  }
-
-  #release(): void {
-    const next = this.#waiters.shift();
-    if (next) next.resolve();
-    else this.#free += 1;
-  }
 }
 
 /** A place in the byte budget: first the expected size, then the size actually held. */

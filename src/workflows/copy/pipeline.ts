@@ -10,6 +10,7 @@
  */
 import { setMaxListeners } from 'node:events';
 import { ScanCopyError } from '../../core/errors.js';
+import { sleep } from '../../core/sleep.js';
 import { selectScansWithFiles } from '../../platform/queries.js';
 import type { ScanWithFiles } from '../../platform/types.js';
 import { BatchLedger, stagesBelow } from './batch-ledger.js';
@@ -83,7 +84,7 @@ async function runBatch(rt: Runtime, opts: PipelineOptions, batch: Batch, window
     if (failed.length === 0 || attempt > opts.batchRetries || stagesBelow(rates, opts.thresholds).length === 0) break;
     const delayMs = opts.batchRetryDelayMs * attempt;
     rt.emit({ type: 'batch-retry', batch: batch.number, batches: opts.totalBatches, attempt: attempt + 1, delayMs, rates, items: failed.length });
-    await sleep(delayMs, rt.stop);
+    await sleep(delayMs, rt.stop).catch(() => undefined);
   }
   const scans = batch.scanIds.map((id) => rt.state.scan(id));
   const complete = scans.every(isSettled);
@@ -222,19 +223,6 @@ class Window {
     this.#inFlight -= size;
     for (const wake of this.#waiters.splice(0)) wake();
   }
-}
-
-function sleep(ms: number, stop: AbortSignal): Promise<void> {
-  if (ms <= 0 || stop.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      stop.removeEventListener('abort', done);
-      resolve();
-    }
-    stop.addEventListener('abort', done, { once: true });
-  });
 }
 
 /** The job's scans cut into batches of `size`, numbered from 1. */

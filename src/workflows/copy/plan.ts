@@ -4,10 +4,10 @@
  * uploaded or created and no run folder is made.
  */
 import { errorCodeOf, type ErrorCode } from '../../core/errors.js';
+import { Semaphore } from '../../core/semaphore.js';
 import type { Queryable } from '../../platform/db.js';
 import { selectScansWithFiles, selectStoreExists } from '../../platform/queries.js';
 import { describeCause } from './describe.js';
-import { StageQueue } from './limits.js';
 import { unusablePayloadReason } from './payload.js';
 import type { CopySourceApi } from './runtime.js';
 import type { SkipKind } from './state.js';
@@ -42,7 +42,7 @@ export interface CopyPlan {
 
 export async function planCopy(options: PlanCopyOptions): Promise<CopyPlan> {
   const pageSize = options.pageSize ?? 100;
-  const queue = new StageQueue('download', options.downloadWorkers ?? 20);
+  const queue = new Semaphore(options.downloadWorkers ?? 20, 'download workers');
   const ids = [...new Set(options.scanIds)];
   const plan: CopyPlan = { scans: ids.length, copyable: 0, files: 0, bytes: 0, skipped: [], unreadable: [] };
   if (options.target?.db) plan.targetStoreExists = await selectStoreExists(options.target.db, options.targetStoreId);

@@ -4,11 +4,12 @@
  * depend on one small shape rather than on each other.
  */
 import type { RetryPolicy } from '../../core/retry.js';
+import type { Semaphore } from '../../core/semaphore.js';
 import type { RunStats } from '../../core/stats.js';
 import type { Queryable } from '../../platform/db.js';
 import type { ScanPayload } from '../../platform/types.js';
 import type { CopyEvent, PipelineStage, StageCount } from './events.js';
-import type { ByteBudget, StageQueue } from './limits.js';
+import type { ByteBudget } from './limits.js';
 import type { CopyMode } from './payload.js';
 import type { JobState } from './state.js';
 
@@ -39,12 +40,12 @@ export interface Runtime {
   mode: CopyMode;
   targetStoreId: number;
   capturedAt: number;
-  queues: Record<PipelineStage, StageQueue>;
+  queues: Record<PipelineStage, Semaphore>;
   /**
    * Files between the start of their download and the end of their upload, and their bytes.
    * Absent in barrier mode, where a batch's files are all held between its phases anyway.
    */
-  budget?: { files: StageQueue; bytes: ByteBudget };
+  budget?: { files: Semaphore; bytes: ByteBudget };
   /** Aborted when the run stops taking work (interrupt, max duration). */
   stop: AbortSignal;
   emit: (event: CopyEvent) => void;

@@ -3,16 +3,16 @@
  * slots are free (no barrier between batches), its failed files get further rounds (the
  * seed's batch retry, for the failed items only), and it is reported once all are settled.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { classify } from '../../core/failure.js';
+import type { Semaphore } from '../../core/semaphore.js';
+import { sleep } from '../../core/sleep.js';
 import { redactText } from '../../core/redact.js';
 import type { BatchCounts, DownloadEvent, DownloadFailure } from './events.js';
 import type { FileOutcome, FileTask } from './fetch-file.js';
 import type { BatchPlan } from './plan.js';
-import type { Slots } from './slots.js';
 
 export interface BatchDeps {
-  slots: Slots;
+  slots: Semaphore;
   fetch: (task: FileTask) => Promise<FileOutcome>;
   emit: (event: DownloadEvent) => void;
   /** A file's final outcome, once. */
@@ -55,12 +55,12 @@ export class BatchRun {
     const { slots, signal } = this.deps;
     const jobs: Array<Promise<Attempt>> = [];
     for (const task of tasks) {
-      await slots.acquire();
+      const release = await slots.acquire();
       if (signal?.aborted) {
-        slots.release();
+        release();
         break;
       }
-      jobs.push(this.#attempt(task, round).finally(() => slots.release()));
+      jobs.push(this.#attempt(task, round).finally(release));
     }
     return jobs;
   }
@@ -97,7 +97,7 @@ export class BatchRun {
       if (again.length === 0) break;
       const delayMs = deps.retryDelayMs * round;
       deps.emit({ type: 'batch-retry', batch: this.#counts.batch, batches: this.#counts.batches, round, rounds: deps.retryRounds, files: again.length, delayMs });
-      await sleep(delayMs, undefined, { signal: deps.signal }).catch(() => undefined);
+      await sleep(delayMs, deps.signal).catch(() => undefined);
       attempts = await Promise.all(await this.#schedule(again, round + 1));
     }
     if (deps.signal?.aborted) return;
