@@ -11,6 +11,7 @@
  */
 import { open, readFile, type FileHandle } from 'node:fs/promises';
 import { ScanCopyError } from './errors.js';
+import { GroupCommit } from './group-commit.js';
 
 export interface JournalLine<R> {
   /** Position in the journal's whole history, across compactions; starts at 1. */
@@ -32,8 +33,6 @@ export interface JournalContents<H, R> {
 interface Pending {
   text: string;
   seq: number;
-  resolve: () => void;
-  reject: (err: unknown) => void;
 }
 
 /** Reads a journal file; a missing file reads as empty. */
@@ -89,9 +88,7 @@ export class Journal<H, R> {
   readonly #headerBytes: number;
   #nextSeq: number;
   #size: number;
-  #pending: Pending[] = [];
-  #flushing: Promise<void> | undefined;
-  #compacting = false;
+  readonly #commit = new GroupCommit<Pending>((group) => this.#write(group));
   #compaction: Promise<void> = Promise.resolve();
   #closed = false;
 
@@ -154,10 +151,7 @@ export class Journal<H, R> {
   append(record: R): Promise<void> {
     if (this.#closed) return Promise.reject(new ScanCopyError('INTERNAL', 'append to a closed journal'));
     const seq = this.#nextSeq++;
-    return new Promise<void>((resolve, reject) => {
-      this.#pending.push({ text: lineText(seq, record), seq, resolve, reject });
-      this.#kick();
-    });
+    return this.#commit.add({ text: lineText(seq, record), seq });
   }
 
   /**
@@ -171,54 +165,35 @@ export class Journal<H, R> {
     return run;
   }
 
-  async #compactNow(snapshot: (uptoSeq: number) => Promise<void>): Promise<void> {
-    this.#compacting = true;
-    try {
-      await this.#flushing;
+  #compactNow(snapshot: (uptoSeq: number) => Promise<void>): Promise<void> {
+    return this.#commit.hold(async (settle) => {
       const upto = this.#nextSeq - 1;
       await snapshot(upto);
-      const covered = this.#pending.filter((p) => p.seq <= upto);
-      this.#pending = this.#pending.filter((p) => p.seq > upto);
       // Cutting back to the header never leaves a window without it: the snapshot holds the rest.
       await this.#handle.truncate(this.#headerBytes);
       await this.#handle.sync();
       this.#size = this.#headerBytes;
-      for (const p of covered) p.resolve();
-    } finally {
-      this.#compacting = false;
-      this.#kick();
-    }
+      settle((p) => p.seq <= upto);
+    });
   }
 
   /** Waits for pending records, then closes the file. */
   async close(): Promise<void> {
     if (this.#closed) return;
     await this.#compaction;
-    while (this.#pending.length > 0 || this.#flushing) await (this.#flushing ?? this.#flush());
+    await this.#commit.drain();
     this.#closed = true;
     await this.#handle.close();
   }
 
-  #kick(): void {
-    if (this.#flushing || this.#compacting || this.#pending.length === 0) return;
-    this.#flushing = this.#flush().finally(() => {
-      this.#flushing = undefined;
-      this.#kick();
-    });
-  }
-
-  async #flush(): Promise<void> {
-    const group = this.#pending.splice(0);
-    if (group.length === 0) return;
+  async #write(group: Pending[]): Promise<void> {
     const text = group.map((p) => p.text).join('');
     try {
       await this.#handle.appendFile(text);
       await this.#handle.datasync();
       this.#size += Buffer.byteLength(text);
-      for (const p of group) p.resolve();
     } catch (err) {
-      const failure = new ScanCopyError('IO_ERROR', 'cannot write the journal', { cause: err });
-      for (const p of group) p.reject(failure);
+      throw new ScanCopyError('IO_ERROR', 'cannot write the journal', { cause: err });
     }
   }
 }

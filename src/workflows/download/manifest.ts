@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { writeFileAtomic } from '../../core/atomic-file.js';
 import { ScanCopyError } from '../../core/errors.js';
+import { GroupCommit } from '../../core/group-commit.js';
 import { formatCsv } from '../../reports/csv.js';
 
 export const MANIFEST_FILE = 'manifest.csv';
@@ -117,8 +118,8 @@ export async function sha256OfFile(path: string): Promise<string> {
 
 /**
  * The manifest of one folder while a run adds to it. Rows are keyed by file name (unique in a
- * folder). Writes are coalesced: rows added while a write is in progress go out together in the
- * next one, so twenty workers finishing at once cost two writes. A write appends just the rows
+ * folder). Writes are group commits (core/group-commit): rows added while a write is in
+ * progress go out together in the next one, so twenty workers finishing at once cost two writes. A write appends just the rows
  * added since the last one, except that the first of a run, one after a remove or a failed
  * write, and `compact` replace the whole file atomically.
  */
@@ -128,8 +129,7 @@ export class ManifestWriter {
   /** Rows put since the last write began. */
   readonly #unwritten = new Map<string, ManifestEntry>();
   #rewrite = true;
-  #writing: Promise<void> = Promise.resolve();
-  #pending: Promise<void> | undefined;
+  readonly #commit = new GroupCommit<void>(() => this.#write());
 
   constructor(readonly dir: string, existing: readonly ManifestEntry[]) {
     this.path = join(dir, MANIFEST_FILE);
@@ -144,7 +144,7 @@ export class ManifestWriter {
   put(entry: ManifestEntry): Promise<void> {
     this.#rows.set(entry.fileName, entry);
     this.#unwritten.set(entry.fileName, entry);
-    return this.#flush();
+    return this.#commit.add();
   }
 
   /** Drops a row (its file did not take its final name); resolves once that is on disk. */
@@ -152,23 +152,13 @@ export class ManifestWriter {
     this.#rows.delete(fileName);
     this.#unwritten.delete(fileName);
     this.#rewrite = true;
-    return this.#flush();
+    return this.#commit.add();
   }
 
   /** Rewrites the file sorted by scan and name, one row per file: the end of a run. */
   compact(): Promise<void> {
     this.#rewrite = true;
-    return this.#flush();
-  }
-
-  /** Writes after any write in progress; concurrent callers share one write. */
-  #flush(): Promise<void> {
-    this.#pending ??= this.#writing.then(() => {
-      this.#pending = undefined;
-      return this.#write();
-    });
-    this.#writing = this.#pending.catch(() => undefined);
-    return this.#pending;
+    return this.#commit.add();
   }
 
   async #write(): Promise<void> {
