@@ -12,6 +12,7 @@ import { resolveConfig, saveLastUsed, type ResolveConfigInput } from '../src/con
 import { ScanCopyError } from '../src/core/errors.js';
 import { redactText } from '../src/core/redact.js';
 import { dbUrlWithPassword } from '../src/platform/instance.js';
+import { writePlantedInput } from './helpers/secret-audit.js';
 
 let cwd: string;
 beforeEach(async () => {
@@ -165,7 +166,7 @@ describe('validation names the key and the value', () => {
   });
 
   it('a password in a DB URL of the file is refused, and not echoed', async () => {
-    await writeConfig({ instances: { stg: { db: 'postgres://u:hunter2-file@h/db' } } });
+    await writePlantedInput(join(cwd, 'scancopy.config.json'), JSON.stringify({ instances: { stg: { db: 'postgres://u:hunter2-file@h/db' } } }));
     const err = configError(() => resolveIn());
     expect(err.message).toMatch(/instances\.stg\.db = .*must not hold a password/);
     expect(err.message).not.toContain('hunter2-file');

@@ -13,6 +13,7 @@ import { resolveConfig, runPasswordCommand, saveInstance, secretsFromCommands, t
 import { ScanCopyError } from '../src/core/errors.js';
 import { redactText } from '../src/core/redact.js';
 import { PlatformApi } from '../src/platform/api.js';
+import { writePlantedInput } from './helpers/secret-audit.js';
 
 let cwd: string;
 beforeEach(async () => {
@@ -49,14 +50,14 @@ describe('a credential in an API URL is refused wherever it comes from', () => {
   });
 
   it('from ./.env', async () => {
-    await writeFile(join(cwd, '.env'), `SCANCOPY_TARGET_API=http://bob:dotenv-url-pw@127.0.0.1:9\nSCANCOPY_TARGET_DB=${DB}\n`);
+    await writePlantedInput(join(cwd, '.env'), `SCANCOPY_TARGET_API=http://bob:dotenv-url-pw@127.0.0.1:9\nSCANCOPY_TARGET_DB=${DB}\n`);
     const text = refusal(() => resolveIn());
     expect(text).toMatch(/^SCANCOPY_TARGET_API: target API URL = .*must not hold a user name or password/);
     expect(text).not.toContain('dotenv-url-pw');
   });
 
   it('from the config file, and saving one is refused too', async () => {
-    await writeFile(join(cwd, 'scancopy.config.json'), JSON.stringify({ instances: { stg: { api: 'https://u:file-url-pw@stg.example.net' } } }));
+    await writePlantedInput(join(cwd, 'scancopy.config.json'), JSON.stringify({ instances: { stg: { api: 'https://u:file-url-pw@stg.example.net' } } }));
     const text = refusal(() => resolveIn({ flags: { source: 'stg' } }));
     expect(text).toMatch(/instances\.stg\.api = .*must not hold a user name or password/);
     expect(text).not.toContain('file-url-pw');

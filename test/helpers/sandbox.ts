@@ -4,6 +4,7 @@
  */
 import { startSandbox, type RunningSandbox, type SandboxOptions } from '../../src/sandbox/sandbox.js';
 import { pgliteEngine, type TestEngine } from './databases.js';
+import { noteTestSecret } from './secret-audit.js';
 
 export type TestSandboxOptions = Partial<SandboxOptions> & { engine?: TestEngine };
 
@@ -22,14 +23,32 @@ export async function startTestSandbox(opts: TestSandboxOptions = {}): Promise<R
     await engine.drop(url);
     throw err;
   }
+  noteTestSecret(sandbox.password);
   let closing: Promise<void> | undefined;
   return {
     ...sandbox,
     close: () => {
-      closing ??= sandbox.close().finally(() => engine.drop(url));
+      closing ??= noteCurrentToken(sandbox)
+        .then(() => sandbox.close())
+        .finally(() => engine.drop(url));
       return closing;
     },
   };
+}
+
+/** The token a login hands out now (expireTokens replaces it), for the run's secret audit. */
+async function noteCurrentToken(sandbox: RunningSandbox): Promise<void> {
+  try {
+    const login = await fetch(`${sandbox.apiUrl}/api/v4/token-auth/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: sandbox.username, password: sandbox.password }),
+      signal: AbortSignal.timeout(2000),
+    });
+    if (login.status === 200) noteTestSecret(((await login.json()) as { token: string }).token);
+  } catch {
+    // A sandbox faulted or stopped by its test has no token left to leak.
+  }
 }
 
 export interface TestSandboxPairOptions {
@@ -90,6 +109,7 @@ export async function rawApi(sandbox: Pick<RunningSandbox, 'apiUrl' | 'username'
   });
   if (login.status !== 200) throw new Error(`sandbox login answered ${login.status}: ${await login.text()}`);
   const { token } = (await login.json()) as { token: string };
+  noteTestSecret(token);
   const auth = { authorization: `Token ${token}` };
   const api: RawApi = {
     token,
