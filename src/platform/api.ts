@@ -101,6 +101,7 @@ const PATHS = {
   meta: (fileId: number) => `/api/v1/master-data/file-upload/${fileId}/`,
   upload: '/api/v4/processing/upload/',
   create: '/api/v4/processing/actions/',
+  action: (scanId: number) => `/api/v4/processing/actions/${scanId}/`,
 };
 
 export class PlatformApi {
@@ -267,7 +268,21 @@ export class PlatformApi {
   }
 
   /** One authenticated call; on 401 logs in again (once) and repeats it. */
-  async #authed<T>(call: string, method: 'GET' | 'POST', path: string, timeoutMs: number, signal: AbortSignal | undefined, body?: () => string | MultipartBody, payload?: unknown): Promise<T> {
+  /**
+   * Deletes a scan (platform.md section 8). True when it was deleted now, false when the
+   * instance has no such scan (404): gone either way, so a repeated delete is harmless.
+   */
+  async deleteScan(scanId: number, options: CallOptions = {}): Promise<boolean> {
+    try {
+      await this.#retrying('delete-scan', options, () => this.#authed<undefined>('delete-scan', 'DELETE', PATHS.action(scanId), this.timeouts.create, options.signal));
+      return true;
+    } catch (err) {
+      if (findScanCopyError(err)?.code === 'NOT_FOUND') return false;
+      throw err;
+    }
+  }
+
+  async #authed<T>(call: string, method: 'GET' | 'POST' | 'DELETE', path: string, timeoutMs: number, signal: AbortSignal | undefined, body?: () => string | MultipartBody, payload?: unknown): Promise<T> {
     const send = async (token: string): Promise<{ ex: Exchange; answered: Answered }> => {
       const made = body?.();
       const headers: Record<string, string> = { authorization: `Token ${token}`, accept: 'application/json' };
@@ -286,6 +301,10 @@ export class PlatformApi {
     }
     if (answered.status < 200 || answered.status >= 300) {
       throw await failure(ex, answered, { payload: answered.status === 400 ? payload : undefined });
+    }
+    if (answered.status === 204) {
+      await discard(answered);
+      return undefined as T;
     }
     return readJson<T>(ex, answered);
   }

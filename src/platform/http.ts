@@ -12,7 +12,7 @@ import { parseRetryAfter } from '../core/retry.js';
 
 export interface Exchange {
   call: string;
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'DELETE';
   url: string;
   headers?: Record<string, string>;
   body?: string | Readable;

@@ -10,7 +10,11 @@ import { Semaphore } from '../core/semaphore.js';
 import { RunStats, type StatsSnapshot } from '../core/stats.js';
 import type { Queryable } from '../platform/db.js';
 import { selectStoreExists } from '../platform/queries.js';
+import { writeCsv } from '../reports/csv.js';
 import type { RunContext } from './context.js';
+import { describeCause } from './copy/describe.js';
+import { uploadedFiles, type ScanState } from './copy/state.js';
+import { DUPLICATE_COLUMNS, findDuplicates, type Duplicate } from './duplicates.js';
 import { SEED_THRESHOLDS } from './copy/batch-ledger.js';
 import { CheckpointCadence, jobOf, writeCheckpoint } from './copy/checkpoint.js';
 import type { CopyEvent, PipelineStage, StageRates } from './copy/events.js';
@@ -111,6 +115,10 @@ export interface CopyResult {
   mapping: Array<{ sourceScanId: number; targetScanId: number }>;
   /** Skipped and failed scans with their reasons. */
   failures: CopyFailure[];
+  /** Extra target scans made from this job's uploads, found by the final sweep (also in `files.duplicates`). */
+  duplicates: Duplicate[];
+  /** Why the final sweep could not look (no target DB, or it failed); absent when it did. */
+  sweepSkipped?: string;
   stopped?: 'interrupted' | 'max-duration';
   elapsedMs: number;
   scansPerSecond: number;
@@ -189,18 +197,35 @@ export async function copyScans(options: CopyOptions, ctx: RunContext<CopyEvent>
     await opened.unlock();
   }
   const failures = await writeOutputs(files, opened.scanIds, state.scans);
+  const sweep = await sweepDuplicates(opts.target.db, opened.scanIds, state.scans);
+  for (const d of sweep.duplicates) emit({ type: 'duplicate', ...d });
+  await writeCsv(files.duplicates, DUPLICATE_COLUMNS, sweep.duplicates.map((d) => [d.sourceScanId, d.keptTargetScanId, d.extraTargetScanIds.join(' ')]));
   const snapshot = stats.snapshot();
   const count = (status: string): number => opened.scanIds.filter((id) => state.scan(id).status === status).length;
   const result: CopyResult = {
     runDir: files.dir, scanIds: opened.scanIds, files, resumed: opened.resumed, scans: opened.scanIds.length,
     created: count('created'), skipped: count('skipped'), failed: count('failed'), pending: count('pending'),
     mapping: opened.scanIds.filter((id) => state.scan(id).status === 'created').map((id) => ({ sourceScanId: id, targetScanId: state.scan(id).target_scan_id as number })),
-    failures, stopped, elapsedMs: snapshot.elapsedMs, scansPerSecond: snapshot.itemsPerSecond, stats: snapshot, peakBytesInFlight: rt.budget?.bytes.peak ?? 0,
+    failures, duplicates: sweep.duplicates, sweepSkipped: sweep.skipped, stopped, elapsedMs: snapshot.elapsedMs, scansPerSecond: snapshot.itemsPerSecond, stats: snapshot, peakBytesInFlight: rt.budget?.bytes.peak ?? 0,
   };
   emit({ type: 'copy-done', created: result.created, skipped: result.skipped, failed: result.failed, pending: result.pending, elapsedMs: result.elapsedMs, stopped });
   await log.close();
   await completeCreatedLines(files.events, opened.scanIds, state.scans);
   return result;
+}
+
+/** The final sweep over every created scan of the job; never fails the copy, says why it did not look. */
+async function sweepDuplicates(db: Queryable | undefined, scanIds: readonly number[], scans: ReadonlyMap<number, ScanState>): Promise<{ duplicates: Duplicate[]; skipped?: string }> {
+  if (!db) return { duplicates: [], skipped: 'no target database: duplicates cannot be looked for' };
+  const copies = scanIds.flatMap((id) => {
+    const s = scans.get(id);
+    return s?.status === 'created' && s.target_scan_id !== undefined ? [{ sourceScanId: id, targetScanId: s.target_scan_id, fileIds: uploadedFiles(s) }] : [];
+  });
+  try {
+    return { duplicates: await findDuplicates(db, copies) };
+  } catch (err) {
+    return { duplicates: [], skipped: `the target database could not be read for the duplicate sweep (${describeCause(err)})` };
+  }
 }
 
 export type JobSelector = Pick<CopyOptions, 'scanIds' | 'targetStoreId' | 'mode' | 'resultsDir'> & { source: { apiUrl: string }; target: { apiUrl: string } };

@@ -14,6 +14,7 @@ import type { ScanWithFiles } from '../platform/types.js';
 import type { RunContext } from './context.js';
 import { describeCause } from './copy/describe.js';
 import { droppedFields, REWRITTEN_FIELDS, sourcePayload, type CopyMode } from './copy/payload.js';
+import { findDuplicates, type Duplicate } from './duplicates.js';
 
 export interface VerifyFetcher {
   downloadFile(fileId: number, options?: { signal?: AbortSignal }): Promise<{ bytes: Uint8Array }>;
@@ -50,6 +51,8 @@ export interface VerifyResult {
   /** Source scans without a copy in the mapping. */
   notCopied: number[];
   mismatches: VerifyMismatch[];
+  /** Target scans beyond the mapped one that use a copy's files (the final sweep, again). */
+  duplicates: Duplicate[];
   files: number;
   bytes: number;
   elapsedMs: number;
@@ -58,7 +61,8 @@ export interface VerifyResult {
 export type VerifyEvent =
   | { type: 'verify-start'; pairs: number; checked: number; mode: CopyMode }
   | { type: 'pair-verified'; sourceScanId: number; targetScanId: number; ok: boolean; mismatches: VerifyMismatch[]; done: number; total: number }
-  | { type: 'verify-done'; checked: number; passed: number; mismatches: number };
+  | { type: 'duplicate'; sourceScanId: number; keptTargetScanId: number; extraTargetScanIds: number[] }
+  | { type: 'verify-done'; checked: number; passed: number; mismatches: number; duplicates: number };
 
 export async function verifyCopy(options: VerifyOptions, ctx: RunContext<VerifyEvent> = {}): Promise<VerifyResult> {
   const started = Date.now();
@@ -67,7 +71,7 @@ export async function verifyCopy(options: VerifyOptions, ctx: RunContext<VerifyE
   const pairs = options.pairs.filter((p): p is { sourceScanId: number; targetScanId: number } => p.targetScanId !== null);
   const result: VerifyResult = {
     pairs: options.pairs.length, checked: pairs.length, passed: 0, notCopied: options.pairs.filter((p) => p.targetScanId === null).map((p) => p.sourceScanId),
-    mismatches: [], files: 0, bytes: 0, elapsedMs: 0,
+    mismatches: [], duplicates: [], files: 0, bytes: 0, elapsedMs: 0,
   };
   emit({ type: 'verify-start', pairs: result.pairs, checked: result.checked, mode: options.mode });
   const pageSize = options.pageSize ?? 100;
@@ -90,8 +94,11 @@ export async function verifyCopy(options: VerifyOptions, ctx: RunContext<VerifyE
     );
   }
   result.mismatches.sort((a, b) => a.sourceScanId - b.sourceScanId);
+  ctx.signal?.throwIfAborted();
+  result.duplicates = await findDuplicates(options.target.db, pairs);
+  for (const d of result.duplicates) emit({ type: 'duplicate', ...d });
   result.elapsedMs = Date.now() - started;
-  emit({ type: 'verify-done', checked: result.checked, passed: result.passed, mismatches: result.mismatches.length });
+  emit({ type: 'verify-done', checked: result.checked, passed: result.passed, mismatches: result.mismatches.length, duplicates: result.duplicates.length });
   return result;
 }
 

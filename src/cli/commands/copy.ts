@@ -129,7 +129,7 @@ async function runCopy(flags: CopyFlags, command: Command): Promise<void> {
     const result = await copyScans(options, { signal: signals.signal, onEvent: renderer.onEvent });
     renderer.result(resultData(result), copySummaryLines(result));
     if (flags.analyze && !result.stopped) await runAnalysisAfterCopy(result, { source, target, signal: signals.signal, output: outputOptions(command) });
-    process.exitCode = result.stopped === 'interrupted' ? EXIT.interrupted : result.stopped === 'max-duration' ? EXIT.maxDuration : result.failed > 0 ? EXIT.failedItems : EXIT.ok;
+    process.exitCode = result.stopped === 'interrupted' ? EXIT.interrupted : result.stopped === 'max-duration' ? EXIT.maxDuration : result.failed > 0 || result.duplicates.length > 0 ? EXIT.failedItems : EXIT.ok;
   } finally {
     renderer.close();
     signals.dispose();
@@ -226,5 +226,7 @@ function resultData(r: CopyResult): Record<string, unknown> {
     scansPerSecond: Number(r.scansPerSecond.toFixed(3)),
     files: r.files,
     failures: r.failures,
+    duplicates: r.duplicates,
+    sweepSkipped: r.sweepSkipped,
   };
 }

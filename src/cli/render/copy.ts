@@ -45,6 +45,8 @@ export const COPY_VIEW: EventView<CopyEvent> = {
               (e.duplicates.length > 0 ? ` (duplicates already on the target: ${e.duplicates.join(', ')})` : '');
       case 'settling':
         return `[BATCH ${e.batch}] [SETTLING] scan ${e.scanId}: its create's outcome is unknown and no target scan has its files yet; looking again for up to ${(e.horizonInMs / 1000).toFixed(1)} s before creating it again`;
+      case 'duplicate':
+        return `[DUPLICATE] scan ${e.sourceScanId}: kept target scan ${e.keptTargetScanId}; extra target scans with its files: ${e.extraTargetScanIds.join(', ')}`;
       case 'skipped':
         return `[BATCH ${e.batch}] [SKIPPED] scan ${e.scanId}: ${e.reason}`;
       case 'failed': {
@@ -134,6 +136,7 @@ export function copySummaryLines(r: CopyResult): string[] {
     `Created:  ${r.created}`,
     `Skipped:  ${r.skipped}${skippedWhy ? ` (${skippedWhy})` : ''}`,
     `Failed:   ${r.failed}`,
+    duplicatesLine(r),
     ...(r.pending > 0 ? [`Pending:  ${r.pending} (${r.stopped === 'max-duration' ? 'stopped by --max-duration' : 'interrupted'}; continue with --resume)`] : []),
     `Duration: ${(r.elapsedMs / 1000).toFixed(1)} s (${r.scansPerSecond.toFixed(2)} scans/s)`,
   ];
@@ -141,5 +144,12 @@ export function copySummaryLines(r: CopyResult): string[] {
   for (const f of failed.slice(0, 20)) lines.push(`  scan ${f.scanId} failed at ${f.stage} after ${f.attempts} attempt${plural(f.attempts)}: ${f.code}: ${f.reason}`);
   if (failed.length > 20) lines.push(`  ... and ${failed.length - 20} more in the failures CSV`);
   lines.push(`Run folder: ${r.runDir}`, `Mapping:    ${r.files.mapping}`, `Failures:   ${r.files.failures}`, `Checkpoint: ${r.files.checkpoint}`);
+  if (r.duplicates.length > 0) lines.push(`Duplicates: ${r.files.duplicates} (delete the extras: scancopy verify --mapping ${r.files.mapping} --delete-duplicates)`);
   return lines;
+}
+
+function duplicatesLine(r: CopyResult): string {
+  if (r.sweepSkipped) return `Duplicates: not checked: ${r.sweepSkipped}`;
+  const extras = r.duplicates.reduce((n, d) => n + d.extraTargetScanIds.length, 0);
+  return extras === 0 ? 'Duplicates: 0' : `Duplicates: ${extras} extra target scan${plural(extras)} of ${r.duplicates.length} source scan${plural(r.duplicates.length)}`;
 }

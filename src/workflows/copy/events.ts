@@ -87,5 +87,7 @@ export type CopyEvent =
       complete: boolean;
       elapsedMs: number;
     }
+  /** The final sweep found target scans beyond the mapped one made from a source scan's uploads. */
+  | { type: 'duplicate'; sourceScanId: number; keptTargetScanId: number; extraTargetScanIds: number[] }
   | { type: 'stopping'; reason: 'interrupted' | 'max-duration' }
   | { type: 'copy-done'; created: number; skipped: number; failed: number; pending: number; elapsedMs: number; stopped?: 'interrupted' | 'max-duration' };

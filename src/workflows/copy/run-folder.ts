@@ -24,6 +24,8 @@ export interface RunFiles {
   /** `scan_mapping_updated_<ts>.csv` (auto) or `scan_mapping_<ts>.csv` (mapped). */
   mapping: string;
   failures: string;
+  /** The final sweep's duplicates: `duplicates_<ts>.csv`. */
+  duplicates: string;
 }
 
 export interface FoundRun {
@@ -43,6 +45,7 @@ export function runFiles(dir: string, ts: string, mode: CopyMode): RunFiles {
     initialMapping: join(dir, `initial_scan_mapping_${ts}.csv`),
     mapping: join(dir, mode === 'auto' ? `scan_mapping_updated_${ts}.csv` : `scan_mapping_${ts}.csv`),
     failures: join(dir, `failures_${ts}.csv`),
+    duplicates: join(dir, `duplicates_${ts}.csv`),
   };
 }
 
