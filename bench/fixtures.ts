@@ -111,7 +111,7 @@ async function writeScans(tx: Queryable, chunk: Placement[], offset: number, fil
       scan_type: 'shelf',
       files: fileIds.slice(i * FILES_PER_SCAN, (i + 1) * FILES_PER_SCAN),
     };
-    return [JSON.stringify({ _raw_data: payload }), place.storeId, place.categoryId, 'processing', false];
+    return [JSON.stringify({ _raw_data: payload }), place.storeId, place.categoryId, 'created', false];
   });
   const scanIds = await insertRows(tx, 'realograms_implementation_scan', SCAN_COLUMNS, scanRows);
   const scanFiles = scanIds.flatMap((scanId, i) => fileIds.slice(i * FILES_PER_SCAN, (i + 1) * FILES_PER_SCAN).map((fileId) => [scanId, fileId, 'image']));

@@ -67,7 +67,7 @@ export async function startBenchSandbox(opts: BenchSandboxOptions): Promise<Benc
     '--storage-dir', storageDir,
     '--faults', faultsFor(opts.latency),
     // The platform processes scans on its own machines; here processing would take the CPU
-    // the client is measured on, so copied scans stay 'processing' (see bench/README.md).
+    // the client is measured on, so copied scans stay 'created' (see bench/README.md).
     '--processing-delay', String(24 * 3_600_000),
   ]);
   const drop = async (): Promise<void> => {

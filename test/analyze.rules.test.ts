@@ -141,7 +141,7 @@ describe('analysis rows', () => {
   it('never compares a pair without a copy: missing and not processed copies get their own comment, one row per source section', () => {
     const source = [details(1), details(1, { section_name: 'Bay 2' }), details(2), details(3)];
     const target = [
-      details(102, { scan_status: 'processing', has_report: false, report_id: null, planogram_name: null, section_name: null }),
+      details(102, { scan_status: 'progress', has_report: false, report_id: null, planogram_name: null, section_name: null }),
       // An unrelated processed scan in the target that the seed tool would have compared with.
       details(999),
     ];
@@ -201,6 +201,20 @@ describe('analysis rows', () => {
     ]);
   });
 
+  it('says a copy whose processing ended in error or interrupted failed processing, never comparing it', () => {
+    const failed = (id: number, status: string) => details(id, { scan_status: status, has_report: false, report_id: null, planogram_name: null, section_name: null });
+    const rows = build(
+      [{ sourceId: 1, targetId: 101 }, { sourceId: 2, targetId: 102 }, { sourceId: 3, targetId: 103 }],
+      [details(1), details(2), details(3)],
+      [failed(101, 'error'), failed(102, 'interrupted'), failed(103, 'created')],
+    );
+    expect(rows.map((r) => [r.source_scan_id, r.comment, r.target_section_name])).toEqual([
+      [1, 'Target Processing Failed', null],
+      [2, 'Target Processing Failed', null],
+      [3, 'Target Not Processed', null],
+    ]);
+  });
+
   it('says a source section the copy has no section for is missing in the target, without comparing it', () => {
     const rows = build([{ sourceId: 1, targetId: 101 }], [details(1), details(1, { section_name: 'Bay 2', planogram_name: 'Other' })], [details(101)]);
     expect(rows.map((r) => [r.source_section_name, r.target_section_name, r.comment])).toEqual([
@@ -219,6 +233,7 @@ describe('analysis rows', () => {
       'No Issues',
       'Target Scan Missing',
       'Target Not Processed',
+      'Target Processing Failed',
       'Section Missing in Target',
     ]);
   });

@@ -30,7 +30,7 @@ describe.each(testEngines())('instance queries on $name', (engine) => {
     // A scan created but not processed yet, and with no files: what a fresh copy looks like.
     const [pending] = await fresh.db.query<{ id: number }>(
       `INSERT INTO realograms_implementation_scan (provided_values, store_id, created_at, status)
-       VALUES ('{"_raw_data": {"store": 1, "files": []}}', 1, '${LAST_DAY} 20:30:00+00', 'processing') RETURNING id`,
+       VALUES ('{"_raw_data": {"store": 1, "files": []}}', 1, '${LAST_DAY} 20:30:00+00', 'progress') RETURNING id`,
     );
     pendingScanId = pending?.id as number;
     const rows = await fresh.db.query<{ scan_id: number; files: number[] }>(
@@ -60,7 +60,7 @@ describe.each(testEngines())('instance queries on $name', (engine) => {
       const scans = await selectScansWithFiles(fresh.db, [pendingScanId, 999_999, 1, 1]);
       expect(scans.map((s) => [s.id, s.files.length, s.status])).toEqual([
         [1, filesByScan.get(1)?.length, 'done'],
-        [pendingScanId, 0, 'processing'],
+        [pendingScanId, 0, 'progress'],
       ]);
       expect(await selectScansWithFiles(fresh.db, [])).toEqual([]);
     });
@@ -177,7 +177,7 @@ describe.each(testEngines())('instance queries on $name', (engine) => {
       const [row, ...rest] = await selectScanDetails(fresh.db, [pendingScanId, 999_999]);
       expect(rest).toEqual([]);
       expect(row).toMatchObject({
-        scan_id: pendingScanId, scan_status: 'processing', has_report: false, report_id: null, section_name: null,
+        scan_id: pendingScanId, scan_status: 'progress', has_report: false, report_id: null, section_name: null,
         planogram_name: null, pre_pog_percentage: null, is_additional_section: false, map_by_value: null, majority_v2_id: null,
       });
     });
@@ -209,7 +209,7 @@ describe.each(testEngines())('instance queries on $name', (engine) => {
     it('selectScanStates reports status and has_report of existing scans', async () => {
       expect(await selectScanStates(fresh.db, [pendingScanId, 2, 999_999])).toEqual([
         { id: 2, status: 'done', hasReport: true },
-        { id: pendingScanId, status: 'processing', hasReport: false },
+        { id: pendingScanId, status: 'progress', hasReport: false },
       ]);
     });
 

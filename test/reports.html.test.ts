@@ -25,10 +25,11 @@ const EXPECTED_RGB: Record<string, string> = {
   'No Issues': 'rgb(204, 255, 204)',
   'Target Scan Missing': 'rgb(221, 221, 221)',
   'Target Not Processed': 'rgb(221, 221, 221)',
+  'Target Processing Failed': 'rgb(221, 221, 221)',
   'Section Missing in Target': 'rgb(221, 221, 221)',
 };
 
-const perComment = [3, 2, 1, 4, 6, 1, 2, 2];
+const perComment = [3, 2, 1, 4, 6, 1, 2, 1, 2];
 const rows = sampleRows(perComment);
 
 async function thumbnails(): Promise<{ source: ScanPictures; target: ScanPictures }> {

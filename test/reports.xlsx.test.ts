@@ -16,6 +16,7 @@ const EXPECTED_FILL: Record<string, string> = {
   'No Issues': 'FFCCFFCC',
   'Target Scan Missing': 'FFDDDDDD',
   'Target Not Processed': 'FFDDDDDD',
+  'Target Processing Failed': 'FFDDDDDD',
   'Section Missing in Target': 'FFDDDDDD',
 };
 
@@ -31,7 +32,7 @@ const fillOf = (cell: ExcelJS.Cell): string | undefined => {
 };
 
 describe('highlighted XLSX', () => {
-  const perComment = [3, 2, 1, 4, 6, 1, 2, 2];
+  const perComment = [3, 2, 1, 4, 6, 1, 2, 1, 2];
   const rows = sampleRows(perComment);
 
   it('fills every cell of every row with its comment\'s exact ARGB, under a bold, frozen, filtered header', async () => {

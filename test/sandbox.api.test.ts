@@ -145,12 +145,12 @@ describe.each(testEngines())('sandbox REST API on $name', (engine) => {
       const res = await api.create(payload);
       expect(res.status).toBe(201);
       const body = (await res.json()) as { id: number; status: string };
-      expect(body).toMatchObject({ status: 'processing', store: 1, files });
+      expect(body).toMatchObject({ status: 'created', store: 1, files });
       const [scan] = await sb.db.query<Record<string, unknown>>(
         'SELECT provided_values, store_id, status, has_report, selected_category_id, active_realogram_id FROM realograms_implementation_scan WHERE id = $1',
         [body.id],
       );
-      expect(scan).toEqual({ provided_values: { _raw_data: payload }, store_id: 1, status: 'processing', has_report: false, selected_category_id: 1, active_realogram_id: null });
+      expect(scan).toEqual({ provided_values: { _raw_data: payload }, store_id: 1, status: 'created', has_report: false, selected_category_id: 1, active_realogram_id: null });
       const rows = await sb.db.query<{ file_id: number; file_type: string }>(
         'SELECT file_id, file_type FROM realograms_implementation_scanfile WHERE scan_id = $1 ORDER BY id',
         [body.id],

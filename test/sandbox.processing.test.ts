@@ -29,7 +29,7 @@ describe.each(testEngines())('processing of created scans on $name', (engine) =>
     const started = Date.now();
     const scanId = await createWith([image(0)]);
     const [early] = await sb.db.query<{ status: string; has_report: boolean }>('SELECT status, has_report FROM realograms_implementation_scan WHERE id = $1', [scanId]);
-    if (Date.now() - started < DELAY_MS) expect(early).toEqual({ status: 'processing', has_report: false });
+    if (Date.now() - started < DELAY_MS) expect(early).toEqual({ status: 'created', has_report: false });
     await sb.waitForProcessing();
     expect(Date.now() - started).toBeGreaterThanOrEqual(DELAY_MS);
     const [scan] = await sb.db.query<{ status: string; has_report: boolean; day: string; bays: number; spc: number; map_by: string }>(

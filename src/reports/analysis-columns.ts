@@ -30,6 +30,7 @@ export const COMMENT_STYLES = [
   { comment: 'No Issues', argb: 'FFCCFFCC', colour: 'green', meaning: 'none of the above' },
   { comment: 'Target Scan Missing', argb: 'FFDDDDDD', colour: 'grey', meaning: 'no copy, or the copy is not in the target database' },
   { comment: 'Target Not Processed', argb: 'FFDDDDDD', colour: 'grey', meaning: 'the copy was still not processed when the wait ended' },
+  { comment: 'Target Processing Failed', argb: 'FFDDDDDD', colour: 'grey', meaning: 'the target ended processing the copy in error (or interrupted it), with no result' },
   { comment: 'Section Missing in Target', argb: 'FFDDDDDD', colour: 'grey', meaning: 'the copy has no section left to pair with this source section' },
 ] as const satisfies readonly CommentStyle[];
 

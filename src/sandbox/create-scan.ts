@@ -2,7 +2,7 @@
  * The create-scan call: validated as the platform's Django REST framework serializer does
  * (a 400 whose JSON names each wrong field, in DRF's words), then stored as the platform
  * stores it: the payload as `provided_values._raw_data`, one scanfile row per file in
- * order, status 'processing'.
+ * order, status 'created'.
  */
 import type { Db, Queryable } from '../platform/db.js';
 import { ScanCopyError } from '../core/errors.js';
@@ -47,7 +47,7 @@ export async function createScan(db: Db, body: unknown, options: CreateScanOptio
 
     const [scan] = await tx.query<{ id: number; created_at: Date }>(
       `INSERT INTO realograms_implementation_scan (provided_values, store_id, selected_category_id, status, has_report)
-       VALUES ($1, $2, $3, 'processing', false) RETURNING id, created_at`,
+       VALUES ($1, $2, $3, 'created', false) RETURNING id, created_at`,
       [{ _raw_data: body }, store, refs.category_id ?? null],
     );
     if (!scan) throw new ScanCopyError('INTERNAL', 'creating a scan returned no row');
@@ -62,7 +62,7 @@ export async function createScan(db: Db, body: unknown, options: CreateScanOptio
         id: scan.id,
         store,
         files,
-        status: 'processing',
+        status: 'created',
         created_at: scan.created_at.toISOString(),
         category_id: refs.category_id ?? null,
         store_planogram: refs.store_planogram ?? null,

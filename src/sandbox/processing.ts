@@ -1,10 +1,13 @@
 /**
  * Asynchronous processing of created scans, as the platform does it: a scan is picked up
- * `delayMs` after its creation, recognised (scan-recognition.ts) and its result written
- * (recognition.ts), a few at a time so that processing never starves the API.
+ * `delayMs` after its creation (`created` -> `progress`), recognised (scan-recognition.ts)
+ * and its result written (recognition.ts, `done`), a few at a time so that processing never
+ * starves the API. A share of scans (`errorRate`) ends in `error` or `interrupted` with no
+ * realogram and no report, as processing on a real instance sometimes does.
  */
 import type { Db } from '../platform/db.js';
 import { Semaphore } from '../core/semaphore.js';
+import { createRandom, hashSeed } from './random.js';
 import { writeProcessingResult } from './recognition.js';
 import { recogniseScan, type RecognitionOptions } from './scan-recognition.js';
 
@@ -14,6 +17,8 @@ export interface ProcessorOptions extends RecognitionOptions {
   delayMs: number;
   /** Scans processed at once. @default 2 */
   concurrency?: number;
+  /** Share of scans whose processing fails (`error`, or about one in three `interrupted`), 0 to 1. @default 0 */
+  errorRate?: number;
   log(line: string): void;
 }
 
@@ -47,7 +52,7 @@ export class Processor {
   /** Scans left unprocessed by an earlier run (a restart on the same database). */
   async resumePending(): Promise<number> {
     const rows = await this.options.db.query<{ id: number }>(
-      "SELECT id FROM realograms_implementation_scan WHERE status = 'processing' ORDER BY id",
+      "SELECT id FROM realograms_implementation_scan WHERE status IN ('created', 'progress') ORDER BY id",
     );
     for (const row of rows) this.schedule(row.id);
     return rows.length;
@@ -59,7 +64,7 @@ export class Processor {
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
-  /** Stops picking up scans and waits for those in progress; unprocessed ones stay 'processing'. */
+  /** Stops picking up scans and waits for those in progress; unprocessed ones stay 'created' or 'progress'. */
   async close(): Promise<void> {
     this.#closed = true;
     for (const [scanId, timer] of this.#timers) {
@@ -89,12 +94,18 @@ export class Processor {
   async #process(scanId: number): Promise<void> {
     const { db, misMapRate, seed, log } = this.options;
     try {
+      await db.query("UPDATE realograms_implementation_scan SET status = 'progress' WHERE id = $1 AND status = 'created'", [scanId]);
+      const failure = processingFailure(seed, scanId, this.options.errorRate ?? 0);
+      if (failure) {
+        await db.query('UPDATE realograms_implementation_scan SET status = $2 WHERE id = $1', [scanId, failure]);
+        return;
+      }
       const result = await recogniseScan(db, scanId, { misMapRate, seed });
       if (result) await this.#writeLock.run(() => writeProcessingResult(db, result));
     } catch (err) {
       log(`sandbox: processing scan ${scanId} failed: ${(err as Error).stack ?? String(err)}`);
       // Off the pending list for good: a scan that cannot be processed must not hang waiters.
-      await db.query("UPDATE realograms_implementation_scan SET status = 'failed' WHERE id = $1", [scanId]).catch(() => undefined);
+      await db.query("UPDATE realograms_implementation_scan SET status = 'error' WHERE id = $1", [scanId]).catch(() => undefined);
     }
   }
 
@@ -102,4 +113,12 @@ export class Processor {
     if (this.#pending.size > 0) return;
     for (const resolve of this.#idleWaiters.splice(0)) resolve();
   }
+}
+
+/** Whether this scan's processing fails, and how: the same answer for the same seed and scan. */
+export function processingFailure(seed: number, scanId: number, rate: number): 'error' | 'interrupted' | undefined {
+  if (rate <= 0) return undefined;
+  const random = createRandom(hashSeed(seed, 'processing-failure', scanId));
+  if (!random.chance(rate)) return undefined;
+  return random.chance(1 / 3) ? 'interrupted' : 'error';
 }

@@ -42,7 +42,9 @@ export interface SandboxOptions {
   processingDelayMs?: number;
   /** Share of auto-mapped images recognised wrongly, 0 to 1. @default 0.25 */
   misMapRate?: number;
-  /** Seed of the recognition error model. @default 1 */
+  /** Share of created scans whose processing ends in `error` or `interrupted`, 0 to 1. @default 0 */
+  processingErrorRate?: number;
+  /** Seed of the recognition error model (and of which scans fail processing). @default 1 */
   recognitionSeed?: number;
   /** Fault spec, see FAULTS_HELP. @default no faults */
   faults?: string;
@@ -98,6 +100,8 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<RunningSa
   for (const [name, ms] of [['late commit delay', opts.lateMs], ['purge delay', opts.purgeUnusedUploadsMs]] as const) {
     if (ms !== undefined && !(Number.isFinite(ms) && ms >= 0)) throw new ScanCopyError('USAGE', `Expected the ${name} to be a number of ms >= 0, got ${ms}`);
   }
+  const errorRate = opts.processingErrorRate ?? 0;
+  if (!(errorRate >= 0 && errorRate <= 1)) throw new ScanCopyError('USAGE', `Expected the processing error rate to be from 0 to 1, got ${errorRate}`);
   if (!username || !password) throw new ScanCopyError('USAGE', 'The sandbox user name and password must not be empty.');
   const faults = new Faults(opts.faults ?? '', opts.faultSeed ?? 1);
   const storageDir = opts.storageDir === undefined ? undefined : await prepareStorageDir(opts.storageDir);
@@ -115,6 +119,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<RunningSa
       db,
       delayMs: opts.processingDelayMs ?? SANDBOX_DEFAULTS.processingDelayMs,
       misMapRate,
+      errorRate,
       seed: opts.recognitionSeed ?? 1,
       log,
     });

@@ -75,7 +75,7 @@ CREATE TABLE realograms_implementation_scan (
   created_at timestamptz NOT NULL DEFAULT now(),
   selected_category_id bigint REFERENCES master_data_implementation_category (id),
   active_realogram_id bigint REFERENCES realograms_implementation_realogram (id),
-  status varchar(32) NOT NULL DEFAULT 'processing',
+  status varchar(32) NOT NULL DEFAULT 'created',
   has_report boolean NOT NULL DEFAULT false
 );
 CREATE INDEX scan_store_created_idx ON realograms_implementation_scan (store_id, created_at DESC);

@@ -178,7 +178,7 @@ async function writeScans(db: Queryable, plans: ScanPlan[], images: Map<string, 
   const scanRows = plans.map((plan, i) => {
     const payload = { ...plan.rawData, files: filesOf[i] };
     const providedValues = plan.plainPayload ? payload : { _raw_data: payload };
-    return [JSON.stringify(providedValues), plan.storeId, plan.createdAt, plan.planogram.categoryId, 'processing', false];
+    return [JSON.stringify(providedValues), plan.storeId, plan.createdAt, plan.planogram.categoryId, 'created', false];
   });
   const scanIds = await insertRows(db, 'realograms_implementation_scan', SCAN_COLUMNS, scanRows);
   const scanFileRows = plans.flatMap((_, i) => (filesOf[i] ?? []).map((fileId) => [scanIds[i], fileId, 'image']));

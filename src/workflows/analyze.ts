@@ -73,8 +73,10 @@ export interface AnalyzeResult {
   /** Rows per comment, every comment listed. */
   counts: Record<AnalysisComment, number>;
   pairs: number;
-  /** Copies without a processing result when the wait ended: still processing, failed, or done without a report ("Target Not Processed"). */
+  /** Copies without a processing result when the wait ended: still processing, or done without a report ("Target Not Processed"). */
   notProcessed: number[];
+  /** Copies whose processing ended in `error` or `interrupted` ("Target Processing Failed"). */
+  processingFailed: number[];
   /** Source scans whose copy is absent (reported "Target Scan Missing"). */
   missing: number[];
   waitedMs: number;
@@ -136,7 +138,8 @@ export async function analyzeScans(options: AnalyzeOptions, ctx: RunContext<Anal
     rows,
     counts,
     pairs: options.pairs.length,
-    notProcessed: targetIds.filter((id) => target.has(id) && !target.get(id)?.processed),
+    notProcessed: targetIds.filter((id) => target.has(id) && !target.get(id)?.processed && !target.get(id)?.failed),
+    processingFailed: targetIds.filter((id) => target.get(id)?.failed === true),
     missing: unique(options.pairs.filter((p) => p.targetId === null || !target.has(p.targetId)).map((p) => p.sourceId)),
     waitedMs: waited.elapsedMs,
     timedOut: waited.timedOut,

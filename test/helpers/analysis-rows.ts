@@ -10,7 +10,7 @@ export const HOSTILE_NAMES = [
 ] as const;
 
 export function analysisRow(i: number, comment: AnalysisComment, over: Partial<AnalysisRow> = {}): AnalysisRow {
-  const compared = comment !== 'Target Scan Missing' && comment !== 'Target Not Processed' && comment !== 'Section Missing in Target';
+  const compared = !['Target Scan Missing', 'Target Not Processed', 'Target Processing Failed', 'Section Missing in Target'].includes(comment);
   const name = HOSTILE_NAMES[i % HOSTILE_NAMES.length] as string;
   return {
     source_scan_id: 1000 + i,
@@ -48,7 +48,7 @@ export function analysisRow(i: number, comment: AnalysisComment, over: Partial<A
 }
 
 /** `perComment[i]` rows of COMMENTS[i], interleaved so that equal comments are not adjacent. */
-export function sampleRows(perComment: readonly number[] = [3, 2, 1, 4, 6, 1, 2, 2]): AnalysisRow[] {
+export function sampleRows(perComment: readonly number[] = [3, 2, 1, 4, 6, 1, 2, 1, 2]): AnalysisRow[] {
   const rows: AnalysisRow[] = [];
   const left = [...perComment];
   while (left.some((n) => n > 0)) {

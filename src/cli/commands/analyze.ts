@@ -24,9 +24,10 @@ Pairs: --mapping takes the scan_mapping_<ts>.csv (header Source_Scan_ID,Target_S
 empty target means no copy) or the checkpoint_<ts>.json of a copy run; or give the ids
 as two lists of the same length, paired by position (an empty entry: no copy).
 
-Before comparing, it waits (up to --wait) until every copy is processed. A copy that does
-not exist is reported "Target Scan Missing", one still processing when the wait ends
-"Target Not Processed": neither is ever compared with another scan.
+Before comparing, it waits (up to --wait) until every copy's processing has ended. A copy
+that does not exist is reported "Target Scan Missing", one whose processing ended in error
+(or was interrupted) "Target Processing Failed", one still processing when the wait ends
+"Target Not Processed": none is ever compared with another scan.
 
 Sections: a scan with several compliance reports is compared section by section. Its
 sections are paired with the copy's by planogram and section name first, then the rest
@@ -43,7 +44,7 @@ and size), fetched as many at once as the instance's download limit allows and b
 --thumbnail-time. --images DIR reuses a download folder of the source scans (its
 manifest.csv) instead of fetching them again.
 
-Exit code 1 when some copy was missing or not processed.
+Exit code 1 when some copy was missing, failed processing or was not processed.
 
 Examples:
   scancopy analyze --source albt --target stgalbt --mapping testResults/run_20261128_101500/scan_mapping_updated_20261128_101500.csv
@@ -104,7 +105,7 @@ async function runAnalyze(flags: AnalyzeFlags, command: Command): Promise<void> 
       { signal: stop.signal, onEvent: renderer.onEvent },
     );
     renderer.result(resultData(result), summaryLines(result));
-    if (result.missing.length > 0 || result.notProcessed.length > 0) process.exitCode = EXIT.failedItems;
+    if (result.missing.length > 0 || result.notProcessed.length > 0 || result.processingFailed.length > 0) process.exitCode = EXIT.failedItems;
   } finally {
     renderer.close();
     process.off('SIGINT', onSignal);
@@ -168,7 +169,7 @@ export function analyzeView(): EventView<AnalyzeEvent> {
         case 'analyze-start':
           return `[ANALYZE] ${e.pairs} pair(s); waiting up to ${seconds(e.waitMs)} for ${e.targets} copies to be processed; writing to ${e.runDir}`;
         case 'wait-progress':
-          return `[WAIT] ${e.processed}/${e.total} processed, ${e.pending} processing${e.missing ? `, ${e.missing} missing` : ''}${e.failed ? `, ${e.failed} without report` : ''} (${seconds(e.elapsedMs)})`;
+          return `[WAIT] ${e.processed}/${e.total} processed, ${e.pending} processing${e.missing ? `, ${e.missing} missing` : ''}${e.failed ? `, ${e.failed} ended without a report` : ''} (${seconds(e.elapsedMs)})`;
         case 'wait-done':
           return e.timedOut
             ? `[WAIT] bound reached after ${seconds(e.elapsedMs)}: ${e.pending} still processing (${e.pendingIds.slice(0, 20).join(', ')}${e.pending > 20 ? ', ...' : ''})`
@@ -226,6 +227,7 @@ export function summaryLines(r: AnalyzeResult): string[] {
     `Compared ${r.pairs} pair(s) in ${r.rows.length} row(s):`,
     ...Object.entries(r.counts).map(([comment, n]) => `  ${comment.padEnd(width)}  ${n}`),
     ...(r.missing.length > 0 ? [`Copies missing for source scans: ${r.missing.join(', ')}`] : []),
+    ...(r.processingFailed.length > 0 ? [`Copies the target failed to process: ${r.processingFailed.join(', ')}`] : []),
     ...(r.notProcessed.length > 0 ? [`Copies not processed after ${seconds(r.waitedMs)}: ${r.notProcessed.join(', ')}`] : []),
     'Files:',
     ...Object.values(r.files).map((path) => `  ${path}`),
@@ -233,5 +235,5 @@ export function summaryLines(r: AnalyzeResult): string[] {
 }
 
 function resultData(r: AnalyzeResult): Record<string, unknown> {
-  return { command: 'analyze', pairs: r.pairs, rows: r.rows.length, counts: r.counts, missing: r.missing, notProcessed: r.notProcessed, waitedMs: r.waitedMs, timedOut: r.timedOut, files: r.files };
+  return { command: 'analyze', pairs: r.pairs, rows: r.rows.length, counts: r.counts, missing: r.missing, notProcessed: r.notProcessed, processingFailed: r.processingFailed, waitedMs: r.waitedMs, timedOut: r.timedOut, files: r.files };
 }

@@ -23,6 +23,7 @@ interface DemoFlags {
   scans: number;
   results: string;
   misMap: number;
+  processingErrors: number;
 }
 
 interface DemoEvent {
@@ -41,7 +42,8 @@ What it does, in this one process:
   1. starts two sandbox instances on embedded PGlite: a source seeded with --scans demo
      scans (images, processed results) and a target with the same catalog and no scans;
   2. copies every source scan to the target in auto mode (the target maps them itself,
-     and its recognition mis-maps --mis-map of them, so the analysis has something to show);
+     and its recognition mis-maps --mis-map of them, so the analysis has something to show;
+     --processing-errors of them fail processing on the target, as some do on a real instance);
   3. waits for the target to process the copies, then compares each scan with its copy;
   4. leaves the reports in <results>/run_<ts>/ and says which one to open first.
 The sandboxes stop when the demo ends; nothing is left running.
@@ -56,7 +58,8 @@ export function demoCommand(): Command {
     .description('Run the whole job against two embedded sandbox instances: copy demo scans, wait for processing, analyse, write the reports.')
     .addOption(new Option('--scans <n>', `demo scans in the source (1 to ${MAX_SCANS})`).argParser(scanCount).default(60))
     .addOption(new Option('--results <dir>', 'results folder').default('./testResults'))
-    .addOption(new Option('--mis-map <rate>', "share of copies the target's recognition maps wrongly, 0 to 1").argParser(rate).default(0.25))
+    .addOption(new Option('--mis-map <rate>', "share of copies the target's recognition maps wrongly, 0 to 1").argParser(rate('--mis-map')).default(0.25))
+    .addOption(new Option('--processing-errors <rate>', 'share of copies whose processing fails on the target, 0 to 1').argParser(rate('--processing-errors')).default(0.05))
     .addHelpText('after', HELP_AFTER)
     .action(async (flags: DemoFlags, command: Command) => {
       process.exitCode = await runDemo(flags, outputOptions(command));
@@ -74,7 +77,7 @@ async function runDemo(flags: DemoFlags, output: OutputOptions): Promise<number>
     step('sandboxes', 'starting two sandbox instances on embedded PGlite');
     const [source, target] = await Promise.all([
       startSandbox({ seedDemo: false, processingDelayMs: PROCESSING_DELAY_MS }),
-      startSandbox({ seedDemo: false, processingDelayMs: PROCESSING_DELAY_MS, misMapRate: flags.misMap }),
+      startSandbox({ seedDemo: false, processingDelayMs: PROCESSING_DELAY_MS, misMapRate: flags.misMap, processingErrorRate: flags.processingErrors }),
     ]).then((started) => {
       sandboxes.push(...started);
       return started as [RunningSandbox, RunningSandbox];
@@ -128,6 +131,7 @@ async function runDemo(flags: DemoFlags, output: OutputOptions): Promise<number>
 
     const elapsedMs = Date.now() - started;
     say.result({ command: 'demo', html: analysis.files.html, runDir: copy.runDir, elapsedMs }, closingLines(analysis.files.html, copy.runDir, elapsedMs));
+    // Copies failing processing are the demo's own doing (--processing-errors), not a failure of the run.
     return copy.failed > 0 || analysis.missing.length > 0 || analysis.notProcessed.length > 0 ? EXIT.failedItems : EXIT.ok;
   } catch (err) {
     if (signals.signal.aborted) throw new ScanCopyError('ABORTED', 'demo interrupted', { cause: err });
@@ -170,8 +174,10 @@ function scanCount(text: string): number {
   return n;
 }
 
-function rate(text: string): number {
-  const n = Number(text);
-  if (text.trim() === '' || !(n >= 0 && n <= 1)) throw new ScanCopyError('USAGE', `--mis-map = ${JSON.stringify(text)}: expected a rate from 0 to 1`);
-  return n;
+function rate(flag: string): (text: string) => number {
+  return (text) => {
+    const n = Number(text);
+    if (text.trim() === '' || !(n >= 0 && n <= 1)) throw new ScanCopyError('USAGE', `${flag} = ${JSON.stringify(text)}: expected a rate from 0 to 1`);
+    return n;
+  };
 }

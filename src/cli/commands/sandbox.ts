@@ -17,6 +17,7 @@ interface SandboxFlags {
   password?: string;
   processingDelay: number;
   misMap: number;
+  processingErrors: number;
   faults?: string;
   faultSeed: number;
   lateMs: number;
@@ -33,7 +34,8 @@ Credentials: user "${SANDBOX_DEFAULTS.username}" and a password generated at eac
 on start), unless --user / --password (or ${PASSWORD_ENV}) set them. The embedded
 database accepts any database user and password.
 
-Processing: a created scan is processed --processing-delay ms later. A payload that names
+Processing: a created scan is processed --processing-delay ms later; --processing-errors of
+them end in "error" (or, one in three, "interrupted") with no result. A payload that names
 its store_planogram / section_id is filed under them; any other is recognised from each
 image (the demo images' truth chunk), and --mis-map of the images are recognised wrongly:
 another planogram, another section of the same planogram, or an extra additional section.
@@ -72,6 +74,7 @@ export function sandboxCommand(): Command {
     .addOption(new Option('--password <pw>', `API password (default: generated; or set ${PASSWORD_ENV})`))
     .addOption(new Option('--processing-delay <ms>', 'time from creating a scan to its processing result').argParser(whole('--processing-delay')).default(SANDBOX_DEFAULTS.processingDelayMs))
     .addOption(new Option('--mis-map <rate>', 'share of auto-mapped images recognised wrongly, 0 to 1').argParser(rate('--mis-map')).default(SANDBOX_DEFAULTS.misMapRate))
+    .addOption(new Option('--processing-errors <rate>', 'share of created scans whose processing fails (error / interrupted), 0 to 1').argParser(rate('--processing-errors')).default(0))
     .option('--faults <spec>', 'inject faults per endpoint (see below)')
     .addOption(new Option('--fault-seed <n>', 'seed of the fault draws').argParser(whole('--fault-seed')).default(1))
     .addOption(new Option('--late-ms <ms>', 'with create:late=R: time from the 504 to the create\'s commit').argParser(whole('--late-ms')).default(SANDBOX_DEFAULTS.lateMs))
@@ -101,6 +104,7 @@ async function runSandbox(flags: SandboxFlags): Promise<void> {
     password: flags.password ?? process.env[PASSWORD_ENV],
     processingDelayMs: flags.processingDelay,
     misMapRate: flags.misMap,
+    processingErrorRate: flags.processingErrors,
     faults: flags.faults,
     faultSeed: flags.faultSeed,
     lateMs: flags.lateMs,

@@ -43,6 +43,6 @@ export async function runCopyFlow(s: WizardSession): Promise<number> {
   } else if (result) {
     s.print(`Done. The mapping is in ${result.files.mapping}`);
   }
-  const failed = (result?.failed ?? 0) > 0 || (analysis !== undefined && (analysis.missing.length > 0 || analysis.notProcessed.length > 0));
+  const failed = (result?.failed ?? 0) > 0 || (analysis !== undefined && (analysis.missing.length > 0 || analysis.notProcessed.length > 0 || analysis.processingFailed.length > 0));
   return failed ? EXIT.failedItems : EXIT.ok;
 }

@@ -1,14 +1,16 @@
 /**
  * Analysis rows from the details of both sides: one row per source section and the copy's
  * section it pairs with (pairing.ts), commented by the rules (rules.ts). A pair whose copy
- * is absent or not processed is never compared: its source sections are listed with the
- * comment "Target Scan Missing" or "Target Not Processed" and an empty target side. A source
+ * is absent, failed processing or is not processed is never compared: its source sections
+ * are listed with the comment "Target Scan Missing", "Target Processing Failed" or "Target
+ * Not Processed" and an empty target side. A source
  * section that the copy has no section left for is "Section Missing in Target": the copy
  * recognised fewer sections, which says nothing about the planogram it chose.
  */
 import type { AnalysisComment, AnalysisRow, SideField, SideValues } from '../../reports/analysis-columns.js';
 import { SIDE_FIELDS } from '../../reports/analysis-columns.js';
 import type { ScanDetailsRow } from '../../platform/types.js';
+import { processingOutcome } from '../../platform/scan-status.js';
 import { pairSections } from './pairing.js';
 import { compareSections, EMPTY_SIDE } from './rules.js';
 
@@ -18,16 +20,18 @@ export interface ScanPair {
   targetId: number | null;
 }
 
-/** Details grouped by scan: `processed` from the scan row, `sections` its reports in report order. */
+/** Details grouped by scan: how its processing ended, from the scan row, and its reports in report order. */
 export interface ScanSections {
   processed: boolean;
+  /** Processing ended without a result (`error`, `interrupted`). */
+  failed: boolean;
   sections: ScanDetailsRow[];
 }
 
 export function groupDetails(rows: readonly ScanDetailsRow[]): Map<number, ScanSections> {
   const scans = new Map<number, ScanSections>();
   for (const row of rows) {
-    const scan = scans.get(row.scan_id) ?? { processed: row.has_report, sections: [] };
+    const scan = scans.get(row.scan_id) ?? { processed: row.has_report, failed: processingOutcome(row.scan_status, row.has_report) === 'failed', sections: [] };
     if (row.report_id !== null) scan.sections.push(row);
     scans.set(row.scan_id, scan);
   }
@@ -44,7 +48,7 @@ export function buildAnalysisRows(
     const sourceSections = source.get(pair.sourceId)?.sections ?? [];
     const copy = pair.targetId === null ? undefined : target.get(pair.targetId);
     if (!copy || !copy.processed) {
-      const comment: AnalysisComment = copy ? 'Target Not Processed' : 'Target Scan Missing';
+      const comment: AnalysisComment = !copy ? 'Target Scan Missing' : copy.failed ? 'Target Processing Failed' : 'Target Not Processed';
       const listed = sourceSections.length > 0 ? sourceSections : [undefined];
       return listed.map((s) => analysisRow(pair, sideOf(s), EMPTY_SIDE, comment, null));
     }

@@ -8,12 +8,13 @@ import { ScanCopyError } from '../../core/errors.js';
 import { sleep } from '../../core/sleep.js';
 import type { Queryable } from '../../platform/db.js';
 import { selectScanStates } from '../../platform/queries.js';
+import { processingOutcome } from '../../platform/scan-status.js';
 
 export interface WaitProgress {
   total: number;
   /** `done` with a report. */
   processed: number;
-  /** Settled without a report: failed, or done with nothing recognised. */
+  /** Settled without a report: processing failed (`error`, `interrupted`), or done with nothing recognised. */
   failed: number;
   /** Not in the database. */
   missing: number;
@@ -37,8 +38,6 @@ export interface WaitOutcome extends WaitProgress {
   pendingIds: number[];
   timedOut: boolean;
 }
-
-const FAILED_STATUS = /fail|error|cancel|reject/i;
 
 export async function waitForProcessing(db: Queryable, ids: readonly number[], options: WaitOptions): Promise<WaitOutcome> {
   const started = Date.now();
@@ -64,9 +63,10 @@ async function checkOnce(db: Queryable, ids: readonly number[], started: number)
   let failed = 0;
   const pendingIds: number[] = [];
   for (const state of states) {
-    if (state.status === 'done' && state.hasReport) processed++;
-    else if (state.status === 'done' || FAILED_STATUS.test(state.status)) failed++;
-    else pendingIds.push(state.id);
+    const outcome = processingOutcome(state.status, state.hasReport);
+    if (outcome === 'processed') processed++;
+    else if (outcome === 'pending') pendingIds.push(state.id);
+    else failed++;
   }
   return {
     total: ids.length,
