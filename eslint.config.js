@@ -3,7 +3,8 @@ import tseslint from 'typescript-eslint';
 
 /**
  * The rooms of src/ and whom each may import (README "Layout"): cli -> workflows ->
- * platform/core/reports; sandbox -> platform/db and core; core -> nothing of ours.
+ * platform/core/reports; sandbox -> platform/db and core; core -> nothing of ours. cli/
+ * still opens instances (platform/instance) and reads their addresses, but no SQL or call.
  * An import names a room by a path segment (`../platform/db.js`), so a regex per room.
  */
 const ROOMS = ['cli', 'config', 'core', 'platform', 'reports', 'sandbox', 'workflows'];
@@ -69,4 +70,10 @@ export default tseslint.config(
     rules: roomRule('sandbox', ['core', 'platform'], [{ regex: `${room('platform')}(?!db\\.js$)`, message: 'sandbox/ uses platform/db only: it is the platform, not a client of it.' }]),
   },
   { files: ['src/workflows/**/*.ts'], rules: roomRule('workflows', ['core', 'platform', 'reports']) },
+  {
+    files: ['src/cli/**/*.ts'],
+    rules: roomRule('cli', ['workflows', 'config', 'core', 'platform', 'reports', 'sandbox'], [
+      { regex: `${room('platform')}(queries|api|http|body|multipart|session|undici)\\.js$`, message: 'cli/ runs no SQL and makes no platform calls: a workflow does.' },
+    ]),
+  },
 );

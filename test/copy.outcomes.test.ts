@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCsv } from '../src/reports/csv.js';
-import { copyScans } from '../src/workflows/copy.js';
+import { copyScans, pairsFromCopy } from '../src/workflows/copy.js';
 import { startCopyPair, type CopyPair } from './helpers/copy.js';
 
 describe('outcomes of a copy with scans that cannot be copied', () => {
@@ -56,6 +56,11 @@ describe('outcomes of a copy with scans that cannot be copied', () => {
     // Batch 2's download and create rates (50 %, 0 %) are under the thresholds: its failed scans are tried once more.
     expect(byScan.get(odd.gone)?.attempts).toBe(2);
     expect(byScan.get(odd.badCategory)?.attempts).toBe(2);
+    // What the analysis compares: every scan on the source with its copy or none; only the one not on the source has no pair.
+    const pairs = new Map(pairsFromCopy(result).map((p) => [p.sourceId, p.targetId]));
+    expect([...pairs.keys()].sort()).toEqual(scanIds.filter((id) => id !== missing).sort());
+    expect(pairs.get(odd.gone)).toBeNull();
+    for (const m of result.mapping) expect(pairs.get(m.sourceScanId)).toBe(m.targetScanId);
 
     const csv = await readCsv(result.files.failures);
     expect(Object.keys(csv[0] ?? {})).toEqual(['Source_Scan_ID', 'Outcome', 'Stage', 'Error_Code', 'Attempts', 'Reason']);

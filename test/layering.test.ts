@@ -28,6 +28,7 @@ describe('layering lint rules', () => {
     ['sandbox-imports-workflows.ts.txt', 'src/sandbox/wrong-way.ts', 'sandbox/ does not import workflows/'],
     ['workflows-imports-cli.ts.txt', 'src/workflows/copy/wrong-way.ts', 'workflows/ does not import cli/'],
     ['workflows-reads-env.ts.txt', 'src/workflows/wrong-way.ts', 'Only cli/ and config/ read the environment'],
+    ['cli-runs-sql.ts.txt', 'src/cli/wizard/wrong-way.ts', 'cli/ runs no SQL and makes no platform calls'],
   ])('refuses %s as %s', { timeout: 60_000 }, async (fixture, path, expected) => {
     const messages = await lintAs(fixture, path);
     expect(messages).toHaveLength(1);

@@ -32,6 +32,8 @@ export type { CrashPoint, CopySourceApi, CopyTargetApi } from './copy/runtime.js
 export { CRASH_POINTS } from './copy/runtime.js';
 export type { CopyFailure } from './copy/outputs.js';
 export { planCopy, type CopyPlan, type PlanCopyOptions } from './copy/plan.js';
+export { pairsFromCopy } from './copy/pairs.js';
+export { probeTargetDb, type TargetDbProbe } from './copy/target-db.js';
 
 export interface CopyInstance<Api> {
   /** The API URL: part of the job's fingerprint. */

@@ -4,7 +4,7 @@
  */
 import { ScanCopyError } from '../core/errors.js';
 import type { Queryable } from '../platform/db.js';
-import { findScanSummaries } from '../platform/queries.js';
+import { findScanSummaries, selectScanStates, selectStoreExists } from '../platform/queries.js';
 import type { ScanSummary } from '../platform/types.js';
 
 export interface FindScansOptions {
@@ -40,6 +40,16 @@ export async function resolveScanIds(db: Queryable, selection: ScanSelection): P
   if (selection.kind === 'ids') return [...new Set(selection.ids)];
   const found = await findScans(db, selection);
   return found.map((scan) => scan.id);
+}
+
+/** The ids, of those given, that are not scans on the instance, in the order given. */
+export async function missingScanIds(db: Queryable, ids: readonly number[]): Promise<number[]> {
+  const found = new Set((await selectScanStates(db, ids)).map((s) => s.id));
+  return ids.filter((id) => !found.has(id));
+}
+
+export function storeExists(db: Queryable, storeId: number): Promise<boolean> {
+  return selectStoreExists(db, storeId);
 }
 
 const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;

@@ -1,8 +1,8 @@
 /** Pieces of the copy and verify commands: flag parsers, output flags, signal handling, analysis after a copy. */
 import { EXIT, ScanCopyError } from '../../core/errors.js';
 import type { Instance } from '../../platform/instance.js';
-import type { AnalyzeEvent, ScanPair } from '../../workflows/analyze.js';
-import type { CopyResult } from '../../workflows/copy.js';
+import type { AnalyzeEvent } from '../../workflows/analyze.js';
+import { pairsFromCopy, type CopyResult } from '../../workflows/copy.js';
 import { createEventRenderer, type EventRenderer, type OutputOptions } from '../render.js';
 
 export function positiveInt(flag: string): (text: string) => number {
@@ -52,19 +52,12 @@ export function stopOnSignals(): SignalStop {
   };
 }
 
-/** The job's scans that exist on the source, each with its copy or none (reported missing, never compared with another scan). */
-export function pairsOfCopy(result: CopyResult): ScanPair[] {
-  const targets = new Map(result.mapping.map((m) => [m.sourceScanId, m.targetScanId]));
-  const notFound = new Set(result.failures.filter((f) => f.code === 'NOT_FOUND').map((f) => f.scanId));
-  return result.scanIds.filter((id) => !notFound.has(id)).map((id) => ({ sourceId: id, targetId: targets.get(id) ?? null }));
-}
-
 /** `copy --analyze`: the job's scans that exist on the source, each with its copy or none, in the copy's run folder. */
 export async function runAnalysisAfterCopy(
   result: CopyResult,
   ctx: { source: Instance; target: Instance; signal: AbortSignal; output: OutputOptions },
 ): Promise<void> {
-  const pairs = pairsOfCopy(result);
+  const pairs = pairsFromCopy(result);
   if (pairs.length === 0) return;
   // Loaded only for --analyze: the analysis and its report writers are no part of a copy's start.
   const [{ analyzeScans }, { analyzeView, summaryLines: analyzeSummaryLines }] = await Promise.all([import('../../workflows/analyze.js'), import('./analyze.js')]);

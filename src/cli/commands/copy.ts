@@ -3,11 +3,10 @@ import { confirm, select } from '../ask.js';
 import { Command, Option } from 'commander';
 import { EXIT, ScanCopyError } from '../../core/errors.js';
 import { openInstance, type Instance } from '../../platform/instance.js';
-import { selectStoreExists } from '../../platform/queries.js';
-import { copyScans, findCopyCheckpoint, planCopy, type CopyMode, type CopyOptions, type CopyResult, type CrashPoint, type JobSelector } from '../../workflows/copy.js';
+import { copyScans, findCopyCheckpoint, planCopy, probeTargetDb, type CopyMode, type CopyOptions, type CopyResult, type CrashPoint, type JobSelector } from '../../workflows/copy.js';
 import { resolveScanIds } from '../../workflows/find.js';
 import { addInstanceOptions, resolveCliInstances, type InstanceCliOptions } from '../instance-options.js';
-import { createEventRenderer, outputOptions, type EventRenderer } from '../render.js';
+import { createEventRenderer, outputOptions } from '../render.js';
 import { COPY_VIEW, copySummaryLines } from '../render/copy.js';
 import { addScanSelectionOptions, parseScanSelection, type ScanSelectionFlags } from '../scan-selection.js';
 import { parseDuration, positiveInt, runAnalysisAfterCopy, stopOnSignals } from './copy-support.js';
@@ -101,7 +100,9 @@ async function runCopy(flags: CopyFlags, command: Command): Promise<void> {
     await Promise.all([source.api.login({ signal: signals.signal }), target.api.login({ signal: signals.signal })]);
     const scanIds = await resolveScanIds(source.db, selection);
     if (scanIds.length === 0) throw new ScanCopyError('USAGE', 'no scans match the selection', { hint: 'Check the store and days with `scancopy find`.' });
-    const targetDb = await probeTargetDb(target, flags.targetStore, renderer);
+    const probed = await probeTargetDb(target, flags.targetStore);
+    if (probed.warning) renderer.note(`warning: ${probed.warning}`);
+    const targetDb = probed.db;
 
     if (flags.dryRun) {
       const plan = await planCopy({ source, target: { db: targetDb }, scanIds, targetStoreId: flags.targetStore, downloadWorkers: limits.download, signal: signals.signal });
@@ -135,22 +136,6 @@ async function runCopy(flags: CopyFlags, command: Command): Promise<void> {
     signals.dispose();
     await Promise.all(opened.map((i) => i.close()));
   }
-}
-
-/**
- * The target DB settles lost create answers. If it cannot be read, the copy still runs, but a
- * create whose answer is lost is then reported "outcome unknown" instead of being checked.
- */
-async function probeTargetDb(target: Instance, storeId: number, renderer: Pick<EventRenderer<unknown>, 'note'>): Promise<Instance['db'] | undefined> {
-  let exists: boolean;
-  try {
-    exists = await selectStoreExists(target.db, storeId);
-  } catch (err) {
-    renderer.note(`warning: the target database of ${target.name} cannot be read (${(err as Error).message}); a create whose answer is lost will be reported "outcome unknown", never repeated`);
-    return undefined;
-  }
-  if (!exists) throw new ScanCopyError('USAGE', `target store ${storeId} does not exist on ${target.name}`, { hint: 'Pick a store id of the target instance.' });
-  return target.db;
 }
 
 /**

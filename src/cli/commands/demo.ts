@@ -13,11 +13,11 @@ import { openInstance, type Instance } from '../../platform/instance.js';
 import { startSandbox, type RunningSandbox } from '../../sandbox/sandbox.js';
 import { seedCatalog, seedDemo, type SeededCatalog } from '../../sandbox/seed.js';
 import { analyzeScans } from '../../workflows/analyze.js';
-import { copyScans } from '../../workflows/copy.js';
+import { copyScans, pairsFromCopy } from '../../workflows/copy.js';
 import { createEventRenderer, outputOptions, type OutputOptions } from '../render.js';
 import { COPY_VIEW, copySummaryLines } from '../render/copy.js';
 import { analyzeView, summaryLines as analyzeSummaryLines } from './analyze.js';
-import { pairsOfCopy, positiveInt, stopOnSignals } from './copy-support.js';
+import { positiveInt, stopOnSignals } from './copy-support.js';
 
 interface DemoFlags {
   scans: number;
@@ -119,7 +119,7 @@ async function runDemo(flags: DemoFlags, output: OutputOptions): Promise<number>
       {
         source: { db: src.db, images: src.api, name: src.name },
         target: { db: tgt.db, images: tgt.api, name: tgt.name },
-        pairs: pairsOfCopy(copy),
+        pairs: pairsFromCopy(copy),
         runDir: copy.runDir,
         timestamp: copy.files.ts,
         pollMs: 250,

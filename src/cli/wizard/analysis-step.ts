@@ -5,11 +5,11 @@
 import { join, resolve } from 'node:path';
 import { confirm } from '@inquirer/prompts';
 import { runTimestamp } from '../../core/timestamp.js';
-import { selectScanStates } from '../../platform/queries.js';
 import { analyzeScans, readScanMapping, type AnalyzeResult, type ScanPair } from '../../workflows/analyze.js';
-import type { CopyResult } from '../../workflows/copy.js';
+import { pairsFromCopy, type CopyResult } from '../../workflows/copy.js';
+import { missingScanIds } from '../../workflows/find.js';
 import { analyzeView, summaryLines } from '../commands/analyze.js';
-import { pairsOfCopy, stopOnSignals } from '../commands/copy-support.js';
+import { stopOnSignals } from '../commands/copy-support.js';
 import { createEventRenderer } from '../render.js';
 import type { OpenedInstance } from './instances.js';
 import { ask, choose, InvalidAnswer, type Choice } from './prompts.js';
@@ -66,7 +66,7 @@ async function askPairs(s: WizardSession, input: AnalysisInput): Promise<ScanPai
   choices.push({ name: 'From a mapping file of an earlier copy (scan_mapping_*.csv or checkpoint_*.json)', value: 'file' });
   choices.push({ name: 'Type the target scan ids', value: 'type' });
   const how = await choose('Target scan ids:', choices);
-  if (how === 'run' && input.copy) return pairsOfCopy(input.copy);
+  if (how === 'run' && input.copy) return pairsFromCopy(input.copy);
   if (how === 'file') {
     return ask('Mapping file path:', async (text) => {
       if (!text) throw new InvalidAnswer('Please type the path of a scan_mapping_*.csv or checkpoint_*.json.');
@@ -81,8 +81,7 @@ async function askPairs(s: WizardSession, input: AnalysisInput): Promise<ScanPai
     if (targets.length !== input.sourceIds.length) {
       throw new InvalidAnswer(`Expected ${input.sourceIds.length} target ids (one per source scan), got ${targets.length}.`);
     }
-    const found = new Set((await selectScanStates(input.target.instance.db, targets)).map((t) => t.id));
-    const missing = targets.filter((id) => !found.has(id));
+    const missing = await missingScanIds(input.target.instance.db, targets);
     if (missing.length > 0) throw new InvalidAnswer(`Not on the target instance: ${describeIds(missing)}.`);
     return input.sourceIds.map((sourceId, i) => ({ sourceId, targetId: targets[i] ?? null }));
   });

@@ -5,9 +5,8 @@
  */
 import { confirm } from '@inquirer/prompts';
 import type { Queryable } from '../../platform/db.js';
-import { selectScanStates, selectStoreExists } from '../../platform/queries.js';
 import type { ScanSummary } from '../../platform/types.js';
-import { findScans, isDay } from '../../workflows/find.js';
+import { findScans, isDay, missingScanIds, storeExists } from '../../workflows/find.js';
 import { ask, choose, InvalidAnswer, type Choice } from './prompts.js';
 
 const SHOWN_ROWS = 10;
@@ -83,8 +82,7 @@ export function parseIdList(text: string): number[] {
 }
 
 async function checkIdsExist(db: Queryable, role: string, ids: number[]): Promise<number[]> {
-  const found = new Set((await selectScanStates(db, ids)).map((s) => s.id));
-  const missing = ids.filter((id) => !found.has(id));
+  const missing = await missingScanIds(db, ids);
   if (missing.length > 0) {
     throw new InvalidAnswer(`Not on the ${role.toLowerCase()} instance: ${describeIds(missing)}. Check the ids.`);
   }
@@ -94,7 +92,7 @@ async function checkIdsExist(db: Queryable, role: string, ids: number[]): Promis
 export async function checkStore(db: Queryable, role: string, text: string): Promise<number> {
   if (!/^[1-9]\d{0,15}$/.test(text)) throw new InvalidAnswer('A store id is a whole number, e.g. 3.');
   const id = Number(text);
-  if (!(await selectStoreExists(db, id))) throw new InvalidAnswer(`Store ${id} does not exist on the ${role.toLowerCase()} instance.`);
+  if (!(await storeExists(db, id))) throw new InvalidAnswer(`Store ${id} does not exist on the ${role.toLowerCase()} instance.`);
   return id;
 }
 

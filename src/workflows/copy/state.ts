@@ -48,7 +48,7 @@ export interface JobHeader {
   fingerprint: string;
 }
 
-const SKIP_CODES: Record<SkipKind, ScanState['code']> = { 'not-found': 'NOT_FOUND', 'no-files': 'NO_FILES', 'no-payload': 'NO_PAYLOAD' };
+export const SKIP_CODES: Record<SkipKind, ScanState['code']> = { 'not-found': 'NOT_FOUND', 'no-files': 'NO_FILES', 'no-payload': 'NO_PAYLOAD' };
 
 /** Applies one record to the scans and completed batches (pure, idempotent where it matters). */
 export function applyRecord(scans: Map<number, ScanState>, completed: Set<number>, record: JournalRecord): void {
