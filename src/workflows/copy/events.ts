@@ -57,6 +57,8 @@ export type CopyEvent =
   | { type: 'uploaded'; batch: number; scanId: number; fileId: number; targetFileId: number; bytes: number; attempt: number; latencyMs: number; progress: StageCount }
   | { type: 'created'; batch: number; scanId: number; targetScanId: number; via: 'api' | 'reconciled'; attempt: number; latencyMs: number; progress: StageCount }
   | { type: 'reconciled'; batch: number; scanId: number; targetScanId: number | null; duplicates: number[]; attempt: number; latencyMs: number }
+  /** A create was refused because the target purged these uploads: the scan's files are uploaded again. */
+  | { type: 'uploads-purged'; batch: number; scanId: number; targetFileIds: number[]; attempt: number }
   /** A create's outcome is unknown and its scan not in the target DB yet: looked for until the horizon. */
   | { type: 'settling'; batch: number; scanId: number; attempt: number; horizonInMs: number }
   | { type: 'skipped'; batch: number; scanId: number; kind: SkipKind; reason: string; attempt: number }

@@ -147,12 +147,29 @@ async function runAttempt(rt: Runtime, opts: PipelineOptions, batch: Batch, atte
   }
 }
 
+/** Rounds of upload-and-create per scan and attempt when the target keeps purging its uploads. */
+const UPLOAD_ROUNDS = 2;
+
 async function pipelinedScan(rt: Runtime, at: Attempt, scanId: number, row: ScanWithFiles, tasks: FileTask[]): Promise<StepOutcome> {
   const started = Date.now();
-  const results = await Promise.all(tasks.map((task) => transferStep(rt, at, task)));
-  const failed = results.find(isFailure);
-  if (failed) return failScan(rt, at, scanId, failed, started);
-  return createStep(rt, at, scanId, row);
+  let todo = tasks;
+  for (let round = 1; ; round++) {
+    const results = await Promise.all(todo.map((task) => transferStep(rt, at, task)));
+    const failed = results.find(isFailure);
+    if (failed) return failScan(rt, at, scanId, failed, started);
+    const outcome = await createStep(rt, at, scanId, row);
+    if (outcome !== 'reupload') return outcome;
+    if (round >= UPLOAD_ROUNDS) return failScan(rt, at, scanId, { stage: 'create', error: purgedAgain(scanId) }, started);
+    todo = allFiles(scanId, row);
+  }
+}
+
+function allFiles(scanId: number, row: ScanWithFiles): FileTask[] {
+  return row.files.map((f, index) => ({ scanId, index, fileId: f.fileId, fileType: f.fileType }));
+}
+
+function purgedAgain(scanId: number): ScanCopyError {
+  return new ScanCopyError('BAD_REQUEST', `scan ${scanId}: the target purged its uploaded files again before the create`, { hint: 'The target deletes unused uploads quickly; resume to upload them once more.' });
 }
 
 async function barrierAttempt(rt: Runtime, at: Attempt, scans: Array<{ id: number; row: ScanWithFiles; tasks: FileTask[] }>): Promise<void> {
@@ -167,7 +184,9 @@ async function barrierAttempt(rt: Runtime, at: Attempt, scans: Array<{ id: numbe
   await Promise.all(
     scans.map((s) => {
       const failure = failures.get(s.id);
-      return failure ? failScan(rt, at, s.id, failure, started) : createStep(rt, at, s.id, s.row);
+      if (failure) return failScan(rt, at, s.id, failure, started);
+      // Uploads purged before their create: this scan goes through upload and create again on its own.
+      return createStep(rt, at, s.id, s.row).then((outcome) => (outcome === 'reupload' ? pipelinedScan(rt, at, s.id, s.row, allFiles(s.id, s.row)) : outcome));
     }),
   );
 }

@@ -39,6 +39,8 @@ export type JournalRecord =
   | { t: 'create-intent'; scan: number; files: number[]; at?: number }
   /** A create answered so that no scan exists (a 4xx): the intent is void. */
   | { t: 'create-refused'; scan: number }
+  /** The target purged the scan's uploads (a create refused naming them): all are uploaded again. */
+  | { t: 'uploads-lost'; scan: number }
   | { t: 'created'; scan: number; target: number; via: 'api' | 'reconciled' }
   | { t: 'skipped'; scan: number; kind: SkipKind; reason: string }
   | { t: 'failed'; scan: number; stage: CopyStage; code: ErrorCode; reason: string }
@@ -82,6 +84,9 @@ export function applyRecord(scans: Map<number, ScanState>, completed: Set<number
     case 'create-refused':
       delete scan.create_intent;
       delete scan.create_intent_at;
+      break;
+    case 'uploads-lost':
+      if (scan.target_file_ids) scan.target_file_ids = scan.target_file_ids.map(() => null);
       break;
     case 'created':
       resetOutcome(scan);

@@ -4,7 +4,7 @@
  * durable before and after it; a create is preceded by its intent, so that a lost answer is
  * always reconciled against the target database before anything is created again.
  */
-import { errorCodeOf, ScanCopyError } from '../../core/errors.js';
+import { errorCodeOf, findScanCopyError, ScanCopyError } from '../../core/errors.js';
 import { classify } from '../../core/failure.js';
 import type { ScanWithFiles } from '../../platform/types.js';
 import { describeCause } from './describe.js';
@@ -14,7 +14,8 @@ import type { Attempt, Runtime } from './runtime.js';
 import { settleIntent } from './settle.js';
 import { uploadedFiles, type CopyStage, type SkipKind } from './state.js';
 
-export type StepOutcome = 'created' | 'skipped' | 'failed' | 'interrupted';
+/** `reupload`: the target purged the scan's uploads before the create; upload them again and create. */
+export type StepOutcome = 'created' | 'skipped' | 'failed' | 'interrupted' | 'reupload';
 
 export interface FileTask {
   scanId: number;
@@ -182,6 +183,14 @@ export async function createStep(rt: Runtime, at: Attempt, scanId: number, row: 
         // No scan was made: the intent is void, and a create refused for now (429) waits as
         // the retry policy says (Retry-After, jitter, the shared budget) before it is sent again.
         await rt.state.record({ t: 'create-refused', scan: scanId });
+        const purged = purgedFiles(error, files);
+        if (purged.length > 0) {
+          // Known not applied: the target no longer has these uploads. All of the scan's are
+          // uploaded again (they were made together and go together), never a --restart.
+          await rt.state.record({ t: 'uploads-lost', scan: scanId });
+          rt.emit({ type: 'uploads-purged', batch: at.batch, scanId, targetFileIds: purged, attempt: at.attempt });
+          return 'reupload';
+        }
         if (!failure.retryItem || sent >= rt.createAttempts) return failScan(rt, at, scanId, { stage: 'create', error }, started);
         const waitMs = rt.target.api.retry.backoff(sent, error);
         if (waitMs === undefined) return failScan(rt, at, scanId, { stage: 'create', error }, started);
@@ -189,6 +198,16 @@ export async function createStep(rt: Runtime, at: Attempt, scanId: number, row: 
       }
     }
   }
+}
+
+/** The files a 400 names as unknown ("Invalid pk" on `files`, as DRF words it) among the scan's uploads. */
+function purgedFiles(error: unknown, files: readonly number[]): number[] {
+  const found = findScanCopyError(error);
+  if (found?.code !== 'BAD_REQUEST') return [];
+  const messages = (found.context.body as { files?: unknown } | undefined)?.files;
+  if (!Array.isArray(messages)) return [];
+  const ids = messages.flatMap((m) => (typeof m === 'string' ? [...m.matchAll(/Invalid pk "(\d+)" - object does not exist/g)].map((x) => Number(x[1])) : []));
+  return ids.filter((id) => files.includes(id));
 }
 
 /** `latencyMs`: the create call's, or the lookup's that found the scan. */
