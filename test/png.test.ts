@@ -1,5 +1,7 @@
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
+import sharp from 'sharp';
+import { drawShelfJpeg, readJpegTruth } from '../src/sandbox/jpeg.js';
 import { drawShelfPng, readPngTruth } from '../src/sandbox/png.js';
 import { createRandom } from '../src/sandbox/random.js';
 
@@ -64,5 +66,18 @@ describe('seeded random', () => {
     const forkBefore = r.fork('x').next();
     r.next();
     expect(r.fork('x').next()).toBe(forkBefore);
+  });
+});
+
+describe('demo shelf JPEGs', () => {
+  it('decode as ordinary JPEGs, carry the same truth in a comment, and are byte-identical for the same inputs', async () => {
+    const tricky = { ...base, sectionName: 'Bay 2, Lower "Value" Shelf — café' };
+    const jpeg = await drawShelfJpeg(tricky);
+    const meta = await sharp(jpeg).metadata();
+    expect([meta.format, meta.width, meta.height]).toEqual(['jpeg', 640, 400]);
+    expect(readJpegTruth(jpeg)).toEqual(readPngTruth(drawShelfPng(tricky)));
+    expect((await drawShelfJpeg(tricky)).equals(jpeg)).toBe(true);
+    expect(readJpegTruth(await sharp(jpeg).jpeg().toBuffer())).toBeNull();
+    expect(readJpegTruth(drawShelfPng(tricky))).toBeNull();
   });
 });

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectAdditionalSectionIds } from '../src/platform/queries.js';
+import { readJpegTruth } from '../src/sandbox/jpeg.js';
 import { readPngTruth } from '../src/sandbox/png.js';
 import { seedCatalog, seedDemo, type SeedSummary } from '../src/sandbox/seed.js';
 import { testEngines } from './helpers/databases.js';
@@ -66,7 +67,7 @@ describe.each(testEngines())('demo seed content on $name', (engine) => {
     expect(summary.multiFileScanIds).toEqual(multi);
   });
 
-  it('stores each image as an uploaded PNG whose truth names a section the scan was recognised with', async () => {
+  it('stores each image as an uploaded PNG or JPEG (both kinds present) whose truth names a section the scan was recognised with', async () => {
     const files = await fresh.db.query<{ scan_id: number; original_filename: string; content_type: string; size: number; sha256: string; content: Uint8Array; sections: number[] }>(
       `SELECT sf.scan_id, f.original_filename, f.content_type, f.size, f.sha256, f.content,
               (SELECT json_agg(r.section_id) FROM planograms_compliance_planogramcompliancereport r WHERE r.realogram_id = s.active_realogram_id) AS sections
@@ -78,11 +79,14 @@ describe.each(testEngines())('demo seed content on $name', (engine) => {
     expect(files.length).toBe(summary.files);
     for (const f of files) {
       const bytes = Buffer.from(f.content);
-      expect(f.content_type).toBe('image/png');
-      expect(f.original_filename).toMatch(/^shelf_0[1-3]\.png$/);
+      const jpeg = f.content_type === 'image/jpeg';
+      expect(f.content_type).toMatch(/^image\/(png|jpeg)$/);
+      expect(f.original_filename).toMatch(jpeg ? /^shelf_0[1-3]\.jpg$/ : /^shelf_0[1-3]\.png$/);
       expect([f.size, f.sha256]).toEqual([bytes.length, createHash('sha256').update(bytes).digest('hex')]);
-      expect(f.sections).toContain(readPngTruth(bytes)?.section_id);
+      expect(f.sections).toContain((jpeg ? readJpegTruth(bytes) : readPngTruth(bytes))?.section_id);
     }
+    // The demo shows camera-like JPEGs as well as PNGs.
+    expect(new Set(files.map((f) => f.content_type))).toEqual(new Set(['image/png', 'image/jpeg']));
   });
 
   it('keeps the create payload in provided_values._raw_data, or as provided_values itself for a few scans', async () => {

@@ -137,7 +137,8 @@ function fillRect(canvas: Canvas, x0: number, y0: number, w: number, h: number, 
   }
 }
 
-function truthText(opts: DrawShelfOptions): string {
+/** The truth as Latin-1 JSON, for a PNG text chunk or a JPEG comment. */
+export function truthText(opts: DrawShelfOptions): string {
   const truth: PngTruth = {
     planogram_id: opts.planogramId,
     section_id: opts.sectionId,
@@ -182,7 +183,7 @@ export function readPngTruth(bytes: Uint8Array): PngTruth | null {
   return null;
 }
 
-function parseTruth(text: string): PngTruth | null {
+export function parseTruth(text: string): PngTruth | null {
   let value: unknown;
   try {
     value = JSON.parse(text);

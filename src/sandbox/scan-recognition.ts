@@ -8,6 +8,7 @@
  * result whatever the instance and the order of processing.
  */
 import type { Queryable } from '../platform/db.js';
+import { readJpegTruth } from './jpeg.js';
 import { readPngTruth } from './png.js';
 import { createRandom, hashSeed, type Random } from './random.js';
 import { simulateBays, simulateSectionFigures, type ProcessingInput, type RecognisedSection, type SectionFigures } from './recognition.js';
@@ -80,7 +81,10 @@ function autoPicks(scan: ScanToProcess, catalog: StoreCatalog, options: Recognit
   const random = createRandom(hashSeed(options.seed, 'mis-map', scan.files.map((f) => f.sha256).join(',')));
   if (truths.length === 0 || !random.chance(options.misMapRate)) return truths;
   const { victim, order } = chooseMisMap(truths, catalog, random);
-  const { section: truth, key } = truths[victim] as Pick;
+  const { section: truth } = truths[victim] as Pick;
+  // The section's report comes from the first image that shows it: a wrong recognition
+  // starts from that image's figures, so it scores below what the right one would.
+  const key = (truths.find((t) => t.section.id === truth.id) as Pick).key;
   const taken = new Set(truths.map((t) => t.section.id));
   for (const kind of order) {
     const wrong = misMap(kind, truth, catalog, taken, random);
@@ -129,7 +133,7 @@ function misMap(kind: MisMap, truth: CatalogSection, catalog: StoreCatalog, take
 }
 
 function truthSection(bytes: Buffer, catalog: StoreCatalog): CatalogSection | undefined {
-  const truth = readPngTruth(bytes);
+  const truth = readPngTruth(bytes) ?? readJpegTruth(bytes);
   if (!truth) return undefined;
   const byId = catalog.byId.get(truth.section_id);
   if (byId && byId.planogramName === truth.planogram_name && byId.name === truth.section_name) return byId;

@@ -34,7 +34,7 @@ export interface ScanPlan {
   storePlanogramId: number;
   createdAt: Date;
   /** One image per entry, in upload order; several may show the same section. */
-  images: Array<{ section: SeededSection; variant: number; filename: string }>;
+  images: Array<{ section: SeededSection; variant: number; format: 'png' | 'jpeg'; filename: string }>;
   /** One per distinct section shown, in order of first appearance. */
   recognised: Array<{ section: SeededSection; figures: SectionFigures }>;
   /** Bays of its realogram. */
@@ -90,11 +90,13 @@ export function* planScans(catalog: SeededCatalog, opts: PlanOptions): Generator
     // Every fifth scan has two images and every fifth three, so multi-file scans are never rare.
     const imageCount = index % 5 === 1 ? 2 : index % 5 === 3 ? 3 : random.chance(0.8) ? 1 : random.int(2, 3);
     const start = random.int(0, planogram.sections.length - 1);
-    const images = Array.from({ length: imageCount }, (_, i) => ({
-      section: planogram.sections[(start + i) % planogram.sections.length] as SeededSection,
-      variant: random.int(0, IMAGE_VARIANTS - 1),
-      filename: `shelf_${String(i + 1).padStart(2, '0')}.png`,
-    }));
+    const images = Array.from({ length: imageCount }, (_, i) => {
+      const variant = random.int(0, IMAGE_VARIANTS - 1);
+      // Half the photos are JPEGs, as shelf cameras take them; the rest PNGs.
+      const format = variant % 2 === 1 ? ('jpeg' as const) : ('png' as const);
+      const filename = `shelf_${String(i + 1).padStart(2, '0')}.${format === 'jpeg' ? 'jpg' : 'png'}`;
+      return { section: planogram.sections[(start + i) % planogram.sections.length] as SeededSection, variant, format, filename };
+    });
     const distinct = [...new Map(images.map((img) => [img.section.id, img.section])).values()];
     const recognised = distinct.map((section) => ({ section, figures: simulateSectionFigures(random) }));
     const bays = simulateBays(random);

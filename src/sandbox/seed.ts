@@ -13,6 +13,7 @@ import { ScanCopyError } from '../core/errors.js';
 import type { Db, Queryable } from '../platform/db.js';
 import { insertRows, type Column } from './bulk.js';
 import { demoCatalog } from './catalog.js';
+import { drawShelfJpeg } from './jpeg.js';
 import { drawShelfPng } from './png.js';
 import { writeProcessingResults, type ProcessingInput } from './recognition.js';
 import { planScans, type ScanPlan, type SeededCatalog } from './seed-plan.js';
@@ -164,13 +165,14 @@ const SCAN_COLUMNS: Column[] = [
 ];
 
 async function writeScans(db: Queryable, plans: ScanPlan[], images: Map<string, { bytes: Buffer; sha256: string }>, summary: SeedSummary): Promise<void> {
-  const fileRows = plans.flatMap((plan) =>
-    plan.images.map((img) => {
-      const { bytes, sha256 } = imageFor(images, plan, img.section, img.variant);
+  const fileRows: unknown[][] = [];
+  for (const plan of plans) {
+    for (const img of plan.images) {
+      const { bytes, sha256 } = await imageFor(images, plan, img);
       // Uploaded a moment before the scan was created, as the app does.
-      return [img.filename, 'image/png', 'image', bytes.length, sha256, bytes, new Date(plan.createdAt.getTime() - 5000)];
-    }),
-  );
+      fileRows.push([img.filename, `image/${img.format}`, 'image', bytes.length, sha256, bytes, new Date(plan.createdAt.getTime() - 5000)]);
+    }
+  }
   const fileIds = await insertRows(db, 'sandbox_fileupload', FILE_COLUMNS, fileRows);
 
   let f = 0;
@@ -214,11 +216,16 @@ async function writeScans(db: Queryable, plans: ScanPlan[], images: Map<string, 
   summary.lastDay = inputs[inputs.length - 1]?.scanDate ?? summary.lastDay;
 }
 
-function imageFor(cache: Map<string, { bytes: Buffer; sha256: string }>, plan: ScanPlan, section: { id: number; name: string }, variant: number): { bytes: Buffer; sha256: string } {
-  const key = `${plan.planogram.id}:${section.id}:${variant}`;
+async function imageFor(
+  cache: Map<string, { bytes: Buffer; sha256: string }>,
+  plan: ScanPlan,
+  img: ScanPlan['images'][number],
+): Promise<{ bytes: Buffer; sha256: string }> {
+  const key = `${plan.planogram.id}:${img.section.id}:${img.variant}:${img.format}`;
   let image = cache.get(key);
   if (!image) {
-    const bytes = drawShelfPng({ planogramId: plan.planogram.id, sectionId: section.id, planogramName: plan.planogram.name, sectionName: section.name, variant });
+    const draw = { planogramId: plan.planogram.id, sectionId: img.section.id, planogramName: plan.planogram.name, sectionName: img.section.name, variant: img.variant };
+    const bytes = img.format === 'jpeg' ? await drawShelfJpeg(draw) : drawShelfPng(draw);
     image = { bytes, sha256: createHash('sha256').update(bytes).digest('hex') };
     cache.set(key, image);
   }
