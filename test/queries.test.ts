@@ -9,7 +9,7 @@ import {
   selectScansWithFiles,
   selectStoreExists,
 } from '../src/platform/queries.js';
-import { readPngTruth } from '../src/sandbox/png.js';
+import { readImageTruth } from '../src/sandbox/jpeg.js';
 import { seedDemo, type SeedSummary } from '../src/sandbox/seed.js';
 import { testEngines } from './helpers/databases.js';
 import { openFreshDb, withRollback, type FreshDb } from './helpers/platform-db.js';
@@ -227,7 +227,7 @@ describe.each(testEngines())('instance queries on $name', (engine) => {
         [ids],
       );
       const names = await selectFirstSectionNames(fresh.db, ids);
-      expect([...names.entries()].sort((a, b) => a[0] - b[0])).toEqual(firstImages.map((f) => [f.scan_id, readPngTruth(f.content)?.section_name]));
+      expect([...names.entries()].sort((a, b) => a[0] - b[0])).toEqual(firstImages.map((f) => [f.scan_id, readImageTruth(f.content)?.section_name]));
       expect(names.has(pendingScanId)).toBe(false);
     });
   });

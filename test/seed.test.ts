@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectAdditionalSectionIds } from '../src/platform/queries.js';
-import { readJpegTruth } from '../src/sandbox/jpeg.js';
-import { readPngTruth } from '../src/sandbox/png.js';
+import { readImageTruth } from '../src/sandbox/jpeg.js';
 import { seedCatalog, seedDemo, type SeedSummary } from '../src/sandbox/seed.js';
 import { testEngines } from './helpers/databases.js';
 import { emptyTables, fingerprintTables, openFreshDb, type FreshDb } from './helpers/platform-db.js';
@@ -83,7 +82,7 @@ describe.each(testEngines())('demo seed content on $name', (engine) => {
       expect(f.content_type).toMatch(/^image\/(png|jpeg)$/);
       expect(f.original_filename).toMatch(jpeg ? /^shelf_0[1-3]\.jpg$/ : /^shelf_0[1-3]\.png$/);
       expect([f.size, f.sha256]).toEqual([bytes.length, createHash('sha256').update(bytes).digest('hex')]);
-      expect(f.sections).toContain((jpeg ? readJpegTruth(bytes) : readPngTruth(bytes))?.section_id);
+      expect(f.sections).toContain(readImageTruth(bytes)?.section_id);
     }
     // The demo shows camera-like JPEGs as well as PNGs.
     expect(new Set(files.map((f) => f.content_type))).toEqual(new Set(['image/png', 'image/jpeg']));

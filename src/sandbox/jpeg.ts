@@ -4,7 +4,7 @@
  * `scancopy-truth` then a NUL), so the sandbox recognises a copied JPEG as it does a PNG.
  */
 import sharp from 'sharp';
-import { drawShelfPng, parseTruth, TRUTH_KEYWORD, truthText, type DrawShelfOptions, type PngTruth } from './png.js';
+import { drawShelfPng, parseTruth, readPngTruth, TRUTH_KEYWORD, truthText, type DrawShelfOptions, type PngTruth } from './png.js';
 
 const SOI = [0xff, 0xd8];
 const COM = 0xfe;
@@ -41,4 +41,9 @@ export function readJpegTruth(bytes: Uint8Array): PngTruth | null {
     offset = end;
   }
   return null;
+}
+
+/** The truth of a demo image, PNG or JPEG. */
+export function readImageTruth(bytes: Uint8Array): PngTruth | null {
+  return readPngTruth(bytes) ?? readJpegTruth(bytes);
 }

@@ -8,8 +8,7 @@
  * result whatever the instance and the order of processing.
  */
 import type { Queryable } from '../platform/db.js';
-import { readJpegTruth } from './jpeg.js';
-import { readPngTruth } from './png.js';
+import { readImageTruth } from './jpeg.js';
 import { createRandom, hashSeed, type Random } from './random.js';
 import { simulateBays, simulateSectionFigures, type ProcessingInput, type RecognisedSection, type SectionFigures } from './recognition.js';
 import { loadScan, loadStoreCatalog, type CatalogSection, type ScanToProcess, type StoreCatalog } from './scan-catalog.js';
@@ -133,7 +132,7 @@ function misMap(kind: MisMap, truth: CatalogSection, catalog: StoreCatalog, take
 }
 
 function truthSection(bytes: Buffer, catalog: StoreCatalog): CatalogSection | undefined {
-  const truth = readPngTruth(bytes) ?? readJpegTruth(bytes);
+  const truth = readImageTruth(bytes);
   if (!truth) return undefined;
   const byId = catalog.byId.get(truth.section_id);
   if (byId && byId.planogramName === truth.planogram_name && byId.name === truth.section_name) return byId;
