@@ -8,8 +8,8 @@
  * a second before `--version` could answer.
  */
 import { Command, CommanderError } from 'commander';
-import { EXIT } from '../core/errors.js';
-import { reportError } from './exit.js';
+import { EXIT, ScanCopyError } from '../core/errors.js';
+import { errorJson, exitQuietlyOnClosedOutput, reportError } from './exit.js';
 import { addOutputOptions } from './render.js';
 
 const EXIT_CODES_HELP = `
@@ -87,11 +87,19 @@ export async function main(argv: string[]): Promise<number> {
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
   } catch (err) {
     if (err instanceof CommanderError) {
-      return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+      if (err.exitCode === 0) return EXIT.ok;
+      if (wantsJson(argv)) process.stdout.write(`${errorJson(new ScanCopyError('USAGE', err.message.replace(/^error: /, '')), EXIT.usage)}\n`);
+      return EXIT.usage;
     }
-    return reportError(err);
+    return reportError(err, { json: wantsJson(argv) });
   }
 }
 
+/** `--log-format json` anywhere on the line: an error must be JSON too, even one found before the options are parsed. */
+function wantsJson(argv: readonly string[]): boolean {
+  return argv.some((a, i) => a === '--log-format=json' || (a === '--log-format' && argv[i + 1] === 'json'));
+}
+
+exitQuietlyOnClosedOutput(process.argv.slice(2));
 const code = await main(process.argv.slice(2));
 process.exitCode = code;

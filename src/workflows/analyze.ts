@@ -7,6 +7,7 @@
  * not processed when the wait ends, is reported as such and never compared with another scan.
  */
 import { mkdir } from 'node:fs/promises';
+import { ensureWritableDir } from '../core/writable-dir.js';
 import { join, resolve } from 'node:path';
 import { ScanCopyError } from '../core/errors.js';
 import type { Queryable } from '../platform/db.js';
@@ -103,6 +104,8 @@ export async function analyzeScans(options: AnalyzeOptions, ctx: RunContext<Anal
   const runDir = resolve(options.runDir);
   const sourceIds = unique(options.pairs.map((p) => p.sourceId));
   const targetIds = unique(options.pairs.flatMap((p) => (p.targetId === null ? [] : [p.targetId])));
+  // Before the wait and the reads: a folder that cannot take the reports fails now, not after all the work.
+  await ensureWritableDir(runDir, 'results folder', 'Give a folder you can write to with --results (or resultsDir in the config).');
   emit({ type: 'analyze-start', pairs: options.pairs.length, targets: targetIds.length, runDir, waitMs });
 
   const progressChanged = changeFilter();

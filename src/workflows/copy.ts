@@ -7,6 +7,7 @@ import { setMaxListeners } from 'node:events';
 import { resolve } from 'node:path';
 import { ScanCopyError } from '../core/errors.js';
 import { Semaphore } from '../core/semaphore.js';
+import { ensureWritableDir } from '../core/writable-dir.js';
 import { RunStats, type StatsSnapshot } from '../core/stats.js';
 import type { Queryable } from '../platform/db.js';
 import { selectStoreExists } from '../platform/queries.js';
@@ -133,6 +134,10 @@ export async function copyScans(options: CopyOptions, ctx: RunContext<CopyEvent>
   if (opts.target.db && !(await selectStoreExists(opts.target.db, opts.targetStoreId))) {
     throw new ScanCopyError('USAGE', `target store ${opts.targetStoreId} does not exist on the target instance`, { hint: 'Pick a store id of the target (scancopy find lists stores by id).' });
   }
+  // With explicit scan ids nothing has read the source DB yet: a DB that is down or refuses the
+  // login is one error now, not one failed scan per id in a new run folder.
+  await opts.source.db.query('SELECT 1');
+  await ensureWritableDir(opts.resultsDir, 'results folder', 'Give a folder you can write to with --results (or resultsDir in the config).');
   const job = jobOf({ source: opts.source.apiUrl, target: opts.target.apiUrl, target_store: opts.targetStoreId, mode: opts.mode }, opts.scanIds);
   const opened = await openJob({ job, resultsDir: opts.resultsDir, scanIds: opts.scanIds, batchSize: opts.batchSize, resume: opts.resume, restart: opts.restart, now: new Date() });
   const { files, state } = opened;

@@ -7,10 +7,10 @@
  * a re-run skips what is complete and fetches the rest.
  */
 import { setMaxListeners } from 'node:events';
-import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { ScanCopyError } from '../core/errors.js';
 import { Semaphore } from '../core/semaphore.js';
+import { ensureWritableDir } from '../core/writable-dir.js';
 import type { Instance } from '../platform/instance.js';
 import type { RunContext } from './context.js';
 import { BatchRun, type BatchDeps } from './download/batch.js';
@@ -74,7 +74,9 @@ export async function downloadScanImages(options: DownloadOptions, ctx: RunConte
   const { outDir, scanIds, batchSize, workers } = opts;
   const emit = (event: DownloadEvent): void => ctx.onEvent?.(event);
 
-  await mkdir(outDir, { recursive: true });
+  // With explicit scan ids nothing has read the source DB yet: down or refusing is one error, now.
+  await opts.source.db.query('SELECT 1');
+  await ensureWritableDir(outDir, 'download folder', 'Give a folder you can write to with --out.');
   const leftoversRemoved = await removeLeftovers(outDir);
   const existing = await readManifest(outDir);
   const manifest = new ManifestWriter(outDir, existing);

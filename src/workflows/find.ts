@@ -32,7 +32,12 @@ export async function findScans(db: Queryable, options: FindScansOptions): Promi
   if (!(Number.isSafeInteger(options.storeId) && options.storeId > 0)) {
     throw new ScanCopyError('USAGE', `store = ${String(options.storeId)}: expected a positive whole number`);
   }
-  return findScanSummaries(db, options);
+  const found = await findScanSummaries(db, options);
+  // An empty list must not pass for "no scans that day" when the store itself does not exist.
+  if (found.length === 0 && !(await selectStoreExists(db, options.storeId))) {
+    throw new ScanCopyError('NOT_FOUND', `store ${options.storeId} does not exist on this instance`, { hint: 'Check the store id (the stores are in master_data_implementation_store).' });
+  }
+  return found;
 }
 
 /** The scan ids of a selection: given ids as they are (duplicates dropped), or found by store and days. */

@@ -1,4 +1,5 @@
 /** `scancopy analyze`: compare source scans with their copies and write the CSV, XLSX and HTML reports. */
+import { setMaxListeners } from 'node:events';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { EXIT, ScanCopyError } from '../../core/errors.js';
@@ -83,6 +84,7 @@ async function runAnalyze(flags: AnalyzeFlags, command: Command): Promise<void> 
   let target: Instance | undefined;
   const renderer = createEventRenderer(outputOptions(command), analyzeView());
   const stop = new AbortController();
+  setMaxListeners(0, stop.signal);
   const onSignal = (): void => stop.abort();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);

@@ -1,4 +1,5 @@
 /** Pieces of the copy and verify commands: flag parsers, output flags, signal handling, analysis after a copy. */
+import { setMaxListeners } from 'node:events';
 import { EXIT, ScanCopyError } from '../../core/errors.js';
 import type { Instance } from '../../platform/instance.js';
 import type { AnalyzeEvent } from '../../workflows/analyze.js';
@@ -37,6 +38,8 @@ export interface SignalStop {
  */
 export function stopOnSignals(): SignalStop {
   const controller = new AbortController();
+  // Every call in flight listens on it (dry-run plans, verify's downloads): many listeners are expected, not a leak.
+  setMaxListeners(0, controller.signal);
   const onSignal = (): void => {
     if (controller.signal.aborted) process.exit(EXIT.interrupted);
     controller.abort(new ScanCopyError('ABORTED', 'interrupted'));

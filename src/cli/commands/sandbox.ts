@@ -1,5 +1,6 @@
 /** `scancopy sandbox`: runs a sandbox platform instance until SIGINT or SIGTERM. */
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { ScanCopyError } from '../../core/errors.js';
 import { FAULTS_HELP } from '../../sandbox/faults.js';
 import { SANDBOX_DEFAULTS, startSandbox, type SandboxOptions } from '../../sandbox/sandbox.js';
 
@@ -114,7 +115,9 @@ async function runSandbox(flags: SandboxFlags): Promise<void> {
     log,
   };
   const stopped = waitForStopSignal();
-  const sandbox = await startSandbox(options);
+  const sandbox = await startSandbox(options).catch((err: unknown) => {
+    throw portInUse(err) ?? err;
+  });
   if (flags.json) {
     process.stdout.write(`${JSON.stringify({ api: sandbox.apiUrl, db: sandbox.dbUrl, username: sandbox.username, password: sandbox.password })}\n`);
   } else {
@@ -128,6 +131,17 @@ async function runSandbox(flags: SandboxFlags): Promise<void> {
   log(`sandbox: ${signal} received, stopping`);
   await sandbox.close();
   log('sandbox: stopped');
+}
+
+/** A port another program holds is the user's to change (exit 2), not an internal failure. */
+function portInUse(err: unknown): ScanCopyError | undefined {
+  for (let current = err as { code?: unknown; port?: unknown; cause?: unknown } | undefined, depth = 0; current && depth < 5; current = current.cause as typeof current, depth++) {
+    if (current.code === 'EADDRINUSE') {
+      const port = typeof current.port === 'number' ? current.port : undefined;
+      return new ScanCopyError('USAGE', `port ${port ?? '?'} is in use`, { hint: 'Stop what listens there, or pick another with --port / --db-port (0 picks a free one).', cause: err });
+    }
+  }
+  return undefined;
 }
 
 function waitForStopSignal(): Promise<NodeJS.Signals> {
