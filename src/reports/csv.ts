@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import { writeFileAtomic } from '../core/atomic-file.js';
+import { neutraliseCell, restoreCell } from './cells.js';
 
 export type CsvValue = string | number | boolean | Date | null | undefined;
 
@@ -12,7 +13,10 @@ export type CsvValue = string | number | boolean | Date | null | undefined;
  */
 export type CsvRow = object | readonly CsvValue[];
 
-/** Without the header (`header: false`) the rows can be appended to a file that has one. */
+/**
+ * Without the header (`header: false`) the rows can be appended to a file that has one. Text
+ * that a spreadsheet would run as a formula is neutralised (cells.ts); numbers stay numbers.
+ */
 export function formatCsv(columns: readonly string[], rows: ReadonlyArray<CsvRow>, { header = true }: { header?: boolean } = {}): string {
   return stringify(rows as unknown[], {
     header,
@@ -20,7 +24,8 @@ export function formatCsv(columns: readonly string[], rows: ReadonlyArray<CsvRow
     cast: {
       boolean: (value) => (value ? 'True' : 'False'),
       date: (value) => value.toISOString(),
-      object: (value) => JSON.stringify(value),
+      object: (value) => neutraliseCell(JSON.stringify(value)),
+      string: (value) => neutraliseCell(value),
     },
   });
 }
@@ -34,8 +39,8 @@ export async function writeCsv(
   await writeFileAtomic(path, formatCsv(columns, rows));
 }
 
-/** Reads a CSV with a header row into records of strings. */
+/** Reads a CSV with a header row into records of strings, neutralised cells back to their text. */
 export async function readCsv(path: string): Promise<Array<Record<string, string>>> {
   const text = await readFile(path, 'utf8');
-  return parse(text, { columns: true, skip_empty_lines: true, bom: true }) as Array<Record<string, string>>;
+  return parse(text, { columns: true, skip_empty_lines: true, bom: true, cast: (value) => restoreCell(value) }) as Array<Record<string, string>>;
 }

@@ -6,6 +6,7 @@
 import type ExcelJS from 'exceljs';
 import { writeFileAtomic } from '../core/atomic-file.js';
 import { ANALYSIS_COLUMNS, commentStyle, countComments, type AnalysisRow } from './analysis-columns.js';
+import { neutraliseCell } from './cells.js';
 
 export const ANALYSIS_SHEET = 'Analysis';
 export const SUMMARY_SHEET = 'Summary';
@@ -51,7 +52,7 @@ function addTable(sheet: ExcelJS.Worksheet, header: string[], values: Cell[][], 
   const headerRow = sheet.addRow(header);
   headerRow.font = { bold: true };
   values.forEach((cells, i) => {
-    const row = sheet.addRow(cells.map((v) => v ?? null));
+    const row = sheet.addRow(cells.map((v) => (typeof v === 'string' ? neutraliseCell(v) : (v ?? null))));
     const fill: ExcelJS.Fill = { type: 'pattern', pattern: 'solid', fgColor: { argb: fillOf(i) } };
     for (let column = 1; column <= header.length; column++) row.getCell(column).fill = fill;
   });

@@ -21,6 +21,7 @@ import { parse } from 'csv-parse/sync';
 import { writeFileAtomic } from '../../core/atomic-file.js';
 import { ScanCopyError } from '../../core/errors.js';
 import { GroupCommit } from '../../core/group-commit.js';
+import { restoreCell } from '../../reports/cells.js';
 import { formatCsv } from '../../reports/csv.js';
 
 export const MANIFEST_FILE = 'manifest.csv';
@@ -86,11 +87,11 @@ function entryFromRow(row: Record<string, string>): ManifestEntry | undefined {
   const scanId = Number(row.scan_id);
   const fileId = Number(row.file_id);
   const bytes = Number(row.bytes);
-  const fileName = row.file_name ?? '';
+  const fileName = restoreCell(row.file_name ?? '');
   const sha256 = (row.sha256 ?? '').toLowerCase();
   if (![scanId, fileId, bytes].every((n) => Number.isSafeInteger(n) && n >= 0)) return undefined;
   if (!/^[0-9a-f]{64}$/.test(sha256) || !isPlainFileName(fileName)) return undefined;
-  return { scanId, fileId, fileName, bytes, sha256, originalFilename: row.original_filename ?? '' };
+  return { scanId, fileId, fileName, bytes, sha256, originalFilename: restoreCell(row.original_filename ?? '') };
 }
 
 /** A manifest is data on disk too: a name from it must stay inside the folder. */
