@@ -120,6 +120,30 @@ describe.each(testEngines())('sandbox REST API on $name', (engine) => {
       expect(Buffer.from(await (await fetch(file)).arrayBuffer()).equals(png)).toBe(true);
     });
 
+    it('types a file from its name, as object storage does, when its part has no Content-Type', async () => {
+      const upload = async (filename: string): Promise<string | null> => {
+        const boundary = 'sandbox-test-boundary';
+        const body = Buffer.concat([
+          Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="input_type"\r\n\r\nimage\r\n`),
+          Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${filename}"\r\n\r\n`),
+          png,
+          Buffer.from(`\r\n--${boundary}--\r\n`),
+        ]);
+        const res = await fetch(`${sb.apiUrl}/api/v4/processing/upload/`, {
+          method: 'POST',
+          headers: { ...api.auth, 'content-type': `multipart/form-data; boundary=${boundary}` },
+          body,
+        });
+        expect(res.status).toBe(201);
+        const { id } = (await res.json()) as { id: number };
+        const { file } = (await (await api.get(`/api/v1/master-data/file-upload/${id}/`)).json()) as { file: string };
+        return (await fetch(file)).headers.get('content-type');
+      };
+      expect(await upload('shelf_01.jpg')).toBe('image/jpeg');
+      expect(await upload('shelf_01.PNG')).toBe('image/png');
+      expect(await upload('no-extension')).toBe('application/octet-stream');
+    });
+
     it('answers 400 naming the field when the file or input_type is missing or wrong', async () => {
       const noFile = await fetch(`${sb.apiUrl}/api/v4/processing/upload/`, { method: 'POST', headers: api.auth, body: formWith({ input_type: 'image' }) });
       expect([noFile.status, await noFile.json()]).toEqual([400, { file: ['No file was submitted.'] }]);

@@ -66,7 +66,7 @@ async function upload(request: FastifyRequest, ctx: ServerContext): Promise<Answ
   const stored = await insertFile(ctx.db, {
     bytes: file.bytes,
     originalFilename: file.filename,
-    contentType: file.mimetype && file.mimetype !== 'application/octet-stream' ? file.mimetype : guessType(file.filename),
+    contentType: storedType(file.filename, file.mimetype),
     inputType,
   }, ctx.storageDir);
   if (ctx.purgeUnusedUploadsMs !== undefined) {
@@ -79,7 +79,15 @@ async function upload(request: FastifyRequest, ctx: ServerContext): Promise<Answ
 
 const TYPES: Record<string, string> = { jpg: 'image/jpeg', jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp', gif: 'image/gif', heic: 'image/heic', mp4: 'video/mp4' };
 
-function guessType(filename: string): string {
+/**
+ * The type the file is served with. The platform's object storage types a file from its
+ * name, as django-storages does; the part's own Content-Type counts only for a name that
+ * says nothing, and not when it is the text/plain that multipart assumes for a part
+ * sent without one.
+ */
+function storedType(filename: string, partType: string): string {
   const ext = /\.([a-z0-9]+)$/i.exec(filename)?.[1]?.toLowerCase() ?? '';
-  return TYPES[ext] ?? 'application/octet-stream';
+  const byName = TYPES[ext];
+  if (byName) return byName;
+  return partType && partType !== 'text/plain' ? partType : 'application/octet-stream';
 }
