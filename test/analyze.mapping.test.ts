@@ -37,6 +37,22 @@ describe('pairs to analyse', () => {
     ]);
   });
 
+  it("reads the seed tool's checkpoint, whose scan_mapping is a list of [source, target] pairs", async () => {
+    const path = await file('checkpoint_20261130_080000.json', JSON.stringify({ completed_batches: [1, 2], scan_mapping: [[11, 1100], [12, null], ['13', '1300']], failed_scans: 1 }));
+    expect(await readScanMapping(path)).toEqual([
+      { sourceId: 11, targetId: 1100 },
+      { sourceId: 12, targetId: null },
+      { sourceId: 13, targetId: 1300 },
+    ]);
+  });
+
+  it("reads the seed tool's mapping CSVs: its initial mapping (no targets yet) and its updated one", async () => {
+    const initial = await file('seed_initial_scan_mapping_20261130_080000.csv', 'Source_Scan_ID,Target_Scan_ID\n501,\n502,\n');
+    expect(await readScanMapping(initial)).toEqual([{ sourceId: 501, targetId: null }, { sourceId: 502, targetId: null }]);
+    const updated = await file('seed_scan_mapping_updated_20261130_080000.csv', 'Source_Scan_ID,Target_Scan_ID\n501,7001\n502,7002\n');
+    expect(await readScanMapping(updated)).toEqual([{ sourceId: 501, targetId: 7001 }, { sourceId: 502, targetId: 7002 }]);
+  });
+
   it.each([
     ['no header', 'a,b\n1,2\n', /Source_Scan_ID,Target_Scan_ID header/],
     ['a bad source id', 'Source_Scan_ID,Target_Scan_ID\n12x,3\n', /line 2: source scan id "12x"/],

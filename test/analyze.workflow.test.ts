@@ -251,7 +251,24 @@ describe.each(testEngines())('analyzeScans against two sandboxes on $name', (eng
     expect(/\.img-[st]\d|First images/.test(page)).toBe(false);
   });
 
-  it('refuses source scans that are not in the source database rather than comparing nothing', async () => {
+  it('skips source scans that are not in the source database, analyses the rest, and refuses to compare nothing', async () => {
+    const [first] = [...mapping.keys()].sort((a, b) => a - b);
+    const seen: AnalyzeEvent[] = [];
+    const partial = await analyzeScans(
+      {
+        source: { db: source.db },
+        target: { db: target.db },
+        pairs: [{ sourceId: 987_654_321, targetId: null }, { sourceId: first as number, targetId: mapping.get(first as number) as number }],
+        runDir: join(dir, 'run_partial'),
+        timestamp: '20261201_140000',
+        waitMs: 0,
+      },
+      { onEvent: (e) => seen.push(e) },
+    );
+    expect([partial.pairs, partial.skippedSources, partial.missing]).toEqual([1, [987_654_321], []]);
+    expect(seen).toContainEqual({ type: 'sources-skipped', scanIds: [987_654_321] });
+    const csv = await readCsv(partial.files.analysisCsv);
+    expect(new Set(csv.map((r) => r.source_scan_id))).toEqual(new Set([String(first)]));
     await expect(
       analyzeScans({ source: { db: source.db }, target: { db: target.db }, pairs: [{ sourceId: 987_654_321, targetId: null }], runDir: join(dir, 'run_bad'), timestamp: 'x', waitMs: 0 }),
     ).rejects.toMatchObject({ code: 'NOT_FOUND', context: { scanIds: [987_654_321] } });

@@ -73,7 +73,10 @@ export interface AnalyzeResult {
   rows: AnalysisRow[];
   /** Rows per comment, every comment listed. */
   counts: Record<AnalysisComment, number>;
+  /** Pairs analysed: those whose source scan is in the source database. */
   pairs: number;
+  /** Source scans of the pairs that are not in the source database: skipped, not analysed. */
+  skippedSources: number[];
   /** Copies without a processing result when the wait ended: still processing, or done without a report ("Target Not Processed"). */
   notProcessed: number[];
   /** Copies whose processing ended in `error` or `interrupted` ("Target Processing Failed"). */
@@ -91,6 +94,7 @@ export type AnalyzeEvent =
   | ({ type: 'wait-progress'; waitMs: number } & WaitProgress)
   | ({ type: 'wait-done'; timedOut: boolean; pendingIds: number[] } & WaitProgress)
   | { type: 'details-read'; side: 'source' | 'target'; scans: number; rows: number }
+  | { type: 'sources-skipped'; scanIds: number[] }
   | { type: 'thumbnails-start'; side: 'source' | 'target'; scans: number; concurrency: number; boundMs: number; onDisk: number }
   | { type: 'thumbnail-progress'; side: 'source' | 'target'; done: number; total: number; failed: number }
   | { type: 'thumbnail-failed'; side: 'source' | 'target'; scanId: number; fileId?: number; code: ThumbnailFailureCode; reason: string }
@@ -123,14 +127,18 @@ export async function analyzeScans(options: AnalyzeOptions, ctx: RunContext<Anal
   const details = { source: await readDetails('source', options.source.db, sourceIds, emit), target: await readDetails('target', options.target.db, targetIds, emit) };
   const source = groupDetails(details.source);
   const target = groupDetails(details.target);
-  const absent = sourceIds.filter((id) => !source.has(id));
-  if (absent.length > 0) {
-    throw new ScanCopyError('NOT_FOUND', `${absent.length} source scan(s) not in the source database: ${absent.slice(0, 20).join(', ')}`, {
+  // A mapping may name scans the source no longer has (or never had: a copy lists what it
+  // skipped); those are reported as skipped and the rest analysed. Only none at all is an error.
+  const skippedSources = sourceIds.filter((id) => !source.has(id));
+  if (skippedSources.length > 0) emit({ type: 'sources-skipped', scanIds: skippedSources });
+  if (skippedSources.length === sourceIds.length) {
+    throw new ScanCopyError('NOT_FOUND', `none of the ${sourceIds.length} source scan(s) is in the source database: ${skippedSources.slice(0, 20).join(', ')}`, {
       hint: 'check the mapping (or --source-scans) and that --source names the instance the scans were copied from',
-      context: { scanIds: absent },
+      context: { scanIds: skippedSources },
     });
   }
-  const rows = buildAnalysisRows(options.pairs, source, target);
+  const pairs = options.pairs.filter((p) => source.has(p.sourceId));
+  const rows = buildAnalysisRows(pairs, source, target);
   const thumbnails = () => collectThumbnails(options, sourceIds, targetIds.filter((id) => target.has(id)), ctx.signal, emit);
   const files = await writeReports(options, runDir, details, rows, thumbnails, waited, emit);
 
@@ -140,10 +148,11 @@ export async function analyzeScans(options: AnalyzeOptions, ctx: RunContext<Anal
     files,
     rows,
     counts,
-    pairs: options.pairs.length,
+    pairs: pairs.length,
+    skippedSources,
     notProcessed: targetIds.filter((id) => target.has(id) && !target.get(id)?.processed && !target.get(id)?.failed),
     processingFailed: targetIds.filter((id) => target.get(id)?.failed === true),
-    missing: unique(options.pairs.filter((p) => p.targetId === null || !target.has(p.targetId)).map((p) => p.sourceId)),
+    missing: unique(pairs.filter((p) => p.targetId === null || !target.has(p.targetId)).map((p) => p.sourceId)),
     waitedMs: waited.elapsedMs,
     timedOut: waited.timedOut,
   };

@@ -172,6 +172,8 @@ export function analyzeView(): EventView<AnalyzeEvent> {
           return `[ANALYZE] ${e.pairs} pair(s); waiting up to ${seconds(e.waitMs)} for ${e.targets} copies to be processed; writing to ${e.runDir}`;
         case 'wait-progress':
           return `[WAIT] ${e.processed}/${e.total} processed, ${e.pending} processing${e.missing ? `, ${e.missing} missing` : ''}${e.failed ? `, ${e.failed} ended without a report` : ''} (${seconds(e.elapsedMs)})`;
+        case 'sources-skipped':
+          return `[ANALYZE] skipped ${e.scanIds.length} source scan(s) not in the source database: ${e.scanIds.slice(0, 20).join(', ')}${e.scanIds.length > 20 ? ', ...' : ''}`;
         case 'wait-done':
           return e.timedOut
             ? `[WAIT] bound reached after ${seconds(e.elapsedMs)}: ${e.pending} still processing (${e.pendingIds.slice(0, 20).join(', ')}${e.pending > 20 ? ', ...' : ''})`
@@ -228,6 +230,7 @@ export function summaryLines(r: AnalyzeResult): string[] {
   return [
     `Compared ${r.pairs} pair(s) in ${r.rows.length} row(s):`,
     ...Object.entries(r.counts).map(([comment, n]) => `  ${comment.padEnd(width)}  ${n}`),
+    ...(r.skippedSources.length > 0 ? [`Skipped, not in the source database: ${r.skippedSources.join(', ')}`] : []),
     ...(r.missing.length > 0 ? [`Copies missing for source scans: ${r.missing.join(', ')}`] : []),
     ...(r.processingFailed.length > 0 ? [`Copies the target failed to process: ${r.processingFailed.join(', ')}`] : []),
     ...(r.notProcessed.length > 0 ? [`Copies not processed after ${seconds(r.waitedMs)}: ${r.notProcessed.join(', ')}`] : []),
@@ -237,5 +240,5 @@ export function summaryLines(r: AnalyzeResult): string[] {
 }
 
 function resultData(r: AnalyzeResult): Record<string, unknown> {
-  return { command: 'analyze', pairs: r.pairs, rows: r.rows.length, counts: r.counts, missing: r.missing, notProcessed: r.notProcessed, processingFailed: r.processingFailed, waitedMs: r.waitedMs, timedOut: r.timedOut, files: r.files };
+  return { command: 'analyze', pairs: r.pairs, rows: r.rows.length, counts: r.counts, skippedSources: r.skippedSources, missing: r.missing, notProcessed: r.notProcessed, processingFailed: r.processingFailed, waitedMs: r.waitedMs, timedOut: r.timedOut, files: r.files };
 }

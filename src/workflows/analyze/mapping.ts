@@ -1,7 +1,8 @@
 /**
- * The pairs to analyse, from what a copy run leaves (platform.md section 7): a mapping CSV
- * with header `Source_Scan_ID,Target_Scan_ID` (an empty target is a scan with no copy), or
- * a checkpoint JSON with `scan_mapping: [{source_scan_id, target_scan_id}]`.
+ * The pairs to analyse, from what a copy run leaves (platform.md section 7), scancopy's or
+ * the seed tool's: a mapping CSV with header `Source_Scan_ID,Target_Scan_ID` (an empty target
+ * is a scan with no copy), or a checkpoint JSON whose `scan_mapping` lists
+ * `{source_scan_id, target_scan_id}` objects or, as the seed tool writes it, `[source, target]` pairs.
  */
 import { readFile } from 'node:fs/promises';
 import { parse } from 'csv-parse/sync';
@@ -44,7 +45,11 @@ function checkpointRecords(text: string, path: string): Array<[unknown, unknown]
     throw new ScanCopyError('USAGE', `the mapping file ${path} is not valid JSON`, { cause: err });
   }
   if (!Array.isArray(mapping)) throw new ScanCopyError('USAGE', `the checkpoint ${path} has no scan_mapping list`);
-  return mapping.map((m: { source_scan_id?: unknown; target_scan_id?: unknown } | null) => [m?.source_scan_id, m?.target_scan_id]);
+  return mapping.map((m: unknown): [unknown, unknown] => {
+    if (Array.isArray(m)) return [m[0], m[1]];
+    const entry = (typeof m === 'object' && m !== null ? m : {}) as { source_scan_id?: unknown; target_scan_id?: unknown };
+    return [entry.source_scan_id, entry.target_scan_id];
+  });
 }
 
 function toPair(source: unknown, target: unknown, where: string): ScanPair {

@@ -27,10 +27,17 @@ export function failuresOf(scanIds: readonly number[], scans: ReadonlyMap<number
   });
 }
 
-/** The final mapping lists every scan of the job, like the initial one, with the target where there is one. */
+/**
+ * The final mapping lists the created pairs only, in job order: the seed tool's loaders (and
+ * anyone's) read every row as a pair. Skipped and failed scans are in the failures CSV.
+ */
 export async function writeOutputs(files: RunFiles, scanIds: readonly number[], scans: ReadonlyMap<number, ScanState>): Promise<CopyFailure[]> {
   const failures = failuresOf(scanIds, scans);
-  await writeCsv(files.mapping, MAPPING_COLUMNS, scanIds.map((id) => [id, scans.get(id)?.target_scan_id ?? '']));
+  const created = scanIds.flatMap((id) => {
+    const target = scans.get(id)?.target_scan_id;
+    return target === undefined || target === null ? [] : [[id, target]];
+  });
+  await writeCsv(files.mapping, MAPPING_COLUMNS, created);
   await writeCsv(files.failures, FAILURE_COLUMNS, failures.map((f) => [f.scanId, f.outcome, f.stage, f.code, f.attempts, f.reason]));
   return failures;
 }
