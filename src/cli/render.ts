@@ -30,7 +30,20 @@ export interface ProgressSink {
   advance(stage: string, units?: number, outcome?: 'ok' | 'failed'): void;
 }
 
+/** Where a long run stands, for logs without a terminal: a line at milestones and on a clock. */
+export interface StatusTracker<E> {
+  /** Takes every event; returns a status line when the event is a milestone (a batch's end). */
+  update(event: E): string | undefined;
+  /** The line the clock prints, or nothing before the run has started or after it ended. */
+  line(): string | undefined;
+}
+
+/** How often the status line is printed without a terminal. */
+export const STATUS_EVERY_MS = 10_000;
+
 export interface EventView<E> {
+  /** A fresh status tracker per run, for output without a terminal. */
+  status?: () => StatusTracker<E>;
   /** The plain lines for an event, as its owner's renderer prints them without a terminal. */
   plain(event: E): string | readonly string[] | undefined;
   /** How events move the live bars. */
@@ -96,13 +109,26 @@ export function createEventRenderer<E>(out: OutputOptions, view: EventView<E>, s
     return { onEvent: () => undefined, result: textResult, note: () => undefined, close: () => undefined };
   }
   if (!out.tty || !view.progress) {
+    const status = view.status?.();
+    const clock = status
+      ? setInterval(() => {
+          const line = status.line();
+          if (line !== undefined) write(streams.stdout, line);
+        }, STATUS_EVERY_MS)
+      : undefined;
+    clock?.unref();
     return {
       onEvent: (event) => {
         for (const line of lines(event)) write(streams.stdout, line);
+        const milestone = status?.update(event);
+        if (milestone !== undefined) write(streams.stdout, milestone);
       },
-      result: textResult,
+      result: (data, resultLines) => {
+        clearInterval(clock);
+        textResult(data, resultLines);
+      },
       note: (line) => write(streams.stdout, line),
-      close: () => undefined,
+      close: () => clearInterval(clock),
     };
   }
 
@@ -146,4 +172,22 @@ function toObject(event: unknown): Record<string, unknown> {
 
 function defaultStreams(): OutputStreams {
   return { stdout: process.stdout, stderr: process.stderr };
+}
+
+/** A retry of an API call, as one line with its reason and its wait (the JSON log has the workflow's events only). */
+export interface RetryNote {
+  type: string;
+  instance?: string;
+  call?: string;
+  attempt?: number;
+  delayMs?: number;
+  code?: string;
+  status?: number;
+  message?: string;
+}
+
+export function noteRetry(renderer: Pick<EventRenderer<unknown>, 'note'>, e: RetryNote): void {
+  if (e.type !== 'retry') return;
+  const status = e.status === undefined ? '' : ` (HTTP ${e.status})`;
+  renderer.note(`[RETRY] ${e.instance} ${e.call}: ${e.code}${status}: ${e.message}; waiting ${((e.delayMs ?? 0) / 1000).toFixed(1)} s before attempt ${(e.attempt ?? 0) + 1}`);
 }

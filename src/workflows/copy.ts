@@ -165,6 +165,7 @@ export async function copyScans(options: CopyOptions, ctx: RunContext<CopyEvent>
   const stats = new RunStats<CopyOutcome, PipelineStage>(['created', 'skipped', 'failed'], ['download', 'upload', 'create']);
   for (const [id, s] of state.scans) if (s.status !== 'pending') stats.settle(id, s.status);
   const alreadyDone = opened.scanIds.filter((id) => ['created', 'skipped'].includes(state.scan(id).status)).length;
+  const settledBefore = opened.scanIds.filter((id) => state.scan(id).status !== 'pending').length;
   const rt = buildRuntime(opts, opened, stats, stopper.signal, emit);
   const meta = { job, ts: files.ts, startedAt: opened.startedAt, capturedAt: opened.capturedAt, batchSize: opened.batchSize, scanIds: opened.scanIds };
   const checkpoints = new CheckpointCadence();
@@ -213,7 +214,7 @@ export async function copyScans(options: CopyOptions, ctx: RunContext<CopyEvent>
     runDir: files.dir, scanIds: opened.scanIds, files, resumed: opened.resumed, scans: opened.scanIds.length,
     created: count('created'), skipped: count('skipped'), failed: count('failed'), pending: count('pending'),
     mapping: opened.scanIds.filter((id) => state.scan(id).status === 'created').map((id) => ({ sourceScanId: id, targetScanId: state.scan(id).target_scan_id as number })),
-    failures, duplicates: sweep.duplicates, sweepSkipped: sweep.skipped, stopped, elapsedMs: snapshot.elapsedMs, scansPerSecond: snapshot.itemsPerSecond, stats: snapshot, peakBytesInFlight: rt.budget?.bytes.peak ?? 0,
+    failures, duplicates: sweep.duplicates, sweepSkipped: sweep.skipped, stopped, elapsedMs: snapshot.elapsedMs, scansPerSecond: ratePerSecond(opened.scanIds.filter((id) => state.scan(id).status !== 'pending').length - settledBefore, snapshot.elapsedMs), stats: snapshot, peakBytesInFlight: rt.budget?.bytes.peak ?? 0,
   };
   emit({ type: 'copy-done', created: result.created, skipped: result.skipped, failed: result.failed, pending: result.pending, elapsedMs: result.elapsedMs, stopped });
   await log.close();
@@ -233,6 +234,11 @@ async function sweepDuplicates(db: Queryable | undefined, scanIds: readonly numb
   } catch (err) {
     return { duplicates: [], skipped: `the target database could not be read for the duplicate sweep (${describeCause(err)})` };
   }
+}
+
+/** Scans settled by this run (a resume's earlier ones excluded) per second; 0 when nothing was left to do. */
+function ratePerSecond(settled: number, elapsedMs: number): number {
+  return settled > 0 && elapsedMs > 0 ? settled / (elapsedMs / 1000) : 0;
 }
 
 export type JobSelector = Pick<CopyOptions, 'scanIds' | 'targetStoreId' | 'mode' | 'resultsDir'> & { source: { apiUrl: string }; target: { apiUrl: string } };

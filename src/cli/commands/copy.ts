@@ -6,7 +6,7 @@ import { openInstance, type Instance } from '../../platform/instance.js';
 import { copyScans, findCopyCheckpoint, planCopy, probeTargetDb, type CopyMode, type CopyOptions, type CopyResult, type CrashPoint, type JobSelector } from '../../workflows/copy.js';
 import { resolveScanIds } from '../../workflows/find.js';
 import { addInstanceOptions, resolveCliInstances, type InstanceCliOptions } from '../instance-options.js';
-import { createEventRenderer, outputOptions } from '../render.js';
+import { createEventRenderer, noteRetry, outputOptions, type RetryNote } from '../render.js';
 import { COPY_VIEW, copySummaryLines } from '../render/copy.js';
 import { addScanSelectionOptions, parseScanSelection, type ScanSelectionFlags } from '../scan-selection.js';
 import { parseDuration, positiveInt, runAnalysisAfterCopy, stopOnSignals } from './copy-support.js';
@@ -88,7 +88,7 @@ async function runCopy(flags: CopyFlags, command: Command): Promise<void> {
     upload: flags.uploadWorkers ?? config.limits.upload,
     create: flags.createWorkers ?? config.limits.create,
   };
-  const instanceOptions = { timeouts: config.timeouts, retry: config.retry, limits, maxConnections: 4 };
+  const instanceOptions = { timeouts: config.timeouts, retry: config.retry, limits, maxConnections: 4, onEvent: (e: RetryNote) => noteRetry(renderer, e) };
   const opened: Instance[] = [];
   const renderer = createEventRenderer(outputOptions(command), COPY_VIEW);
   const signals = stopOnSignals();

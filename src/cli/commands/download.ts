@@ -6,7 +6,7 @@ import { openInstance } from '../../platform/instance.js';
 import { downloadScanImages, DOWNLOAD_DEFAULTS, type DownloadEvent, type DownloadResult } from '../../workflows/download.js';
 import { resolveScanIds } from '../../workflows/find.js';
 import { addInstanceOptions, resolveCliInstances, type InstanceCliOptions } from '../instance-options.js';
-import { createEventRenderer, outputOptions, type EventView } from '../render.js';
+import { createEventRenderer, noteRetry, outputOptions, type EventView, type RetryNote } from '../render.js';
 import { addScanSelectionOptions, parseScanSelection, type ScanSelectionFlags } from '../scan-selection.js';
 
 type DownloadFlags = InstanceCliOptions & ScanSelectionFlags & { out: string; workers: number };
@@ -46,13 +46,14 @@ async function runDownload(flags: DownloadFlags, command: Command): Promise<void
   const selection = parseScanSelection(flags);
   const config = await resolveCliInstances(flags, ['source']);
   const address = config.source as NonNullable<typeof config.source>;
+  const renderer = createEventRenderer(outputOptions(command), DOWNLOAD_VIEW);
   const source = await openInstance(address, {
     timeouts: config.timeouts,
     retry: config.retry,
     limits: { ...config.limits, download: flags.workers },
     maxConnections: 2,
+    onEvent: (e: RetryNote) => noteRetry(renderer, e),
   });
-  const renderer = createEventRenderer(outputOptions(command), DOWNLOAD_VIEW);
   const stop = new AbortController();
   setMaxListeners(0, stop.signal);
   const onSignal = (): void => stop.abort();
