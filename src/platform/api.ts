@@ -13,7 +13,7 @@ import { redactText, redactValue, registerSecret, urlHasCredentials } from '../c
 import { RetryPolicy, type RetryEvent, type RetryOptions, type StopReason } from '../core/retry.js';
 import { headerText, readBody, writeBody } from './body.js';
 import { discard, exchange, failure, httpError, readJson, type Answered, type Exchange } from './http.js';
-import { multipartBody, type MultipartBody } from './multipart.js';
+import { multipartBody, type FileBytes, type MultipartBody } from './multipart.js';
 import { TokenSession } from './session.js';
 import type { FileMeta, ScanPayload } from './types.js';
 
@@ -88,13 +88,24 @@ export interface RemoteFileInfo {
   originalFilename: string;
 }
 
-export interface UploadInput {
-  bytes: Uint8Array;
+/** The bytes to upload: in memory, or a file on disk (`size` bytes) that each attempt reads again. */
+export type UploadInput = FileBytes & {
   filename: string;
   contentType: string;
   /** `input_type`: the source file's type (`image`, `video`, `keyframe`), never assumed. */
   inputType: string;
+};
+
+export interface FetchFileOptions extends FileDownloadOptions {
+  /**
+   * Asked once the answer's headers are in (each attempt), with its Content-Length when it
+   * has one: a path to stream the body to, or undefined to read it into memory.
+   */
+  spoolTo(declaredBytes: number | undefined): string | undefined;
 }
+
+/** A downloaded file, in memory or in the spool file asked for, with the sha256 of a spooled one. */
+export type FetchedFile = { contentType: string; originalFilename: string; size: number } & ({ bytes: Buffer } | { path: string; sha256: string });
 
 const PATHS = {
   login: '/api/v4/token-auth/',
@@ -187,11 +198,36 @@ export class PlatformApi {
     return { bytes: result, contentType, originalFilename: meta.original_filename };
   }
 
+  /**
+   * Downloads into memory or into a spool file, as `spoolTo` decides from the answer's size; a
+   * failed download leaves no spool file.
+   */
+  async fetchFile(fileId: number, options: FetchFileOptions): Promise<FetchedFile> {
+    let path: string | undefined;
+    try {
+      const { result, meta, contentType } = await this.#download(fileId, options, async (answered, ex) => {
+        if (path !== undefined) await rm(path, { force: true });
+        const declared = Number(headerText(answered.headers['content-length']) ?? Number.NaN);
+        path = options.spoolTo(Number.isSafeInteger(declared) && declared >= 0 ? declared : undefined);
+        if (path === undefined) {
+          const bytes = await readBody(answered, ex);
+          return { bytes, size: bytes.length };
+        }
+        const written = await writeBody(answered, ex, path);
+        return { path, size: written.bytes, sha256: written.sha256 };
+      });
+      return { ...result, contentType, originalFilename: meta.original_filename };
+    } catch (err) {
+      if (path !== undefined) await rm(path, { force: true });
+      throw err;
+    }
+  }
+
   async uploadFile(file: UploadInput, options: CallOptions = {}): Promise<{ id: number }> {
     const body = await this.#retrying('upload', options, () =>
       this.#limiters.upload.run(() =>
         this.#authed<{ id?: unknown }>('upload', 'POST', PATHS.upload, this.timeouts.upload, options.signal, () =>
-          multipartBody({ input_type: file.inputType }, { field: 'file', filename: file.filename, contentType: file.contentType, bytes: file.bytes }),
+          multipartBody({ input_type: file.inputType }, { ...file, field: 'file' }),
         ), options),
     );
     return { id: idOf(body, 'upload', PATHS.upload) };

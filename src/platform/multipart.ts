@@ -5,14 +5,17 @@
  * (bench/README.md). Here the bytes go out as they are, between a small head and tail.
  */
 import { randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 
-export interface MultipartFile {
+/** A file's bytes: in memory, or in a file on disk (a spool) read afresh by every stream. */
+export type FileBytes = { bytes: Uint8Array } | { path: string; size: number };
+
+export type MultipartFile = FileBytes & {
   field: string;
   filename: string;
   contentType: string;
-  bytes: Uint8Array;
-}
+};
 
 export interface MultipartBody {
   contentType: string;
@@ -30,11 +33,18 @@ export function multipartBody(fields: Readonly<Record<string, string>>, file: Mu
       `Content-Type: ${file.contentType.replace(/[\r\n]/g, '')}\r\n\r\n`,
   );
   const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+  const size = 'bytes' in file ? file.bytes.byteLength : file.size;
   return {
     contentType: `multipart/form-data; boundary=${boundary}`,
-    contentLength: head.length + file.bytes.byteLength + tail.length,
-    stream: () => Readable.from([head, file.bytes, tail], { objectMode: false }),
+    contentLength: head.length + size + tail.length,
+    stream: () => ('bytes' in file ? Readable.from([head, file.bytes, tail], { objectMode: false }) : Readable.from(spooled(head, file.path, tail), { objectMode: false })),
   };
+}
+
+async function* spooled(head: Buffer, path: string, tail: Buffer): AsyncGenerator<Buffer> {
+  yield head;
+  yield* createReadStream(path, { highWaterMark: 256 * 1024 }) as AsyncIterable<Buffer>;
+  yield tail;
 }
 
 /** The HTML standard's escaping of names and filenames in a multipart body (as undici and browsers do). */

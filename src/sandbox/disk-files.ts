@@ -4,7 +4,11 @@
  * TOAST). One file per distinct content, named by its sha256, so identical uploads share it
  * and no name ever comes from the client.
  */
+import { createHash, randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { join, resolve } from 'node:path';
 import { getSystemErrorMap } from 'node:util';
 import { tempPathFor } from '../core/atomic-file.js';
@@ -41,6 +45,34 @@ export async function storeBytes(dir: string, sha256: string, bytes: Buffer): Pr
     throw err;
   });
   return path;
+}
+
+/**
+ * Streams an upload into `dir` as it arrives, hashing on the way, and files it under its
+ * sha256: a video of hundreds of MB never sits in the sandbox's memory, as object storage
+ * takes it. Returns the path, size and hash.
+ */
+export async function streamBytes(dir: string, body: Readable): Promise<{ path: string; size: number; sha256: string }> {
+  const temp = tempPathFor(join(dir, `upload-${randomBytes(8).toString('hex')}`));
+  const hash = createHash('sha256');
+  let size = 0;
+  const count = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      hash.update(chunk);
+      size += chunk.length;
+      callback(null, chunk);
+    },
+  });
+  try {
+    await pipeline(body, count, createWriteStream(temp));
+    const sha256 = hash.digest('hex');
+    const path = join(dir, sha256);
+    await rename(temp, path);
+    return { path, size, sha256 };
+  } catch (err) {
+    await rm(temp, { force: true });
+    throw err;
+  }
 }
 
 /** "not a directory (ENOTDIR)": the system's words without Node's repeat of the path. */

@@ -1,6 +1,8 @@
 /** File metadata (with a pre-signed URL), the download it points to, and multipart upload. */
+import { rm } from 'node:fs/promises';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { fieldError, INPUT_TYPES, json, notFound, storageError, type Answer } from './answer.js';
+import { streamBytes } from './disk-files.js';
 import { findFile, insertFile, openContent, purgeIfUnused } from './file-store.js';
 import type { Route, ServerContext } from './server.js';
 
@@ -46,25 +48,36 @@ async function upload(request: FastifyRequest, ctx: ServerContext): Promise<Answ
   if (!request.isMultipart()) {
     return json(415, { detail: `Unsupported media type "${request.headers['content-type'] ?? ''}" in request.` });
   }
-  let file: { bytes: Buffer; filename: string; mimetype: string } | undefined;
+  let file: { body: { bytes: Buffer } | { stored: { path: string; size: number; sha256: string } }; filename: string; mimetype: string } | undefined;
   const fields: Record<string, unknown> = {};
   for await (const part of request.parts()) {
     if (part.type === 'file') {
-      const bytes = await part.toBuffer();
-      if (part.fieldname === 'file' && !file) file = { bytes, filename: part.filename, mimetype: part.mimetype };
+      const wanted = part.fieldname === 'file' && !file;
+      if (!wanted || ctx.storageDir === undefined) {
+        const bytes = await part.toBuffer();
+        if (wanted) file = { body: { bytes }, filename: part.filename, mimetype: part.mimetype };
+        continue;
+      }
+      // Kept on disk: the upload streams there as it arrives, as object storage takes it.
+      const stored = await streamBytes(ctx.storageDir, part.file);
+      if (part.file.truncated) {
+        await rm(stored.path, { force: true });
+        return json(413, { detail: 'Request body too large.' });
+      }
+      file = { body: { stored }, filename: part.filename, mimetype: part.mimetype };
     } else {
       fields[part.fieldname] = part.value;
     }
   }
   if (!file) return fieldError('file', 'No file was submitted.');
   if (!file.filename) return fieldError('file', 'The submitted data was not a file. Check the encoding type on the form.');
-  if (file.bytes.length === 0) return fieldError('file', 'The submitted file is empty.');
+  if (('bytes' in file.body ? file.body.bytes.length : file.body.stored.size) === 0) return fieldError('file', 'The submitted file is empty.');
   if (file.filename.length > 255) return fieldError('file', `Ensure this filename has at most 255 characters (it has ${file.filename.length}).`);
   const inputType = fields.input_type;
   if (inputType === undefined || inputType === '') return fieldError('input_type', 'This field is required.');
   if (typeof inputType !== 'string' || !INPUT_TYPES.includes(inputType)) return fieldError('input_type', `"${String(inputType)}" is not a valid choice.`);
   const stored = await insertFile(ctx.db, {
-    bytes: file.bytes,
+    ...file.body,
     originalFilename: file.filename,
     contentType: storedType(file.filename, file.mimetype),
     inputType,

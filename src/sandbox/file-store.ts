@@ -18,27 +18,29 @@ export interface StoredFile {
   sha256: string;
 }
 
-export interface NewFile {
-  bytes: Buffer;
+/** An upload: its bytes, or the file streamBytes already stored them in. */
+export type NewFile = ({ bytes: Buffer } | { stored: { path: string; size: number; sha256: string } }) & {
   originalFilename: string;
   contentType: string;
   inputType: string;
-}
+};
 
 /** Bytes per slice read from the database when streaming content. */
 const SLICE = 256 * 1024;
 
 /** Stores the file: its bytes go to `storageDir` (prepared by prepareStorageDir) when given, else into the row. */
 export async function insertFile(db: Queryable, file: NewFile, storageDir?: string): Promise<StoredFile> {
-  const sha256 = createHash('sha256').update(file.bytes).digest('hex');
-  const storagePath = storageDir === undefined ? null : await storeBytes(storageDir, sha256, file.bytes);
+  const bytes = 'bytes' in file ? file.bytes : null;
+  const sha256 = bytes ? createHash('sha256').update(bytes).digest('hex') : (file as { stored: { sha256: string } }).stored.sha256;
+  const size = bytes ? bytes.length : (file as { stored: { size: number } }).stored.size;
+  const storagePath = bytes === null ? (file as { stored: { path: string } }).stored.path : storageDir === undefined ? null : await storeBytes(storageDir, sha256, bytes);
   const [row] = await db.query<{ id: number }>(
     `INSERT INTO sandbox_fileupload (original_filename, content_type, input_type, size, sha256, content, storage_path)
      VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
-    [file.originalFilename, file.contentType, file.inputType, file.bytes.length, sha256, storagePath === null ? file.bytes : null, storagePath],
+    [file.originalFilename, file.contentType, file.inputType, size, sha256, storagePath === null ? bytes : null, storagePath],
   );
   if (!row) throw new ScanCopyError('INTERNAL', 'storing an uploaded file returned no row');
-  return { id: row.id, originalFilename: file.originalFilename, contentType: file.contentType, size: file.bytes.length, sha256 };
+  return { id: row.id, originalFilename: file.originalFilename, contentType: file.contentType, size, sha256 };
 }
 
 export async function findFile(db: Queryable, id: number): Promise<(StoredFile & { storagePath: string | null }) | undefined> {

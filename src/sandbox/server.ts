@@ -47,7 +47,8 @@ export type RouteHandler = (req: RouteRequest) => Promise<Answer>;
 export type Route = (endpoint: Endpoint, auth: boolean, handler: RouteHandler) => (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply>;
 
 /** Largest upload accepted, per file. */
-const MAX_FILE_BYTES = 100 * 1024 * 1024;
+// Videos of hundreds of MB are real inputs (platform.md section 8).
+const MAX_FILE_BYTES = 1024 * 1024 * 1024;
 
 export async function buildServer(ctx: ServerContext): Promise<FastifyInstance> {
   const app = Fastify({ logger: false, forceCloseConnections: true, bodyLimit: 2 * 1024 * 1024 });

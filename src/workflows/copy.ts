@@ -4,7 +4,9 @@
  * journaled side effects, copy/reconcile.ts for lost create answers, copy/job.ts for resume.
  */
 import { setMaxListeners } from 'node:events';
-import { resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { mkdir, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { ScanCopyError } from '../core/errors.js';
 import { Semaphore } from '../core/semaphore.js';
 import { ensureWritableDir } from '../core/writable-dir.js';
@@ -20,7 +22,7 @@ import { SEED_THRESHOLDS } from './copy/batch-ledger.js';
 import { CheckpointCadence, jobOf, writeCheckpoint } from './copy/checkpoint.js';
 import type { CopyEvent, PipelineStage, StageRates } from './copy/events.js';
 import { checkpointOf, openJob, type OpenedJob } from './copy/job.js';
-import { ByteBudget } from './copy/limits.js';
+import { MemoryBudget } from './copy/limits.js';
 import { completeCreatedLines, EventLog, writeOutputs, type CopyFailure } from './copy/outputs.js';
 import { COPY_MODES, type CopyMode } from './copy/payload.js';
 import { batchesOf, runPipeline } from './copy/pipeline.js';
@@ -56,7 +58,7 @@ export interface CopyOptions {
   batchSize?: number;
   /** Concurrent calls per stage. @default { download: 20, upload: 20, create: 10 } */
   limits?: Partial<Record<PipelineStage, number>>;
-  /** Bytes downloaded and not yet uploaded. @default 64 MiB */
+  /** File bytes held in memory between download and upload; larger files and the rest are spooled to `<run folder>/spool/`. @default 64 MiB */
   maxBytesInFlight?: number;
   /** Stop taking work after this long, save, and return `stopped: 'max-duration'`. @default none */
   maxDurationMs?: number;
@@ -178,6 +180,9 @@ export async function copyScans(options: CopyOptions, ctx: RunContext<CopyEvent>
 
   const batches = batchesOf(opened.scanIds, opened.batchSize).filter((b) => !state.completedBatches.has(b.number));
   const totalBatches = Math.ceil(opened.scanIds.length / opened.batchSize);
+  // Spool files a killed run left behind are of no use: every file not yet uploaded is downloaded again.
+  await rm(spoolDirOf(files.dir), { recursive: true, force: true });
+  await mkdir(spoolDirOf(files.dir), { recursive: true });
   try {
     if (opened.resumed) await saveCheckpoint(false);
     emit({
@@ -201,6 +206,7 @@ export async function copyScans(options: CopyOptions, ctx: RunContext<CopyEvent>
   } finally {
     clearTimeout(maxTimer);
     ctx.signal?.removeEventListener('abort', onAbort);
+    await rm(spoolDirOf(files.dir), { recursive: true, force: true }).catch(() => undefined);
     await state.journal.close();
     await opened.unlock();
   }
@@ -214,7 +220,7 @@ export async function copyScans(options: CopyOptions, ctx: RunContext<CopyEvent>
     runDir: files.dir, scanIds: opened.scanIds, files, resumed: opened.resumed, scans: opened.scanIds.length,
     created: count('created'), skipped: count('skipped'), failed: count('failed'), pending: count('pending'),
     mapping: opened.scanIds.filter((id) => state.scan(id).status === 'created').map((id) => ({ sourceScanId: id, targetScanId: state.scan(id).target_scan_id as number })),
-    failures, duplicates: sweep.duplicates, sweepSkipped: sweep.skipped, stopped, elapsedMs: snapshot.elapsedMs, scansPerSecond: ratePerSecond(opened.scanIds.filter((id) => state.scan(id).status !== 'pending').length - settledBefore, snapshot.elapsedMs), stats: snapshot, peakBytesInFlight: rt.budget?.bytes.peak ?? 0,
+    failures, duplicates: sweep.duplicates, sweepSkipped: sweep.skipped, stopped, elapsedMs: snapshot.elapsedMs, scansPerSecond: ratePerSecond(opened.scanIds.filter((id) => state.scan(id).status !== 'pending').length - settledBefore, snapshot.elapsedMs), stats: snapshot, peakBytesInFlight: rt.memory.peak,
   };
   emit({ type: 'copy-done', created: result.created, skipped: result.skipped, failed: result.failed, pending: result.pending, elapsedMs: result.elapsedMs, stopped });
   await log.close();
@@ -302,9 +308,12 @@ function resolveOptions(o: CopyOptions): ResolvedCopyOptions {
   };
 }
 
+function spoolDirOf(runDir: string): string {
+  return join(runDir, 'spool');
+}
+
 function buildRuntime(opts: ResolvedCopyOptions, opened: OpenedJob, stats: RunStats<CopyOutcome, PipelineStage>, stop: AbortSignal, emit: (e: CopyEvent) => void): Runtime {
-  let seenBytes = 0;
-  let seenFiles = 0;
+  const spoolDir = spoolDirOf(opened.files.dir);
   return {
     state: opened.state,
     source: opts.source,
@@ -314,7 +323,9 @@ function buildRuntime(opts: ResolvedCopyOptions, opened: OpenedJob, stats: RunSt
     capturedAt: opened.capturedAt,
     queues: { download: new Semaphore(opts.limits.download, 'download workers'), upload: new Semaphore(opts.limits.upload, 'upload workers'), create: new Semaphore(opts.limits.create, 'create workers') },
     // Enough files in transfer to keep every upload slot busy with one more waiting each.
-    budget: opts.barrier ? undefined : { files: new Semaphore(opts.limits.download + 2 * opts.limits.upload, 'transfer workers'), bytes: new ByteBudget(opts.maxBytesInFlight) },
+    transfer: opts.barrier ? undefined : new Semaphore(opts.limits.download + 2 * opts.limits.upload, 'transfer workers'),
+    memory: new MemoryBudget(opts.maxBytesInFlight),
+    spoolPath: (task) => join(spoolDir, `${task.scanId}_${task.index}_${randomBytes(4).toString('hex')}.part`),
     stop,
     emit,
     crashPoint: (name) => opts.crashPoint?.(name),
@@ -322,11 +333,5 @@ function buildRuntime(opts: ResolvedCopyOptions, opened: OpenedJob, stats: RunSt
     commitHorizonMs: opts.commitHorizonMs,
     createAttempts: opts.createAttempts,
     stats,
-    // Until a file has been seen, assume a phone photo's size.
-    sizeEstimate: () => (seenFiles === 0 ? 2 * 1024 * 1024 : Math.ceil(seenBytes / seenFiles)),
-    noteSize: (bytes) => {
-      seenBytes += bytes;
-      seenFiles += 1;
-    },
   };
 }

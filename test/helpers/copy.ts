@@ -142,13 +142,14 @@ export function cliInstanceArgs(pair: TestSandboxPair): { args: string[]; env: R
 }
 
 /** Runs `./bin/scancopy` in `cwd` (no terminal, no inherited SCANCOPY_ settings) and collects its output. */
-export function runCli(args: string[], opts: { cwd: string; env?: Record<string, string>; timeoutMs?: number; onStdout?: (chunk: string, child: ChildProcess) => void }): Promise<CliRun> {
+export function runCli(args: string[], opts: { cwd: string; env?: Record<string, string>; timeoutMs?: number; onStdout?: (chunk: string, child: ChildProcess) => void; onSpawn?: (child: ChildProcess) => void }): Promise<CliRun> {
   return new Promise((done, fail) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd: opts.cwd,
       env: { PATH: process.env.PATH ?? '', HOME: opts.cwd, NO_COLOR: '1', ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    opts.onSpawn?.(child);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => {

@@ -1,76 +1,43 @@
 /**
- * The pipeline's budget of bytes held between download and upload (the stages' slots are
- * core/semaphore's). Waiters are served in arrival order, so work admitted first (earlier
- * batches) moves first.
+ * The pipeline's budget of file bytes held in memory between download and upload (the
+ * stages' slots are core/semaphore's).
  */
 import { ScanCopyError } from '../../core/errors.js';
 
-interface Waiter {
-  amount: number;
-  resolve: () => void;
-}
-
-/** A place in the byte budget: first the expected size, then the size actually held. */
-export interface ByteHold {
-  /** The file is here: hold its real size instead of the guess. */
-  settle(actual: number): void;
-  release(): void;
-}
-
 /**
- * Bytes downloaded and not yet uploaded. A download starts only while the bytes held plus its
- * expected size fit (or nothing is held, so one file larger than the budget still moves); the
- * actual size replaces the guess once known. Memory stays near the budget whatever the scan count.
+ * File bytes held in memory between download and upload. A download whose size is known and
+ * fits is held here; any other (too large for memory, of unknown size, or arriving while the
+ * budget is full) goes to a spool file on disk instead of waiting, so a copy neither waits
+ * for memory nor holds more than the budget whatever its files' sizes.
  */
-export class ByteBudget {
+export class MemoryBudget {
   readonly limit: number;
+  /** One file at most this share of the budget is held in memory; a larger one is spooled. */
+  readonly fileLimit: number;
   #held = 0;
-  #loaded = 0;
   #peak = 0;
-  readonly #waiters: Waiter[] = [];
 
   constructor(limit: number) {
     if (!(limit > 0)) throw new ScanCopyError('CONFIG_INVALID', `bytes in flight = ${String(limit)}: expected a positive number`);
     this.limit = limit;
+    // A few files at the limit still fit at once: large files go to disk, the budget stays for many small ones.
+    this.fileLimit = Math.floor(limit / 4);
   }
 
-  /** The most file bytes held in memory at once (guesses not counted). */
+  /** The most file bytes held in memory at once. */
   get peak(): number {
     return this.#peak;
   }
 
-  /** Waits until `expected` bytes fit, then holds them. */
-  async reserve(expected: number): Promise<ByteHold> {
-    if (this.#waiters.length === 0 && this.#fits(expected)) this.#held += expected;
-    else await new Promise<void>((resolve) => this.#waiters.push({ amount: expected, resolve }));
-    let reserved = expected;
-    let loaded = 0;
-    return {
-      settle: (actual) => {
-        this.#held += actual - reserved;
-        this.#loaded += actual - loaded;
-        this.#peak = Math.max(this.#peak, this.#loaded);
-        reserved = loaded = actual;
-        this.#wake();
-      },
-      release: () => {
-        this.#held -= reserved;
-        this.#loaded -= loaded;
-        reserved = loaded = 0;
-        this.#wake();
-      },
-    };
+  /** Holds `bytes` when they fit; false means "spool it". */
+  tryHold(bytes: number): boolean {
+    if (bytes > this.fileLimit || this.#held + bytes > this.limit) return false;
+    this.#held += bytes;
+    this.#peak = Math.max(this.#peak, this.#held);
+    return true;
   }
 
-  #fits(amount: number): boolean {
-    return this.#held === 0 || this.#held + amount <= this.limit;
-  }
-
-  #wake(): void {
-    while (this.#waiters.length > 0 && this.#fits((this.#waiters[0] as Waiter).amount)) {
-      const next = this.#waiters.shift() as Waiter;
-      this.#held += next.amount;
-      next.resolve();
-    }
+  release(bytes: number): void {
+    this.#held -= bytes;
   }
 }

@@ -178,7 +178,14 @@ async function barrierAttempt(rt: Runtime, at: Attempt, scans: Array<{ id: numbe
   const tasks = scans.flatMap((s) => s.tasks);
   const downloads = await Promise.all(tasks.map(async (task) => ({ task, file: await downloadStep(rt, at, task) })));
   const uploads = await Promise.all(
-    downloads.map(async ({ task, file }) => ({ task, result: isFailure(file) ? file : await uploadStep(rt, at, task, file) })),
+    downloads.map(async ({ task, file }) => {
+      if (isFailure(file)) return { task, result: file };
+      try {
+        return { task, result: await uploadStep(rt, at, task, file) };
+      } finally {
+        await file.release();
+      }
+    }),
   );
   for (const { task, result } of uploads) if (isFailure(result) && !failures.has(task.scanId)) failures.set(task.scanId, result);
   await Promise.all(

@@ -7,9 +7,10 @@ import type { RetryPolicy } from '../../core/retry.js';
 import type { Semaphore } from '../../core/semaphore.js';
 import type { RunStats } from '../../core/stats.js';
 import type { Queryable } from '../../platform/db.js';
+import type { FetchedFile, FetchFileOptions, UploadInput } from '../../platform/api.js';
 import type { ScanPayload } from '../../platform/types.js';
 import type { CopyEvent, PipelineStage, StageCount } from './events.js';
-import type { ByteBudget } from './limits.js';
+import type { MemoryBudget } from './limits.js';
 import type { CopyMode } from './payload.js';
 import type { JobState } from './state.js';
 
@@ -19,12 +20,14 @@ export type CrashPoint = (typeof CRASH_POINTS)[number];
 
 /** The source calls a copy makes (PlatformApi fits). */
 export interface CopySourceApi {
-  downloadFile(fileId: number, options?: { signal?: AbortSignal }): Promise<{ bytes: Uint8Array; contentType: string; originalFilename: string }>;
+  fetchFile(fileId: number, options: FetchFileOptions): Promise<FetchedFile>;
+  /** The dry run's byte count. */
+  downloadFile(fileId: number, options?: { signal?: AbortSignal }): Promise<{ bytes: Uint8Array }>;
 }
 
 /** The target calls a copy makes (PlatformApi fits). */
 export interface CopyTargetApi {
-  uploadFile(file: { bytes: Uint8Array; filename: string; contentType: string; inputType: string }, options?: { signal?: AbortSignal }): Promise<{ id: number }>;
+  uploadFile(file: UploadInput, options?: { signal?: AbortSignal }): Promise<{ id: number }>;
   createScan(payload: ScanPayload, options?: { signal?: AbortSignal }): Promise<{ id: number }>;
   /** Paces a create sent again after the server refused it for now. */
   retry: Pick<RetryPolicy, 'backoff' | 'wait'>;
@@ -42,10 +45,14 @@ export interface Runtime {
   capturedAt: number;
   queues: Record<PipelineStage, Semaphore>;
   /**
-   * Files between the start of their download and the end of their upload, and their bytes.
-   * Absent in barrier mode, where a batch's files are all held between its phases anyway.
+   * Files between the start of their download and the end of their upload. Absent in barrier
+   * mode, where a batch's files are all held between its phases anyway.
    */
-  budget?: { files: Semaphore; bytes: ByteBudget };
+  transfer?: Semaphore;
+  /** File bytes held in memory between download and upload; what does not fit is spooled. */
+  memory: MemoryBudget;
+  /** A fresh spool file's path for a file of a scan (the folder exists). */
+  spoolPath(task: { scanId: number; index: number }): string;
   /** Aborted when the run stops taking work (interrupt, max duration). */
   stop: AbortSignal;
   emit: (event: CopyEvent) => void;
@@ -57,9 +64,6 @@ export interface Runtime {
   /** Creates sent per scan and attempt before giving up on an unknown outcome. */
   createAttempts: number;
   stats: CopyStats;
-  /** Mean size of the files seen so far: what a download reserves in the byte budget. */
-  sizeEstimate(): number;
-  noteSize(bytes: number): void;
 }
 
 /** One attempt at one batch. */

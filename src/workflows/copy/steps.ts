@@ -4,8 +4,12 @@
  * durable before and after it; a create is preceded by its intent, so that a lost answer is
  * always reconciled against the target database before anything is created again.
  */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { errorCodeOf, findScanCopyError, ScanCopyError } from '../../core/errors.js';
 import { classify } from '../../core/failure.js';
+import type { FileBytes } from '../../platform/multipart.js';
 import type { ScanWithFiles } from '../../platform/types.js';
 import { describeCause } from './describe.js';
 import type { PipelineStage } from './events.js';
@@ -25,10 +29,15 @@ export interface FileTask {
   fileType: string;
 }
 
+/** A downloaded file waiting for its upload: in memory (held in the budget) or in a spool file. */
 export interface Downloaded {
-  bytes: Uint8Array;
+  body: FileBytes;
+  /** The spool file's sha256 as it was written: checked again before the file goes out. */
+  sha256?: string;
   contentType: string;
   filename: string;
+  /** Frees the memory it holds or deletes its spool file; the caller's, once the upload is over. */
+  release(): Promise<void>;
 }
 
 export type StepFailure = { stage: CopyStage; error: unknown; fileId?: number };
@@ -63,16 +72,31 @@ export async function prepareScan(rt: Runtime, scanId: number, row: ScanWithFile
 export async function downloadStep(rt: Runtime, at: Attempt, task: FileTask): Promise<Downloaded | StepFailure> {
   return rt.queues.download.run(async () => {
     const started = Date.now();
+    let held = 0;
     try {
       at.signal.throwIfAborted();
       at.startStage('download');
-      const file = await rt.source.api.downloadFile(task.fileId, { signal: at.signal });
+      // Asked per attempt once the size is known: memory when it fits the budget, else a spool file.
+      const spoolTo = (declared: number | undefined): string | undefined => {
+        rt.memory.release(held);
+        held = 0;
+        if (declared !== undefined && rt.memory.tryHold(declared)) {
+          held = declared;
+          return undefined;
+        }
+        return rt.spoolPath(task);
+      };
+      const file = await rt.source.api.fetchFile(task.fileId, { signal: at.signal, spoolTo });
       const latencyMs = Date.now() - started;
-      rt.noteSize(file.bytes.length);
-      count(rt, at, 'download', task, true, { bytes: file.bytes.length, latencyMs });
-      rt.emit({ type: 'downloaded', batch: at.batch, scanId: task.scanId, fileId: task.fileId, bytes: file.bytes.length, attempt: at.attempt, latencyMs, progress: { ...at.progress.download } });
-      return { bytes: file.bytes, contentType: file.contentType, filename: file.originalFilename || `file_${task.fileId}` };
+      count(rt, at, 'download', task, true, { bytes: file.size, latencyMs });
+      rt.emit({ type: 'downloaded', batch: at.batch, scanId: task.scanId, fileId: task.fileId, bytes: file.size, attempt: at.attempt, latencyMs, progress: { ...at.progress.download } });
+      const filename = file.originalFilename || `file_${task.fileId}`;
+      const hold = held;
+      if ('bytes' in file) return { body: { bytes: file.bytes }, contentType: file.contentType, filename, release: async () => rt.memory.release(hold) };
+      const path = file.path;
+      return { body: { path, size: file.size }, sha256: file.sha256, contentType: file.contentType, filename, release: () => rm(path, { force: true }) };
     } catch (error) {
+      rt.memory.release(held);
       return fileFailure(rt, at, 'download', task, error, started);
     }
   });
@@ -84,13 +108,15 @@ export async function uploadStep(rt: Runtime, at: Attempt, task: FileTask, file:
     try {
       at.signal.throwIfAborted();
       at.startStage('upload');
+      if (file.sha256 !== undefined && 'path' in file.body) await checkSpool(file.body.path, file.sha256);
       await rt.state.record({ t: 'upload-intent', scan: task.scanId, index: task.index });
-      const { id } = await rt.target.api.uploadFile({ bytes: file.bytes, filename: file.filename, contentType: file.contentType, inputType: task.fileType }, { signal: at.signal });
+      const { id } = await rt.target.api.uploadFile({ ...file.body, filename: file.filename, contentType: file.contentType, inputType: task.fileType }, { signal: at.signal });
       rt.crashPoint('after-upload');
       await rt.state.record({ t: 'uploaded', scan: task.scanId, index: task.index, file: id });
       const latencyMs = Date.now() - started;
-      count(rt, at, 'upload', task, true, { bytes: file.bytes.length, latencyMs });
-      rt.emit({ type: 'uploaded', batch: at.batch, scanId: task.scanId, fileId: task.fileId, targetFileId: id, bytes: file.bytes.length, attempt: at.attempt, latencyMs, progress: { ...at.progress.upload } });
+      const bytes = 'bytes' in file.body ? file.body.bytes.length : file.body.size;
+      count(rt, at, 'upload', task, true, { bytes, latencyMs });
+      rt.emit({ type: 'uploaded', batch: at.batch, scanId: task.scanId, fileId: task.fileId, targetFileId: id, bytes, attempt: at.attempt, latencyMs, progress: { ...at.progress.upload } });
       return id;
     } catch (error) {
       return fileFailure(rt, at, 'upload', task, error, started);
@@ -99,27 +125,29 @@ export async function uploadStep(rt: Runtime, at: Attempt, task: FileTask, file:
 }
 
 /**
- * Download then upload, holding a place among the files in transfer and the file's bytes in
- * the byte budget in between: when uploads are the slower stage, downloads wait instead of
- * piling bytes up in memory.
+ * Download then upload, holding a place among the files in transfer: when uploads are the
+ * slower stage, downloads wait instead of piling files up. The file's bytes are freed (or its
+ * spool file deleted) once its upload is over, whatever the outcome.
  */
 export async function transferStep(rt: Runtime, at: Attempt, task: FileTask): Promise<number | StepFailure> {
-  const budget = rt.budget;
-  if (!budget) {
+  const move = async (): Promise<number | StepFailure> => {
     const file = await downloadStep(rt, at, task);
-    return isFailure(file) ? file : uploadStep(rt, at, task, file);
-  }
-  return budget.files.run(async () => {
-    const hold = await budget.bytes.reserve(rt.sizeEstimate());
+    if (isFailure(file)) return file;
     try {
-      const file = await downloadStep(rt, at, task);
-      if (isFailure(file)) return file;
-      hold.settle(file.bytes.length);
       return await uploadStep(rt, at, task, file);
     } finally {
-      hold.release();
+      await file.release();
     }
-  });
+  };
+  return rt.transfer ? rt.transfer.run(move) : move();
+}
+
+/** A spool file is read back as it was written, or the upload does not go out. */
+async function checkSpool(path: string, sha256: string): Promise<void> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  const actual = hash.digest('hex');
+  if (actual !== sha256) throw new ScanCopyError('INTEGRITY', `the spooled copy of the file changed on disk (sha256 ${actual.slice(0, 12)}... instead of ${sha256.slice(0, 12)}...)`, { hint: 'Check the disk of the run folder.' });
 }
 
 /**
