@@ -90,6 +90,7 @@ describe('scancopy analyze', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^Compared 2 pair\(s\) in \d+ row\(s\):$/m);
     expect(run.stdout).not.toContain('[IMAGES]');
+    expect(run.stdout).toMatch(/^Rows whose copy's pre-POG % dropped by more than 0 points: \d+$/m);
     expect(run.stdout).not.toContain('Copies missing');
     expect(run.stdout.match(/^\[WRITE\] /gm)).toHaveLength(5);
   });
@@ -113,6 +114,7 @@ describe('scancopy analyze', () => {
     [['--source-scans', '1,2', '--target-scans', '3'], /pair by position/],
     [['--source-scans', '1', '--target-scans', '3', '--wait', 'soon'], /--wait/],
     [['--source-scans', '1', '--target-scans', '3', '--thumbnail-time', 'a while'], /--thumbnail-time = "a while": expected a duration/],
+    [['--source-scans', '1', '--target-scans', '3', '--pog-tolerance', '-2'], /--pog-tolerance = "-2": expected points of POG % from 0 to 100/],
     [[], /--mapping FILE, or --source-scans and --target-scans/],
     [['--mapping', 'missing.csv'], /cannot read the mapping file/],
   ])('refuses %j with one line and exit code 2', async (args, message) => {

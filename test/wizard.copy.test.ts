@@ -92,6 +92,7 @@ describe('the Copy Scan wizard', () => {
     await term.reply('Copy mode:', '1');
     await term.reply('Run the analysis', 'y', 60_000);
     await term.reply('Target scan ids:', '1');
+    await term.reply('POG % tolerance in points', '2');
     await term.reply('first image in the HTML report', 'y');
     expect(await term.exitCode(90_000)).toBe(0);
 

@@ -121,3 +121,19 @@ export function countComments(rows: readonly Pick<AnalysisRow, 'comment'>[]): Co
   for (const row of rows) counts.set(row.comment, (counts.get(row.comment) ?? 0) + 1);
   return COMMENT_STYLES.map((s) => ({ ...s, count: counts.get(s.comment) ?? 0 }));
 }
+
+/** Target minus source pre-POG %, in points rounded to hundredths (so 72.5 - 71.25 is 1.25); null when a side has none. */
+export function pogDelta(source: number | null, target: number | null): number | null {
+  if (source === null || target === null) return null;
+  return Math.round((Number(target) - Number(source)) * 100) / 100;
+}
+
+/**
+ * A compared row whose copy scored more than `tolerance` points of pre-POG % below its
+ * source: not one of the seed's comments (a copy can drop and still be "No Issues"), but
+ * what a QA engineer wants to see, so the reports count and filter it.
+ */
+export function isPogDrop(row: Pick<AnalysisRow, 'source_pre_pog_percentage' | 'target_pre_pog_percentage'>, tolerance: number): boolean {
+  const delta = pogDelta(row.source_pre_pog_percentage, row.target_pre_pog_percentage);
+  return delta !== null && -delta > tolerance;
+}

@@ -39,23 +39,25 @@ th { background: #f0f0f0; }
 ${COMMENT_STYLES.map((s, i) => `tr.${commentClass(i)} { background-color: ${commentCssColour(s.comment)}; }`).join('\n')}
 `;
 
-/** Filter by comment: the select, or a click on a summary row; the count of shown rows follows. */
+/** Filter by comment (the select, or a click on a summary row) and by a POG % drop beyond the tolerance; the count of shown rows follows. */
 export const REPORT_SCRIPT = `
 (function () {
   var select = document.getElementById('comment-filter');
+  var drops = document.getElementById('drop-filter');
   var rows = document.querySelectorAll('#analysis tbody tr');
   var shown = document.getElementById('shown-count');
   function apply() {
     var wanted = select.value;
     var n = 0;
     for (var i = 0; i < rows.length; i++) {
-      var on = wanted === '' || rows[i].getAttribute('data-comment') === wanted;
+      var on = (wanted === '' || rows[i].getAttribute('data-comment') === wanted) && (!drops.checked || rows[i].hasAttribute('data-drop'));
       rows[i].hidden = !on;
       if (on) n++;
     }
     shown.textContent = String(n);
   }
   select.addEventListener('change', apply);
+  drops.addEventListener('change', apply);
   var pickers = document.querySelectorAll('[data-filter]');
   for (var j = 0; j < pickers.length; j++) {
     pickers[j].addEventListener('click', function (event) {

@@ -6,7 +6,7 @@
  * defined once in the style sheet however many rows show it.
  */
 import { writeFileAtomic } from '../core/atomic-file.js';
-import { ANALYSIS_COLUMNS, COMMENTS, commentCssColour, countComments, type AnalysisColumn, type AnalysisRow, type CommentCount } from './analysis-columns.js';
+import { ANALYSIS_COLUMNS, COMMENTS, commentCssColour, countComments, isPogDrop, type AnalysisColumn, type AnalysisRow, type CommentCount } from './analysis-columns.js';
 import { commentClass, CONTENT_SECURITY_POLICY, REPORT_CSS, REPORT_SCRIPT } from './html-assets.js';
 import type { ScanPictures } from './thumbnail.js';
 
@@ -15,6 +15,8 @@ export interface AnalysisHtmlOptions {
   title?: string;
   /** Facts about the run shown under the title (instances, run folder, time), in order. */
   facts?: ReadonlyArray<readonly [label: string, value: string]>;
+  /** Points of pre-POG % within which a copy's drop is not flagged; rows that drop by more get their own filter. @default 0 */
+  pogTolerance?: number;
   /** First images by scan id (and why a scan has none); without this the table has no image column. */
   thumbnails?: { source: ScanPictures; target: ScanPictures };
 }
@@ -33,6 +35,8 @@ export function formatAnalysisHtml(rows: readonly AnalysisRow[], options: Analys
   const title = options.title ?? 'scancopy analysis';
   const counts = countComments(rows);
   const images = options.thumbnails ? imageClasses(options.thumbnails) : undefined;
+  const tolerance = options.pogTolerance ?? 0;
+  const drops = rows.filter((row) => isPogDrop(row, tolerance)).length;
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -57,10 +61,11 @@ ${barChart(counts)}
 <option value="">All comments (${rows.length})</option>
 ${counts.map((c) => `<option value="${escapeHtml(c.comment)}">${escapeHtml(c.comment)} (${c.count})</option>`).join('\n')}
 </select>
+<label class="drops"><input type="checkbox" id="drop-filter"> only rows whose copy's pre-POG % dropped by more than ${escapeHtml(tolerance)} points (${drops})</label>
 <span class="shown">showing <b id="shown-count">${rows.length}</b> of ${rows.length} rows</span>
 </div>
 <div class="table-wrap">
-${analysisTable(rows, images)}
+${analysisTable(rows, images, tolerance)}
 </div>
 <script>${REPORT_SCRIPT}</script>
 </body>
@@ -150,13 +155,14 @@ function imageClasses(thumbnails: NonNullable<AnalysisHtmlOptions['thumbnails']>
   return { css: `\n${rules.join('\n')}\n`, source, target };
 }
 
-function analysisTable(rows: readonly AnalysisRow[], images: ImageClasses | undefined): string {
+function analysisTable(rows: readonly AnalysisRow[], images: ImageClasses | undefined, tolerance: number): string {
   const header = [images ? '<th>First images (source | target)</th>' : '', ...TABLE_COLUMNS.map((c) => `<th>${escapeHtml(c)}</th>`)].join('');
   const body = rows.map((row) => {
     const index = COMMENTS.indexOf(row.comment);
     const cells = TABLE_COLUMNS.map((c) => `<td${cellClass(c)}>${escapeHtml(cellText(row, c))}</td>`).join('');
     const pictures = images ? `<td><div class="thumbs">${thumb(images.source, row.source_scan_id, 'source')}${thumb(images.target, row.target_scan_id, 'target')}</div></td>` : '';
-    return `<tr class="${commentClass(index)}" data-comment="${escapeHtml(row.comment)}">${pictures}${cells}</tr>`;
+    const drop = isPogDrop(row, tolerance) ? ' data-drop="1"' : '';
+    return `<tr class="${commentClass(index)}" data-comment="${escapeHtml(row.comment)}"${drop}>${pictures}${cells}</tr>`;
   });
   return `<table id="analysis">
 <thead><tr>${header}</tr></thead>

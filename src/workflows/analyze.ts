@@ -13,7 +13,7 @@ import { ScanCopyError } from '../core/errors.js';
 import type { Queryable } from '../platform/db.js';
 import { selectScanDetails } from '../platform/queries.js';
 import type { ScanDetailsRow } from '../platform/types.js';
-import { ANALYSIS_COLUMNS, countComments, SCAN_DETAILS_COLUMNS, type AnalysisComment, type AnalysisRow } from '../reports/analysis-columns.js';
+import { ANALYSIS_COLUMNS, countComments, isPogDrop, SCAN_DETAILS_COLUMNS, type AnalysisComment, type AnalysisRow } from '../reports/analysis-columns.js';
 import { writeCsv } from '../reports/csv.js';
 import { writeAnalysisHtml, type AnalysisHtmlOptions } from '../reports/html.js';
 import { writeAnalysisXlsx } from '../reports/xlsx.js';
@@ -53,11 +53,13 @@ export interface AnalyzeOptions {
   thumbnails?: boolean;
   /** Longest time for fetching and shrinking the images of both sides. @default 300_000 (5 min) */
   thumbnailBoundMs?: number;
+  /** Points of pre-POG % a copy may score above its source and still be "No Issues"; a drop by more is counted in `pogDrops`. @default 0 */
+  pogTolerance?: number;
   /** Download folders (with their manifest.csv) holding the source scans' images: their thumbnails are made from those files. */
   sourceImageFolders?: readonly string[];
 }
 
-export const ANALYZE_DEFAULTS = { waitMs: 600_000, pollMs: 2000, thumbnails: true, thumbnailBoundMs: THUMBNAIL_BOUND_MS } as const;
+export const ANALYZE_DEFAULTS = { waitMs: 600_000, pollMs: 2000, thumbnails: true, thumbnailBoundMs: THUMBNAIL_BOUND_MS, pogTolerance: 0 } as const;
 
 export interface AnalyzeFiles {
   sourceDetails: string;
@@ -73,6 +75,9 @@ export interface AnalyzeResult {
   rows: AnalysisRow[];
   /** Rows per comment, every comment listed. */
   counts: Record<AnalysisComment, number>;
+  /** Compared rows whose copy scored more than the tolerance below its source (pre-POG %), whatever their comment. */
+  pogDrops: number;
+  pogTolerance: number;
   /** Pairs analysed: those whose source scan is in the source database. */
   pairs: number;
   /** Source scans of the pairs that are not in the source database: skipped, not analysed. */
@@ -138,9 +143,10 @@ export async function analyzeScans(options: AnalyzeOptions, ctx: RunContext<Anal
     });
   }
   const pairs = options.pairs.filter((p) => source.has(p.sourceId));
-  const rows = buildAnalysisRows(pairs, source, target);
+  const pogTolerance = options.pogTolerance ?? ANALYZE_DEFAULTS.pogTolerance;
+  const rows = buildAnalysisRows(pairs, source, target, { pogTolerance });
   const thumbnails = () => collectThumbnails(options, sourceIds, targetIds.filter((id) => target.has(id)), ctx.signal, emit);
-  const files = await writeReports(options, runDir, details, rows, thumbnails, waited, emit);
+  const files = await writeReports(options, runDir, details, rows, thumbnails, waited, pogTolerance, emit);
 
   const counts = Object.fromEntries(countComments(rows).map((c) => [c.comment, c.count])) as Record<AnalysisComment, number>;
   emit({ type: 'analyze-done', rows: rows.length, counts });
@@ -148,6 +154,8 @@ export async function analyzeScans(options: AnalyzeOptions, ctx: RunContext<Anal
     files,
     rows,
     counts,
+    pogDrops: rows.filter((row) => isPogDrop(row, pogTolerance)).length,
+    pogTolerance,
     pairs: pairs.length,
     skippedSources,
     notProcessed: targetIds.filter((id) => target.has(id) && !target.get(id)?.processed && !target.get(id)?.failed),
@@ -172,6 +180,7 @@ async function writeReports(
   rows: AnalysisRow[],
   thumbnails: () => Promise<AnalysisHtmlOptions['thumbnails']>,
   waited: WaitProgress & { timedOut: boolean },
+  pogTolerance: number,
   emit: (event: AnalyzeEvent) => void,
 ): Promise<AnalyzeFiles> {
   const files = analyzeFilePaths(runDir, options.timestamp);
@@ -190,8 +199,9 @@ async function writeReports(
     ['Target', options.target.name ?? 'target'],
     ['Run folder', runDir],
     ['Waited for processing', waitedFor],
+    ['POG % tolerance', `${pogTolerance} points`],
   ];
-  const html = { title: `scancopy analysis ${options.timestamp}`, facts, thumbnails: await thumbnails() };
+  const html = { title: `scancopy analysis ${options.timestamp}`, facts, pogTolerance, thumbnails: await thumbnails() };
   await written('html', writeAnalysisHtml(files.html, rows, html));
   return files;
 }

@@ -17,6 +17,7 @@ type AnalyzeFlags = InstanceCliOptions & {
   wait: number;
   thumbnails: boolean;
   thumbnailTime: number;
+  pogTolerance: number;
   images?: string[];
 };
 
@@ -67,6 +68,11 @@ export function analyzeCommand(): Command {
         .argParser((text) => parseDuration(text, '--thumbnail-time'))
         .default(ANALYZE_DEFAULTS.thumbnailBoundMs, '5m'),
     )
+    .addOption(
+      new Option('--pog-tolerance <points>', 'pre-POG % points a copy may score above its source and still be "No Issues"; drops by more are counted')
+        .argParser(parsePogTolerance)
+        .default(ANALYZE_DEFAULTS.pogTolerance),
+    )
     .option('--images <dir...>', 'download folder(s) holding the source scans\' images (their manifest.csv): no second fetch')
     .addHelpText('after', HELP_AFTER)
     .action(async (flags: AnalyzeFlags, command: Command) => {
@@ -102,6 +108,7 @@ async function runAnalyze(flags: AnalyzeFlags, command: Command): Promise<void> 
         waitMs: flags.wait,
         thumbnails: flags.thumbnails,
         thumbnailBoundMs: flags.thumbnailTime,
+        pogTolerance: flags.pogTolerance,
         sourceImageFolders: flags.images,
       },
       { signal: stop.signal, onEvent: renderer.onEvent },
@@ -150,6 +157,15 @@ const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_00
 /** `90s`, `10m`, `1h`, `500ms`; a bare number is seconds. */
 export function parseWait(text: string): number {
   return parseDuration(text, '--wait');
+}
+
+/** Points of POG %: a number from 0 to 100. */
+export function parsePogTolerance(text: string): number {
+  const value = Number(text.trim());
+  if (text.trim() === '' || !Number.isFinite(value) || value < 0 || value > 100) {
+    throw new ScanCopyError('USAGE', `--pog-tolerance = ${JSON.stringify(text)}: expected points of POG % from 0 to 100, such as 2 or 0.5`);
+  }
+  return value;
 }
 
 function parseDuration(text: string, flag: string): number {
@@ -234,11 +250,12 @@ export function summaryLines(r: AnalyzeResult): string[] {
     ...(r.missing.length > 0 ? [`Copies missing for source scans: ${r.missing.join(', ')}`] : []),
     ...(r.processingFailed.length > 0 ? [`Copies the target failed to process: ${r.processingFailed.join(', ')}`] : []),
     ...(r.notProcessed.length > 0 ? [`Copies not processed after ${seconds(r.waitedMs)}: ${r.notProcessed.join(', ')}`] : []),
+    `Rows whose copy's pre-POG % dropped by more than ${r.pogTolerance} points: ${r.pogDrops}`,
     'Files:',
     ...Object.values(r.files).map((path) => `  ${path}`),
   ];
 }
 
 function resultData(r: AnalyzeResult): Record<string, unknown> {
-  return { command: 'analyze', pairs: r.pairs, rows: r.rows.length, counts: r.counts, skippedSources: r.skippedSources, missing: r.missing, notProcessed: r.notProcessed, processingFailed: r.processingFailed, waitedMs: r.waitedMs, timedOut: r.timedOut, files: r.files };
+  return { command: 'analyze', pairs: r.pairs, rows: r.rows.length, counts: r.counts, pogTolerance: r.pogTolerance, pogDrops: r.pogDrops, skippedSources: r.skippedSources, missing: r.missing, notProcessed: r.notProcessed, processingFailed: r.processingFailed, waitedMs: r.waitedMs, timedOut: r.timedOut, files: r.files };
 }

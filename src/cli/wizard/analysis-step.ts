@@ -8,7 +8,7 @@ import { runTimestamp } from '../../core/timestamp.js';
 import { analyzeScans, readScanMapping, type AnalyzeResult, type ScanPair } from '../../workflows/analyze.js';
 import { pairsFromCopy, type CopyResult } from '../../workflows/copy.js';
 import { missingScanIds } from '../../workflows/find.js';
-import { analyzeView, summaryLines } from '../commands/analyze.js';
+import { analyzeView, parsePogTolerance, summaryLines } from '../commands/analyze.js';
 import { stopOnSignals } from '../commands/copy-support.js';
 import { createEventRenderer } from '../render.js';
 import type { OpenedInstance } from './instances.js';
@@ -35,6 +35,17 @@ export async function runAnalysisSteps(s: WizardSession, input: AnalysisInput): 
   const pairs = await askPairs(s, input);
 
   s.step('Step 6: Reports');
+  const pogTolerance = await ask(
+    'POG % tolerance in points (a copy this much above its source is still "No Issues"; 0 = strict):',
+    async (text) => {
+      try {
+        return parsePogTolerance(text);
+      } catch {
+        throw new InvalidAnswer('Please type a number of points from 0 to 100, such as 0, 2 or 0.5.');
+      }
+    },
+    { default: '0' },
+  );
   const thumbnails = await confirm({ message: "Show each scan's first image in the HTML report? (No: faster, and smaller for thousands of scans)", default: true });
   const timestamp = input.copy?.files.ts ?? runTimestamp();
   const runDir = input.copy?.runDir ?? join(input.resultsDir, `run_${timestamp}`);
@@ -49,6 +60,7 @@ export async function runAnalysisSteps(s: WizardSession, input: AnalysisInput): 
         runDir,
         timestamp,
         thumbnails,
+        pogTolerance,
       },
       { signal: signals.signal, onEvent: renderer.onEvent },
     );

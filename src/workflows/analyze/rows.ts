@@ -12,7 +12,7 @@ import { SIDE_FIELDS } from '../../reports/analysis-columns.js';
 import type { ScanDetailsRow } from '../../platform/types.js';
 import { processingOutcome } from '../../platform/scan-status.js';
 import { pairSections } from './pairing.js';
-import { compareSections, EMPTY_SIDE } from './rules.js';
+import { compareSections, EMPTY_SIDE, type CompareOptions } from './rules.js';
 
 /** A source scan and its copy; `targetId` null when the copy was never made. */
 export interface ScanPair {
@@ -43,6 +43,7 @@ export function buildAnalysisRows(
   pairs: readonly ScanPair[],
   source: ReadonlyMap<number, ScanSections>,
   target: ReadonlyMap<number, ScanSections>,
+  options: CompareOptions = {},
 ): AnalysisRow[] {
   return pairs.flatMap((pair) => {
     const sourceSections = source.get(pair.sourceId)?.sections ?? [];
@@ -58,7 +59,7 @@ export function buildAnalysisRows(
     return compared.map(([s, t]) => {
       const sourceSide = sideOf(s);
       const targetSide = sideOf(t);
-      const comment: AnalysisComment = s && !t ? 'Section Missing in Target' : compareSections(sourceSide, targetSide);
+      const comment: AnalysisComment = s && !t ? 'Section Missing in Target' : compareSections(sourceSide, targetSide, options);
       return analysisRow(pair, sourceSide, targetSide, comment, t?.map_by_value ?? scanMapBy);
     });
   });

@@ -5,11 +5,16 @@
  * not recognised as the source was. (A source section without a copy's section is never
  * compared: rows.ts says "Section Missing in Target".)
  */
-import type { AnalysisComment, SideValues } from '../../reports/analysis-columns.js';
+import { pogDelta, type AnalysisComment, type SideValues } from '../../reports/analysis-columns.js';
+
+export interface CompareOptions {
+  /** Points of pre-POG % a copy may score above its source and still be "No Issues". @default 0 (the seed's strict rule) */
+  pogTolerance?: number;
+}
 
 interface Rule {
   comment: AnalysisComment;
-  holds(source: SideValues, target: SideValues): boolean;
+  holds(source: SideValues, target: SideValues, options: Required<CompareOptions>): boolean;
 }
 
 export const COMPARISON_RULES: readonly Rule[] = [
@@ -21,13 +26,17 @@ export const COMPARISON_RULES: readonly Rule[] = [
   },
   {
     comment: 'Target Has Higher POG% Than Source',
-    holds: (s, t) => s.pre_pog_percentage !== null && t.pre_pog_percentage !== null && t.pre_pog_percentage > s.pre_pog_percentage,
+    holds: (s, t, o) => {
+      const delta = pogDelta(s.pre_pog_percentage, t.pre_pog_percentage);
+      return delta !== null && delta > o.pogTolerance;
+    },
   },
 ];
 
 /** Rules 1-5 in order; only for pairs where the copy exists and is processed. */
-export function compareSections(source: SideValues, target: SideValues): AnalysisComment {
-  return COMPARISON_RULES.find((rule) => rule.holds(source, target))?.comment ?? 'No Issues';
+export function compareSections(source: SideValues, target: SideValues, options: CompareOptions = {}): AnalysisComment {
+  const resolved = { pogTolerance: options.pogTolerance ?? 0 };
+  return COMPARISON_RULES.find((rule) => rule.holds(source, target, resolved))?.comment ?? 'No Issues';
 }
 
 export const EMPTY_SIDE: Readonly<SideValues> = Object.freeze({
