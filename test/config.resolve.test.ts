@@ -4,12 +4,13 @@
  * files, and lastUsed written atomically without a secret.
  */
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CONFIG_HELP } from '../src/cli/instance-options.js';
 import { resolveConfig, saveLastUsed, type ResolveConfigInput } from '../src/config/index.js';
 import { ScanCopyError } from '../src/core/errors.js';
+import { expandHome } from '../src/core/paths.js';
 import { redactText } from '../src/core/redact.js';
 import { dbUrlWithPassword } from '../src/platform/instance.js';
 import { writePlantedInput } from './helpers/secret-audit.js';
@@ -137,6 +138,13 @@ describe('precedence: flags > env > .env > file > defaults', () => {
     expect(err.hint).toMatch(/SCANCOPY_SOURCE_DB_PASSWORD.*\.env.*dbPasswordCommand.*prompt/);
     expect(`${err.message} ${err.hint}`).not.toContain('flag-pass-55');
     expect(redactText('flag-pass-55')).toBe('***');
+  });
+
+  it('a results folder starting with ~ is under the home folder', () => {
+    expect(resolveIn({ flags: { resultsDir: '~/runs' } }).resultsDir).toBe(join(homedir(), 'runs'));
+    expect(expandHome('~', '/h')).toBe('/h');
+    expect(expandHome('~/a/b', '/h')).toBe('/h/a/b');
+    expect(expandHome('a/~/b', '/h')).toBe('a/~/b');
   });
 
   it('an explicit --config path wins over ./scancopy.config.json', async () => {

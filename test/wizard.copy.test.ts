@@ -89,7 +89,8 @@ describe('the Copy Scan wizard', () => {
     await term.keys('C-u');
     await term.answer('1');
 
-    await term.reply('Copy mode:', '1');
+    // Issue 17: 1 = mapped, 2 = auto, as the seed tool numbers them.
+    await term.reply('Copy mode:', '2');
     await term.reply('Run the analysis', 'y', 60_000);
     await term.reply('Target scan ids:', '1');
     await term.reply('POG % tolerance in points', '2');
@@ -132,7 +133,7 @@ describe('the Copy Scan wizard', () => {
     expect(scans).toContain('Use the last ones (1, 2, 3)');
     await term.answer('4');
     await term.reply('Target store id', '');
-    await term.reply('Copy mode:', '1');
+    await term.reply('Copy mode:', '2');
     const checkpoint = await term.waitForPrompt('This job has a checkpoint');
     expect(checkpoint).toContain('(3 of 3 scans done)');
     await term.answer('1');
@@ -156,7 +157,7 @@ describe('the Copy Scan wizard', () => {
       await term.reply('Source scan ids:', ids === 'last' ? '4' : '1');
       if (ids !== 'last') await term.reply('Source scan ids (comma-separated', ids);
       await term.reply('Target store id', '');
-      await term.reply('Copy mode:', '1');
+      await term.reply('Copy mode:', '2');
     };
     pair.source.setFaults('content:latency=1500ms');
     try {

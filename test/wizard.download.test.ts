@@ -41,7 +41,7 @@ afterAll(async () => {
 });
 
 async function wizard(): Promise<Terminal> {
-  const term = await Terminal.start(`${process.execPath} ${BIN}`, { cwd });
+  const term = await Terminal.start(`${process.execPath} ${BIN}`, { cwd, env: { HOME: cwd } });
   terms.push(term);
   return term;
 }
@@ -83,8 +83,10 @@ describe('the Download Images wizard', () => {
     await term.reply('Download folder path', 'not-a-folder');
     await term.waitFor(/Cannot (create|write in) .*not-a-folder/);
     await term.keys('C-u');
-    await term.answer('images');
+    // `~` is the home folder, as in a shell, never a folder called `~`.
+    await term.answer('~/images');
     expect(await term.exitCode(60_000)).toBe(0);
+    expect(existsSync(join(cwd, '~'))).toBe(false);
 
     const screen = await term.capture();
     expect(screen).toMatch(/Downloaded: \d+ files?/);

@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { ScanCopyError } from '../core/errors.js';
+import { expandHome } from '../core/paths.js';
 import { registerSecret } from '../core/redact.js';
 import type { RetryOptions } from '../core/retry.js';
 import {
@@ -111,7 +112,7 @@ export function resolveConfig(input: ResolveConfigInput): ResolvedConfig {
   const resolved: ResolvedConfig = {
     configPath: path,
     instances,
-    resultsDir: resolve(input.cwd, resultsDir),
+    resultsDir: resolve(input.cwd, expandHome(resultsDir)),
     batchSize,
     limits,
     timeouts: Object.fromEntries(

@@ -3,6 +3,7 @@
  * an earlier run, or typed target ids), then the reports and where they are.
  */
 import { join, resolve } from 'node:path';
+import { expandHome } from '../../core/paths.js';
 import { confirm } from '@inquirer/prompts';
 import { runTimestamp } from '../../core/timestamp.js';
 import { analyzeScans, readScanMapping, type AnalyzeResult, type ScanPair } from '../../workflows/analyze.js';
@@ -82,7 +83,7 @@ async function askPairs(s: WizardSession, input: AnalysisInput): Promise<ScanPai
   if (how === 'file') {
     return ask('Mapping file path:', async (text) => {
       if (!text) throw new InvalidAnswer('Please type the path of a scan_mapping_*.csv or checkpoint_*.json.');
-      const pairs = await readScanMapping(resolve(s.io.cwd, text));
+      const pairs = await readScanMapping(resolve(s.io.cwd, expandHome(text)));
       if (pairs.length === 0) throw new InvalidAnswer('That mapping has no pairs.');
       return pairs;
     });

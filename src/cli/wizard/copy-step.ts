@@ -23,10 +23,11 @@ export type CopyStepOutcome = { mode: 'skip' } | { mode: CopyMode; result: CopyR
 
 export async function runCopyStep(s: WizardSession, input: CopyStepInput): Promise<CopyStepOutcome> {
   const mode = await choose<CopyMode | 'skip'>('Copy mode:', [
-    { name: 'Auto: the target maps each scan itself (drops category, section, store planogram, aisle)', value: 'auto' },
+    // 1 = mapped, 2 = auto: the numbers the seed tool's users know.
     { name: 'Mapped: keep the source mapping (the target shares ids, e.g. a staging clone)', value: 'mapped' },
+    { name: 'Auto: the target maps each scan itself (drops category, section, store planogram, aisle)', value: 'auto' },
     { name: 'Skip the copy (analyse copies made earlier)', value: 'skip' },
-  ]);
+  ], 'auto');
   if (mode === 'skip') return { mode };
 
   const job = {

@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { expandHome } from '../../core/paths.js';
 import { ask, choose, InvalidAnswer, type Choice } from './prompts.js';
 
 export interface FolderQuestion {
@@ -20,7 +21,7 @@ export interface FolderQuestion {
 export async function askFolder(q: FolderQuestion): Promise<string> {
   const defaultAbs = resolve(q.cwd, q.defaultPath);
   const choices: Array<Choice<string>> = [{ name: `Default (${q.defaultPath})`, value: 'default' }];
-  const last = q.lastUsed ? resolve(q.cwd, q.lastUsed) : undefined;
+  const last = q.lastUsed ? resolve(q.cwd, expandHome(q.lastUsed)) : undefined;
   if (last && last !== defaultAbs) choices.push({ name: `Last used (${last})`, value: 'last' });
   choices.push({ name: 'Custom path', value: 'custom' });
   for (;;) {
@@ -38,7 +39,7 @@ export async function askFolder(q: FolderQuestion): Promise<string> {
 /** Creates the folder and writes a probe file in it; the reason names what failed. */
 export async function prepareFolder(cwd: string, text: string): Promise<string> {
   if (!text) throw new InvalidAnswer('Please type a folder path.');
-  const dir = resolve(cwd, text);
+  const dir = resolve(cwd, expandHome(text));
   try {
     await mkdir(dir, { recursive: true });
   } catch (err) {
