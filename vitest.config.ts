@@ -7,7 +7,7 @@ export default defineConfig({
     globalSetup: ['test/setup/secret-audit.global.ts'],
     setupFiles: ['test/setup/secret-audit.worker.ts'],
     testTimeout: 60_000,
-    hookTimeout: 60_000,
+    hookTimeout: 180_000,
     pool: 'forks',
     fileParallelism: true,
     maxWorkers: 2,

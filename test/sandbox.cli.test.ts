@@ -28,7 +28,7 @@ function run(args: string[]): Run {
   return { child, stdout: () => stdout, stderr: () => stderr, exited };
 }
 
-async function firstLine(r: Run, timeoutMs = 30_000): Promise<string> {
+async function firstLine(r: Run, timeoutMs = 90_000): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   while (!r.stdout().includes('\n')) {
     if (Date.now() > deadline || r.child.exitCode !== null) throw new Error(`no line on stdout; stderr: ${r.stderr()}`);
