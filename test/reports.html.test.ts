@@ -163,6 +163,41 @@ describe.skipIf(!haveChromium)('HTML report in headless Chromium', () => {
     });
   });
 
+  it('narrows the rows to a search by scan id, planogram or section, together with the comment filter', async () => {
+    const visibleIds = () =>
+      page.$$eval('#analysis tbody tr', (trs) => trs.filter((tr) => (tr as HTMLElement).offsetParent !== null).map((tr) => tr.querySelector('td.num')?.textContent));
+    await page.fill('#search', String(rows[3]?.source_scan_id));
+    expect(await visibleIds()).toEqual([String(rows[3]?.source_scan_id)]);
+    expect(await page.textContent('#shown-count')).toBe('1');
+    await page.fill('#search', 'ÜNÏCÖDÉ');
+    const unicode = rows.filter((r) => r.source_section_name === 'Ünïcödé ☕ Bay').map((r) => String(r.source_scan_id));
+    expect(unicode.length).toBeGreaterThan(1);
+    expect(await visibleIds()).toEqual(unicode);
+    await page.selectOption('#comment-filter', rows.find((r) => r.source_section_name === 'Ünïcödé ☕ Bay')?.comment as string);
+    expect((await visibleIds()).length).toBeLessThan(unicode.length);
+    await page.selectOption('#comment-filter', '');
+    await page.fill('#search', '');
+    expect(await visibleIds()).toHaveLength(rows.length);
+  });
+
+  it('sorts by a column on a click on its header, the other way on a second click', async () => {
+    const ids = rows.map((r) => r.source_scan_id);
+    await page.click('#analysis thead th:text-is("source_scan_id")');
+    expect((await column('source_scan_id')).map(Number)).toEqual([...ids].sort((a, b) => a - b));
+    await page.click('#analysis thead th:text-is("source_scan_id")');
+    expect((await column('source_scan_id')).map(Number)).toEqual([...ids].sort((a, b) => b - a));
+    await page.click('#analysis thead th:text-is("comment")');
+    const comments = await column('comment');
+    expect(comments).toEqual([...comments].sort((a, b) => (a as string).localeCompare(b as string)));
+    await page.click('#analysis thead th:text-is("source_scan_id")');
+    expect((await column('source_scan_id')).map(Number)).toEqual([...ids].sort((a, b) => a - b));
+  });
+
+  it('counts copies, not rows, in the scan-level summary', async () => {
+    const misMapped = rows.filter((r) => COMMENTS.indexOf(r.comment) < 3).length;
+    expect(await page.textContent('#scan-summary')).toMatch(new RegExp(`^${misMapped} of ${rows.length} copies mis-mapped;`));
+  });
+
   it('renders a screenshot that is not blank', async () => {
     const shot = PNG.sync.read(await page.screenshot({ fullPage: false }));
     const distinct = new Set<number>();

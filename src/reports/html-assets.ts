@@ -31,6 +31,11 @@ th { background: #f0f0f0; }
 .table-wrap { overflow: auto; max-height: 80vh; border: 1px solid #bbb; }
 #analysis { font-size: 12.5px; }
 #analysis thead th { position: sticky; top: 0; z-index: 1; }
+#analysis thead th[data-sort] { cursor: pointer; }
+#analysis thead th[aria-sort="ascending"]::after { content: " \\25B2"; }
+#analysis thead th[aria-sort="descending"]::after { content: " \\25BC"; }
+#scan-summary { font-size: 1.05rem; }
+#search { width: 16rem; margin-right: 1rem; }
 #analysis td.comment { white-space: nowrap; font-weight: 600; }
 #analysis td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .thumbs { display: flex; gap: .3rem; }
@@ -44,13 +49,17 @@ export const REPORT_SCRIPT = `
 (function () {
   var select = document.getElementById('comment-filter');
   var drops = document.getElementById('drop-filter');
-  var rows = document.querySelectorAll('#analysis tbody tr');
+  var search = document.getElementById('search');
+  var body = document.querySelector('#analysis tbody');
+  var rows = body.querySelectorAll('tr');
   var shown = document.getElementById('shown-count');
   function apply() {
     var wanted = select.value;
+    var query = search.value.trim().toLowerCase();
     var n = 0;
     for (var i = 0; i < rows.length; i++) {
-      var on = (wanted === '' || rows[i].getAttribute('data-comment') === wanted) && (!drops.checked || rows[i].hasAttribute('data-drop'));
+      var on = (wanted === '' || rows[i].getAttribute('data-comment') === wanted) && (!drops.checked || rows[i].hasAttribute('data-drop')) &&
+        (query === '' || rows[i].getAttribute('data-search').indexOf(query) !== -1);
       rows[i].hidden = !on;
       if (on) n++;
     }
@@ -58,6 +67,35 @@ export const REPORT_SCRIPT = `
   }
   select.addEventListener('change', apply);
   drops.addEventListener('change', apply);
+  search.addEventListener('input', apply);
+  // Sort by a column: a click (or Enter) on its header, again for the other direction.
+  var headers = document.querySelectorAll('#analysis thead th[data-sort]');
+  function sortBy(th) {
+    var at = Array.prototype.indexOf.call(th.parentNode.children, th);
+    var numeric = th.getAttribute('data-sort') === 'num';
+    var down = th.getAttribute('aria-sort') === 'ascending';
+    for (var h = 0; h < headers.length; h++) headers[h].removeAttribute('aria-sort');
+    th.setAttribute('aria-sort', down ? 'descending' : 'ascending');
+    var list = Array.prototype.slice.call(body.querySelectorAll('tr'));
+    list.sort(function (a, b) {
+      var x = a.children[at].textContent;
+      var y = b.children[at].textContent;
+      var order;
+      if (numeric) {
+        // Empty cells (no figure) go last whichever the direction.
+        if (x === '' || y === '') return (x === '') - (y === '');
+        order = Number(x) - Number(y);
+      } else {
+        order = x.localeCompare(y);
+      }
+      return down ? -order : order;
+    });
+    for (var r = 0; r < list.length; r++) body.appendChild(list[r]);
+  }
+  for (var k = 0; k < headers.length; k++) {
+    headers[k].addEventListener('click', function (event) { sortBy(event.currentTarget); });
+    headers[k].addEventListener('keydown', function (event) { if (event.key === 'Enter') sortBy(event.currentTarget); });
+  }
   var pickers = document.querySelectorAll('[data-filter]');
   for (var j = 0; j < pickers.length; j++) {
     pickers[j].addEventListener('click', function (event) {

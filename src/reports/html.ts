@@ -50,12 +50,15 @@ export function formatAnalysisHtml(rows: readonly AnalysisRow[], options: Analys
 <h1>${escapeHtml(title)}</h1>
 ${facts(options.facts ?? [], rows)}
 <h2>Summary</h2>
+${scanSummary(rows, tolerance)}
 <div class="overview">
 ${summaryTable(counts, rows.length)}
 ${barChart(counts)}
 </div>
 <h2>Rows</h2>
 <div class="controls">
+<label for="search">Search</label>
+<input type="search" id="search" placeholder="scan id, planogram or section" autocomplete="off">
 <label for="comment-filter">Comment</label>
 <select id="comment-filter">
 <option value="">All comments (${rows.length})</option>
@@ -82,6 +85,27 @@ function facts(list: ReadonlyArray<readonly [string, string]>, rows: readonly An
   const pairs = new Set(rows.map((r) => `${r.source_scan_id}>${r.target_scan_id ?? ''}`)).size;
   const all: Array<readonly [string, string]> = [...list, ['Scan pairs', String(pairs)], ['Rows', String(rows.length)]];
   return `<dl class="run">${all.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`).join('')}</dl>`;
+}
+
+/** Copies whose recognition differs from the source's: one of the first three rules holds for one of their sections. */
+const MIS_MAPPED: ReadonlySet<string> = new Set(COMMENTS.slice(0, 3));
+
+/** Counts per copy, not per row: "15 of 60 copies mis-mapped". */
+function scanSummary(rows: readonly AnalysisRow[], tolerance: number): string {
+  const pairs = new Map<string, { misMapped: boolean; dropped: boolean; compared: boolean }>();
+  for (const row of rows) {
+    const key = `${row.source_scan_id}>${row.target_scan_id ?? ''}`;
+    const pair = pairs.get(key) ?? { misMapped: false, dropped: false, compared: false };
+    pair.misMapped ||= MIS_MAPPED.has(row.comment);
+    pair.dropped ||= isPogDrop(row, tolerance);
+    pair.compared ||= row.target_pre_pog_percentage !== null || MIS_MAPPED.has(row.comment);
+    pairs.set(key, pair);
+  }
+  const all = [...pairs.values()];
+  const count = (test: (p: (typeof all)[number]) => boolean): number => all.filter(test).length;
+  return `<p id="scan-summary"><b>${count((p) => p.misMapped)} of ${all.length} copies mis-mapped</b>; ` +
+    `${count((p) => p.dropped)} with a section whose pre-POG % dropped by more than ${escapeHtml(tolerance)} points; ` +
+    `${all.length - count((p) => p.compared)} not compared (missing, failed or not processed).</p>`;
 }
 
 function summaryTable(counts: readonly CommentCount[], total: number): string {
@@ -156,13 +180,18 @@ function imageClasses(thumbnails: NonNullable<AnalysisHtmlOptions['thumbnails']>
 }
 
 function analysisTable(rows: readonly AnalysisRow[], images: ImageClasses | undefined, tolerance: number): string {
-  const header = [images ? '<th>First images (source | target)</th>' : '', ...TABLE_COLUMNS.map((c) => `<th>${escapeHtml(c)}</th>`)].join('');
+  const sortable = (c: AnalysisColumn): string => `<th data-sort="${NUMERIC.test(c) ? 'num' : 'text'}" tabindex="0" title="Sort by this column">${escapeHtml(c)}</th>`;
+  const header = [images ? '<th>First images (source | target)</th>' : '', ...TABLE_COLUMNS.map(sortable)].join('');
   const body = rows.map((row) => {
     const index = COMMENTS.indexOf(row.comment);
     const cells = TABLE_COLUMNS.map((c) => `<td${cellClass(c)}>${escapeHtml(cellText(row, c))}</td>`).join('');
     const pictures = images ? `<td><div class="thumbs">${thumb(images.source, row.source_scan_id, 'source')}${thumb(images.target, row.target_scan_id, 'target')}</div></td>` : '';
     const drop = isPogDrop(row, tolerance) ? ' data-drop="1"' : '';
-    return `<tr class="${commentClass(index)}" data-comment="${escapeHtml(row.comment)}"${drop}>${pictures}${cells}</tr>`;
+    const search = [row.source_scan_id, row.target_scan_id, row.source_planogram_name, row.target_planogram_name, row.source_section_name, row.target_section_name]
+      .filter((v) => v !== null)
+      .join(' | ')
+      .toLowerCase();
+    return `<tr class="${commentClass(index)}" data-comment="${escapeHtml(row.comment)}" data-search="${escapeHtml(search)}"${drop}>${pictures}${cells}</tr>`;
   });
   return `<table id="analysis">
 <thead><tr>${header}</tr></thead>
