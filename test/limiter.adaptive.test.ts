@@ -49,6 +49,39 @@ describe('AdaptiveLimiter', () => {
     expect(changes).toEqual([8, 4, 2, 1]);
   });
 
+  it('drops to one below the calls in flight when the refused one started, not to half', async () => {
+    const limiter = new AdaptiveLimiter({ max: 20 });
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    const holding = Array.from({ length: 11 }, () => limiter.run(() => gate));
+    // The twelfth call in flight is the one refused: the server's limit is 11.
+    await limiter.run(async () => {
+      throw throttled(429);
+    }).catch(() => undefined);
+    open();
+    await Promise.all(holding);
+    expect(limiter.limit).toBe(11);
+  });
+
+  it('probes the refused level again only after 16 rounds of successes', async () => {
+    const limiter = new AdaptiveLimiter({ max: 20 });
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    const holding = Array.from({ length: 11 }, () => limiter.run(() => gate));
+    await limiter.run(async () => {
+      throw throttled(429);
+    }).catch(() => undefined);
+    open();
+    await Promise.all(holding);
+    expect(limiter.limit).toBe(11);
+    const succeed = () => limiter.run(async () => 'ok');
+    // The 11 holders finished after the throttle: their successes count toward the probe.
+    for (let i = 0; i < 11 * 16 - 11 - 1; i++) await succeed();
+    expect(limiter.limit).toBe(11);
+    await succeed();
+    expect(limiter.limit).toBe(12);
+  });
+
   it('other failures leave the limit alone', async () => {
     const limiter = new AdaptiveLimiter({ max: 4 });
     await limiter.run(async () => {
@@ -138,6 +171,30 @@ describe('adaptive concurrency against the sandbox', () => {
       expect(throttledSecond).toBeLessThan(throttledFirst);
       expect(throttledSecond).toBeLessThanOrEqual(20);
       expect(api.limitOf('meta')).toBeLessThanOrEqual(6);
+      expect(events.some((e) => e.type === 'give-up')).toBe(false);
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('holds at the hidden limit once found: a later wave of 60 calls meets at most 2 refusals', async () => {
+    const events: ApiEvent[] = [];
+    const api = new PlatformApi({
+      baseUrl: sandbox.apiUrl,
+      username: sandbox.username,
+      password: sandbox.password,
+      limits: { download: 16 },
+      retry: { retries: 8, baseMs: 5, capMs: 20, retryAfterCapMs: 20, budgetMinRetries: 1000 },
+      onEvent: (e) => events.push(e),
+    });
+    try {
+      const id = fileIds[0] as number;
+      for (let wave = 0; wave < 2; wave++) await Promise.all(Array.from({ length: 60 }, () => api.getFileMeta(id)));
+      expect(api.limitOf('meta')).toBeGreaterThanOrEqual(2);
+      expect(api.limitOf('meta')).toBeLessThanOrEqual(3);
+      events.length = 0;
+      await Promise.all(Array.from({ length: 60 }, () => api.getFileMeta(id)));
+      expect(events.filter((e) => e.type === 'retry' && e.status === 429).length).toBeLessThanOrEqual(2);
       expect(events.some((e) => e.type === 'give-up')).toBe(false);
     } finally {
       await api.close();
