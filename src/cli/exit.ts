@@ -28,6 +28,15 @@ export function reportError(err: unknown, opts: { json?: boolean } = {}): number
   return code;
 }
 
+/**
+ * The exit code of a run that finished with failed items: 3 when any of them failed because
+ * the instance refused the credentials (a 401 right after a fresh log-in), else 1.
+ */
+export function failedItemsExit(codes: Iterable<string>): number {
+  for (const code of codes) if (code === 'AUTH_FAILED') return EXIT.auth;
+  return EXIT.failedItems;
+}
+
 export function errorJson(err: unknown, exitCode: number): string {
   const known = findScanCopyError(err);
   const message = known ? known.message : err instanceof Error ? err.message : String(err);

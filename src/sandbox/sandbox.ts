@@ -14,6 +14,7 @@ import { Processor } from './processing.js';
 import { prepareDatabase } from './prepare.js';
 import { buildServer } from './server.js';
 import { UrlSigner } from './signing.js';
+import { SandboxTokens } from './tokens.js';
 import { lockDb, serveWire } from './wire.js';
 
 export interface SandboxOptions {
@@ -56,6 +57,8 @@ export interface SandboxOptions {
   purgeUnusedUploadsMs?: number;
   /** Refuse (400) a create whose files another scan already uses. @default false */
   rejectReusedFiles?: boolean;
+  /** Lifetime of an API token from its log-in: calls with an older one get 401. @default tokens never expire */
+  tokenTtlMs?: number;
   /** Lifetime of a pre-signed download URL. @default 3600000 (1 h) */
   urlTtlMs?: number;
   /** Where the sandbox reports what it does (the CLI passes stderr). @default silent */
@@ -72,7 +75,7 @@ export interface RunningSandbox {
   db: Db;
   /** Replaces the faults at run time; a malformed spec throws USAGE and changes nothing. */
   setFaults(spec: string): void;
-  /** Invalidates every token handed out: the next authenticated call gets 401. */
+  /** Revokes every token handed out: the next authenticated call gets 401, the next log-in a new token. */
   expireTokens(): void;
   /** Resolves when no created scan is waiting for processing. */
   waitForProcessing(): Promise<void>;
@@ -102,6 +105,9 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<RunningSa
   }
   const errorRate = opts.processingErrorRate ?? 0;
   if (!(errorRate >= 0 && errorRate <= 1)) throw new ScanCopyError('USAGE', `Expected the processing error rate to be from 0 to 1, got ${errorRate}`);
+  if (opts.tokenTtlMs !== undefined && !(Number.isFinite(opts.tokenTtlMs) && opts.tokenTtlMs >= 0)) {
+    throw new ScanCopyError('USAGE', `Expected the token lifetime to be a number of ms >= 0, got ${opts.tokenTtlMs}`);
+  }
   if (!username || !password) throw new ScanCopyError('USAGE', 'The sandbox user name and password must not be empty.');
   const faults = new Faults(opts.faults ?? '', opts.faultSeed ?? 1);
   const storageDir = opts.storageDir === undefined ? undefined : await prepareStorageDir(opts.storageDir);
@@ -129,13 +135,13 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<RunningSa
 
     const deferred = new DeferredWork(log);
     cleanup.push(() => deferred.close());
-    let token = randomBytes(20).toString('hex');
+    const tokens = new SandboxTokens(opts.tokenTtlMs);
     const app = await buildServer({
       db,
       faults,
       signer: new UrlSigner(),
       credentials: { username, password, userId: 1 },
-      token: () => token,
+      tokens,
       urlTtlMs: opts.urlTtlMs ?? SANDBOX_DEFAULTS.urlTtlMs,
       rejectReusedFiles: opts.rejectReusedFiles ?? false,
       storageDir,
@@ -157,9 +163,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<RunningSa
       password,
       db,
       setFaults: (spec) => faults.set(spec),
-      expireTokens: () => {
-        token = randomBytes(20).toString('hex');
-      },
+      expireTokens: () => tokens.revoke(),
       waitForProcessing: () => processor.idle(),
       waitForDeferredWork: () => deferred.idle(),
       close,

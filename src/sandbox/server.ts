@@ -14,14 +14,15 @@ import { deleteScan } from './delete-scan.js';
 import type { Endpoint, FaultOutcome, Faults } from './faults.js';
 import { fileRoutes } from './file-routes.js';
 import type { UrlSigner } from './signing.js';
+import type { SandboxTokens } from './tokens.js';
 
 export interface ServerContext {
   db: Db;
   faults: Faults;
   signer: UrlSigner;
   credentials: { username: string; password: string; userId: number };
-  /** The token log-in hands out; `expireTokens()` replaces it. */
-  token(): string;
+  /** The API token: what log-in hands out and authenticated calls must send. */
+  tokens: SandboxTokens;
   urlTtlMs: number;
   rejectReusedFiles: boolean;
   /** Absolute folder that uploads' bytes go to; undefined keeps them in the database. */
@@ -119,7 +120,7 @@ function earlyAnswer(outcome: FaultOutcome): Answer | undefined {
 
 function authorised(request: FastifyRequest, ctx: ServerContext): boolean {
   const match = /^Token\s+(\S+)$/i.exec(request.headers.authorization ?? '');
-  return match?.[1] === ctx.token();
+  return ctx.tokens.valid(match?.[1]);
 }
 
 function login(body: unknown, ctx: ServerContext): Answer {
@@ -130,7 +131,7 @@ function login(body: unknown, ctx: ServerContext): Answer {
   if (data.username !== username || data.password !== password) {
     return json(400, { non_field_errors: ['Unable to log in with provided credentials.'] });
   }
-  return json(200, { id: userId, token: ctx.token() });
+  return json(200, { id: userId, token: ctx.tokens.issue() });
 }
 
 /** Body-parsing and framework errors, in the platform's words. */

@@ -10,6 +10,7 @@ import { createEventRenderer, noteRetry, outputOptions, type RetryNote } from '.
 import { COPY_VIEW, copySummaryLines } from '../render/copy.js';
 import { addScanSelectionOptions, parseScanSelection, type ScanSelectionFlags } from '../scan-selection.js';
 import { parseDuration, positiveInt, runAnalysisAfterCopy, stopOnSignals } from './copy-support.js';
+import { failedItemsExit } from '../exit.js';
 
 type CopyFlags = InstanceCliOptions &
   ScanSelectionFlags & {
@@ -130,7 +131,7 @@ async function runCopy(flags: CopyFlags, command: Command): Promise<void> {
     const result = await copyScans(options, { signal: signals.signal, onEvent: renderer.onEvent });
     renderer.result(resultData(result), copySummaryLines(result));
     if (flags.analyze && !result.stopped) await runAnalysisAfterCopy(result, { source, target, signal: signals.signal, output: outputOptions(command) });
-    process.exitCode = result.stopped === 'interrupted' ? EXIT.interrupted : result.stopped === 'max-duration' ? EXIT.maxDuration : result.failed > 0 || result.duplicates.length > 0 ? EXIT.failedItems : EXIT.ok;
+    process.exitCode = result.stopped === 'interrupted' ? EXIT.interrupted : result.stopped === 'max-duration' ? EXIT.maxDuration : result.failed > 0 ? failedItemsExit(result.failures.map((f) => f.code)) : result.duplicates.length > 0 ? EXIT.failedItems : EXIT.ok;
   } finally {
     renderer.close();
     signals.dispose();

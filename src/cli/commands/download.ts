@@ -1,11 +1,12 @@
 /** `scancopy download`: a source instance's scan images into one folder, named as the seed tool names them. */
 import { setMaxListeners } from 'node:events';
 import { Command, Option } from 'commander';
-import { EXIT, ScanCopyError } from '../../core/errors.js';
+import { ScanCopyError } from '../../core/errors.js';
 import { openInstance } from '../../platform/instance.js';
 import { downloadScanImages, DOWNLOAD_DEFAULTS, type DownloadEvent, type DownloadResult } from '../../workflows/download.js';
 import { resolveScanIds } from '../../workflows/find.js';
 import { addInstanceOptions, resolveCliInstances, type InstanceCliOptions } from '../instance-options.js';
+import { failedItemsExit } from '../exit.js';
 import { createEventRenderer, noteRetry, outputOptions, type EventView, type RetryNote } from '../render.js';
 import { addScanSelectionOptions, parseScanSelection, type ScanSelectionFlags } from '../scan-selection.js';
 
@@ -68,7 +69,7 @@ async function runDownload(flags: DownloadFlags, command: Command): Promise<void
       { signal: stop.signal, onEvent: renderer.onEvent },
     );
     renderer.result(resultData(result), summaryLines(result));
-    if (result.failures.length > 0) process.exitCode = EXIT.failedItems;
+    if (result.failures.length > 0) process.exitCode = failedItemsExit(result.failures.map((f) => f.code));
   } finally {
     renderer.close();
     process.off('SIGINT', onSignal);

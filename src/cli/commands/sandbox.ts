@@ -25,6 +25,7 @@ interface SandboxFlags {
   purgeUnusedUploads?: number;
   rejectReusedFiles?: true;
   urlTtl: number;
+  tokenTtl?: number;
   json?: true;
 }
 
@@ -82,6 +83,7 @@ export function sandboxCommand(): Command {
     .addOption(new Option('--purge-unused-uploads <ms>', 'delete an upload that no scan uses MS after it was made').argParser(whole('--purge-unused-uploads')))
     .option('--reject-reused-files', 'answer 400 to a create whose files another scan already uses')
     .addOption(new Option('--url-ttl <ms>', 'lifetime of pre-signed download URLs').argParser(whole('--url-ttl')).default(SANDBOX_DEFAULTS.urlTtlMs))
+    .addOption(new Option('--token-ttl <ms>', 'lifetime of an API token from its log-in; calls with an expired one get 401 (default: never expire)').argParser(whole('--token-ttl')))
     .option('--json', 'print one JSON line {api, db, username, password} on stdout; logs on stderr')
     .addHelpText('after', HELP_AFTER)
     .action(async (flags: SandboxFlags) => {
@@ -112,6 +114,7 @@ async function runSandbox(flags: SandboxFlags): Promise<void> {
     purgeUnusedUploadsMs: flags.purgeUnusedUploads,
     rejectReusedFiles: flags.rejectReusedFiles ?? false,
     urlTtlMs: flags.urlTtl,
+    tokenTtlMs: flags.tokenTtl,
     log,
   };
   const stopped = waitForStopSignal();
