@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ANALYSIS_COLUMNS, COMMENTS } from '../src/reports/analysis-columns.js';
-import { ANALYSIS_SHEET, SUMMARY_SHEET, writeAnalysisXlsx } from '../src/reports/xlsx.js';
-import { sampleRows } from './helpers/analysis-rows.js';
+import { ANALYSIS_SHEET, SCANS_COLUMNS, SCANS_SHEET, SUMMARY_SHEET, writeAnalysisXlsx } from '../src/reports/xlsx.js';
+import { analysisRow, sampleRows } from './helpers/analysis-rows.js';
 
 /** The fills of platform.md section 6, written out again here rather than read from the code under test. */
 const EXPECTED_FILL: Record<string, string> = {
@@ -45,7 +45,7 @@ describe('highlighted XLSX', () => {
     const header = sheet.getRow(1);
     expect(ANALYSIS_COLUMNS.map((_, i) => header.getCell(i + 1).value)).toEqual([...ANALYSIS_COLUMNS]);
     expect(header.getCell(1).font?.bold).toBe(true);
-    expect(sheet.views[0]).toMatchObject({ state: 'frozen', ySplit: 1 });
+    expect(sheet.views[0]).toMatchObject({ state: 'frozen', ySplit: 1, xSplit: 2 });
     expect(sheet.autoFilter).toBeTruthy();
 
     const commentColumn = ANALYSIS_COLUMNS.indexOf('comment') + 1;
@@ -96,5 +96,28 @@ describe('highlighted XLSX', () => {
     expect(book.getWorksheet(ANALYSIS_SHEET)?.rowCount).toBe(1);
     const summary = book.getWorksheet(SUMMARY_SHEET) as ExcelJS.Worksheet;
     expect(COMMENTS.map((_, i) => summary.getRow(i + 2).getCell(2).value)).toEqual(COMMENTS.map(() => 0));
+  });
+
+  it('has a Scans sheet with one row per source scan and its copy: its most serious comment, the figures and their change, ids frozen at the left', async () => {
+    const pairRows = [
+      analysisRow(0, 'No Issues', { source_scan_id: 1, target_scan_id: 11, source_pre_pog_percentage: 80, target_pre_pog_percentage: 55.5 }),
+      analysisRow(1, 'Same POG Name but Different Section', { source_scan_id: 1, target_scan_id: 11 }),
+      analysisRow(2, 'Target Has Higher POG% Than Source', { source_scan_id: 2, target_scan_id: 12, source_pre_pog_percentage: 60, target_pre_pog_percentage: 61.25, source_pre_osa_percentage: 90, target_pre_osa_percentage: 88 }),
+      analysisRow(3, 'Target Scan Missing', { source_scan_id: 3 }),
+    ];
+    const path = join(dir, 'scans.xlsx');
+    await writeAnalysisXlsx(path, pairRows);
+    const book = new ExcelJS.Workbook();
+    await book.xlsx.readFile(path);
+    expect(book.worksheets.map((w) => w.name)).toEqual([ANALYSIS_SHEET, SCANS_SHEET, SUMMARY_SHEET]);
+    const sheet = book.getWorksheet(SCANS_SHEET) as ExcelJS.Worksheet;
+    expect(sheet.views[0]).toMatchObject({ state: 'frozen', ySplit: 1, xSplit: 2 });
+    expect(SCANS_COLUMNS.map((_, i) => sheet.getRow(1).getCell(i + 1).value)).toEqual([...SCANS_COLUMNS]);
+    const values = [2, 3, 4].map((r) => SCANS_COLUMNS.map((_, i) => sheet.getRow(r).getCell(i + 1).value));
+    expect(values[0]).toEqual([1, 11, 2, 'Same POG Name but Different Section', 80, 55.5, -24.5, 90.1, 89.9, -0.2]);
+    expect(values[1]).toEqual([2, 12, 1, 'Target Has Higher POG% Than Source', 60, 61.25, 1.25, 90, 88, -2]);
+    expect(values[2]?.slice(0, 4)).toEqual([3, null, 1, 'Target Scan Missing']);
+    expect(sheet.rowCount).toBe(4);
+    expect(fillOf(sheet.getRow(2).getCell(1))).toBe(EXPECTED_FILL['Same POG Name but Different Section']);
   });
 });

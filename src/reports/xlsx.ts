@@ -1,15 +1,30 @@
 /**
  * `analysis_with_comments_<ts>_highlighted.xlsx`: the analysis rows with each row filled in
- * its comment's colour (platform.md section 6), a bold frozen header with an autofilter, and
- * a Summary sheet that counts rows per comment and doubles as the colour legend.
+ * its comment's colour (platform.md section 6), a bold frozen header with an autofilter and
+ * the scan ids frozen at the left; a Scans sheet with one row per source scan and its copy;
+ * and a Summary sheet that counts rows per comment and doubles as the colour legend.
  */
 import type ExcelJS from 'exceljs';
 import { writeFileAtomic } from '../core/atomic-file.js';
-import { ANALYSIS_COLUMNS, commentStyle, countComments, type AnalysisRow } from './analysis-columns.js';
+import { ANALYSIS_COLUMNS, COMMENTS, commentStyle, countComments, pogDelta, type AnalysisComment, type AnalysisRow } from './analysis-columns.js';
 import { neutraliseCell } from './cells.js';
 
 export const ANALYSIS_SHEET = 'Analysis';
+export const SCANS_SHEET = 'Scans';
 export const SUMMARY_SHEET = 'Summary';
+
+export const SCANS_COLUMNS = [
+  'Source scan',
+  'Target scan',
+  'Sections',
+  'Comment',
+  'Source pre-POG %',
+  'Target pre-POG %',
+  'Pre-POG % change',
+  'Source pre-OSA %',
+  'Target pre-OSA %',
+  'Pre-OSA % change',
+] as const;
 
 const MIN_WIDTH = 8;
 const MAX_WIDTH = 60;
@@ -22,6 +37,7 @@ export async function formatAnalysisXlsx(rows: readonly AnalysisRow[]): Promise<
   const workbook = new Excel.Workbook();
   workbook.creator = 'scancopy';
   addAnalysisSheet(workbook, rows);
+  addScansSheet(workbook, rows);
   addSummarySheet(workbook, rows);
   return Buffer.from(await workbook.xlsx.writeBuffer());
 }
@@ -32,9 +48,43 @@ export async function writeAnalysisXlsx(path: string, rows: readonly AnalysisRow
 }
 
 function addAnalysisSheet(workbook: ExcelJS.Workbook, rows: readonly AnalysisRow[]): void {
-  const sheet = workbook.addWorksheet(ANALYSIS_SHEET, { views: [{ state: 'frozen', ySplit: 1 }] });
+  // The two scan ids stay in view while scrolling right through the sides' figures.
+  const sheet = workbook.addWorksheet(ANALYSIS_SHEET, { views: [{ state: 'frozen', ySplit: 1, xSplit: 2 }] });
   const values: Cell[][] = rows.map((row) => ANALYSIS_COLUMNS.map((column) => row[column]));
   addTable(sheet, [...ANALYSIS_COLUMNS], values, (i) => commentStyle((rows[i] as AnalysisRow).comment).argb);
+}
+
+/**
+ * One row per source scan and its copy, in report order: the comment that comes first in
+ * rule order among its sections (the most serious), and the first section's figures with
+ * their change, filled like that comment.
+ */
+function addScansSheet(workbook: ExcelJS.Workbook, rows: readonly AnalysisRow[]): void {
+  const sheet = workbook.addWorksheet(SCANS_SHEET, { views: [{ state: 'frozen', ySplit: 1, xSplit: 2 }] });
+  const pairs = new Map<string, { first: AnalysisRow; sections: number; comment: AnalysisComment }>();
+  for (const row of rows) {
+    const key = `${row.source_scan_id}>${row.target_scan_id ?? ''}`;
+    const pair = pairs.get(key);
+    if (!pair) pairs.set(key, { first: row, sections: 1, comment: row.comment });
+    else {
+      pair.sections++;
+      if (COMMENTS.indexOf(row.comment) < COMMENTS.indexOf(pair.comment)) pair.comment = row.comment;
+    }
+  }
+  const list = [...pairs.values()];
+  const values: Cell[][] = list.map(({ first: r, sections, comment }) => [
+    r.source_scan_id,
+    r.target_scan_id,
+    sections,
+    comment,
+    r.source_pre_pog_percentage,
+    r.target_pre_pog_percentage,
+    pogDelta(r.source_pre_pog_percentage, r.target_pre_pog_percentage),
+    r.source_pre_osa_percentage,
+    r.target_pre_osa_percentage,
+    pogDelta(r.source_pre_osa_percentage, r.target_pre_osa_percentage),
+  ]);
+  addTable(sheet, [...SCANS_COLUMNS], values, (i) => commentStyle((list[i] as { comment: AnalysisComment }).comment).argb);
 }
 
 function addSummarySheet(workbook: ExcelJS.Workbook, rows: readonly AnalysisRow[]): void {
