@@ -1,7 +1,8 @@
 /**
  * `npm run soak`: exactly-once under faults and kills. 300 demo scans are copied between two
  * sandboxes that fail on every call (10 % 5xx, 5 % connection resets, 5 % truncated file
- * content, 10 % of creates carried out but answered 502), by `./bin/scancopy copy` processes
+ * content, 10 % of creates carried out but answered 502, 15 % answered 504 at once and
+ * committed 3 s later), by `./bin/scancopy copy` processes
  * of which three are SIGKILLed at random moments and resumed. Then the target's scans are
  * counted by the contents of their files (0 duplicates, 0 missing), the copy is verified,
  * and the figures are printed.
@@ -23,7 +24,10 @@ const SEED = Number(process.env.SOAK_SEED ?? Math.floor(Math.random() * 1e9));
 const KILLS = 3;
 const FIVE_XX = '*:502=0.04,*:503=0.03,*:504=0.03';
 const SOURCE_FAULTS = `${FIVE_XX},*:reset=0.05,content:truncate=0.05`;
-const TARGET_FAULTS = `${FIVE_XX},*:reset=0.05,create:lost=0.1`;
+const TARGET_FAULTS = `${FIVE_XX},*:reset=0.05,create:lost=0.1,create:late=0.15`;
+/** The sandbox's late commits land 3 s after their 504; the horizon leaves room for a loaded machine. */
+const LATE_MS = 3000;
+const COMMIT_HORIZON = '15s';
 const BIN = resolve('bin/scancopy');
 
 interface Run {
@@ -45,14 +49,14 @@ async function main(): Promise<number> {
   const databases = await freshDatabases();
   const [source, target] = await Promise.all([
     startSandbox({ db: databases.urls[0], seedDemo: { scans: SCANS, seed: 1 }, processingDelayMs: 600_000, faultSeed: SEED }),
-    startSandbox({ db: databases.urls[1], seedDemo: { scans: 0, seed: 1 }, processingDelayMs: 600_000, faultSeed: SEED + 1 }),
+    startSandbox({ db: databases.urls[1], seedDemo: { scans: 0, seed: 1 }, processingDelayMs: 600_000, faultSeed: SEED + 1, lateMs: LATE_MS }),
   ]);
   try {
     const scanIds = (await source.db.query<{ id: number }>('SELECT id FROM realograms_implementation_scan ORDER BY id')).map((r) => r.id);
     const [store] = await target.db.query<{ id: number }>('SELECT min(id) AS id FROM master_data_implementation_store');
     const results = await mkdtemp(join(tmpdir(), 'scancopy-soak-'));
     const cli = cliOf(source, target, results);
-    const copyArgs = ['copy', ...cli.args, '--scans', scanIds.join(','), '--target-store', String(store?.id), '--results', results, '--log-format', 'json'];
+    const copyArgs = ['copy', ...cli.args, '--scans', scanIds.join(','), '--target-store', String(store?.id), '--results', results, '--log-format', 'json', '--commit-horizon', COMMIT_HORIZON];
     log(`seeded in ${seconds(Date.now() - started)}; results in ${results}`);
     source.setFaults(SOURCE_FAULTS);
     target.setFaults(TARGET_FAULTS);
@@ -77,6 +81,8 @@ async function main(): Promise<number> {
     const final = runs.at(-1)?.result as { files?: { mapping: string; events: string }; created?: number; failed?: number } | undefined;
     source.setFaults('');
     target.setFaults('');
+    // A late create still pending would land after the count: let every one land first.
+    await target.waitForDeferredWork();
 
     const census = await censusByFileSets(source.db, target.db, scanIds);
     const events = await eventCounts(join(String(final?.files?.mapping ?? ''), '..', 'events.ndjson'));
