@@ -27,8 +27,7 @@ const CHUNK = 5000;
 
 /** Every mapped copy that has extra target scans using its files, in mapping order. */
 export async function findDuplicates(db: Queryable, copies: readonly MappedCopy[]): Promise<Duplicate[]> {
-  const known = copies.filter((c) => c.fileIds !== undefined && c.fileIds.length > 0);
-  const unknown = copies.filter((c) => !known.includes(c));
+  const unknown = copies.filter((c) => c.fileIds === undefined || c.fileIds.length === 0);
   const read = new Map<number, number[]>();
   for (let i = 0; i < unknown.length; i += CHUNK) {
     const rows = await selectScansWithFiles(db, unknown.slice(i, i + CHUNK).map((c) => c.targetScanId));
