@@ -12,7 +12,8 @@ import { censusByFileSets, startCopyPair, type CopyPair } from './helpers/copy.j
 describe.each(testEngines())('purged uploads on $name', (engine) => {
   let pair: CopyPair;
   beforeAll(async () => {
-    pair = await startCopyPair({ engine, scans: 8, target: { rejectReusedFiles: false, purgeUnusedUploadsMs: 300 } });
+    // Long enough for an upload to reach its create on a loaded machine, short enough to wait for.
+    pair = await startCopyPair({ engine, scans: 8, target: { rejectReusedFiles: false, purgeUnusedUploadsMs: 8000 } });
   });
   afterAll(async () => pair?.close());
 
