@@ -59,7 +59,10 @@ export default tseslint.config(
     },
   },
   { files: ['src/core/**/*.ts'], rules: roomRule('core', []) },
-  { files: ['src/config/**/*.ts'], rules: roomRule('config', ['core']) },
+  {
+    files: ['src/config/**/*.ts'],
+    rules: roomRule('config', ['core', 'platform'], [{ regex: room('platform'), allowTypeImports: true, message: 'config/ resolves into platform/ types and imports nothing else of it.' }]),
+  },
   { files: ['src/platform/**/*.ts'], rules: roomRule('platform', ['core']) },
   {
     files: ['src/reports/**/*.ts'],

@@ -11,6 +11,7 @@ import { ScanCopyError } from '../core/errors.js';
 import { expandHome } from '../core/paths.js';
 import { registerSecret } from '../core/redact.js';
 import type { RetryOptions } from '../core/retry.js';
+import type { InstanceAddress } from '../platform/instance.js';
 import {
   apiUrl,
   CONFIG_FILE_NAME,
@@ -33,16 +34,8 @@ import {
 export type Role = 'source' | 'target';
 export const ROLES: readonly Role[] = ['source', 'target'];
 
-export interface ResolvedInstance {
-  name: string;
-  /** Without a trailing slash. */
-  apiUrl: string;
-  /** Never holds the password: openInstance adds `dbPassword`. */
-  dbUrl: string;
-  username?: string;
-  password?: string;
-  /** `''` means "no password" (set explicitly to empty). */
-  dbPassword?: string;
+/** An instance's address and secrets, as opening it (platform/instance) takes them. */
+export interface ResolvedInstance extends InstanceAddress {
   /** From the config entry: run (by the CLI) when the environment gives no password. */
   passwordCommand?: readonly string[];
   dbPasswordCommand?: readonly string[];

@@ -9,13 +9,16 @@ import type { RetryOptions, RetryPolicy } from '../core/retry.js';
 import { PlatformApi, type ApiEvent, type ApiTimeouts, type Stage } from './api.js';
 import { isPostgresUrl, openDb, type Db } from './db.js';
 
-/** The fields of a resolved config instance that opening one needs. */
+/** What opening an instance needs: the fields of a resolved config instance. */
 export interface InstanceAddress {
   name: string;
+  /** Without a trailing slash. */
   apiUrl: string;
+  /** Never holds the password: openInstance adds `dbPassword`. */
   dbUrl: string;
   username?: string;
   password?: string;
+  /** `''` means "no password" (set explicitly to empty). */
   dbPassword?: string;
 }
 

@@ -1,16 +1,15 @@
 /** Pieces of the copy and verify commands: flag parsers, output flags, signal handling, analysis after a copy. */
 import { setMaxListeners } from 'node:events';
+import { parseCount } from '../../config/parse.js';
 import { EXIT, ScanCopyError } from '../../core/errors.js';
 import type { Instance } from '../../platform/instance.js';
 import type { AnalyzeEvent } from '../../workflows/analyze.js';
-import { pairsFromCopy, type CopyResult } from '../../workflows/copy.js';
+import type { CopyResult } from '../../workflows/copy.js';
+import { pairsFromCopy } from '../../workflows/copy/pairs.js';
 import { createEventRenderer, type EventRenderer, type OutputOptions } from '../render.js';
 
 export function positiveInt(flag: string): (text: string) => number {
-  return (text) => {
-    if (!/^[1-9]\d{0,14}$/.test(text.trim())) throw new ScanCopyError('USAGE', `${flag} = ${JSON.stringify(text)}: expected a positive whole number`);
-    return Number(text.trim());
-  };
+  return (text) => parseCount(text, flag);
 }
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };

@@ -5,6 +5,7 @@ import { ScanCopyError } from '../../core/errors.js';
 import { openInstance } from '../../platform/instance.js';
 import { downloadScanImages, DOWNLOAD_DEFAULTS, type DownloadEvent, type DownloadResult } from '../../workflows/download.js';
 import { resolveScanIds } from '../../workflows/find.js';
+import { positiveInt } from './copy-support.js';
 import { addInstanceOptions, resolveCliInstances, type InstanceCliOptions } from '../instance-options.js';
 import { failedItemsExit } from '../exit.js';
 import { createEventRenderer, noteRetry, outputOptions, type EventView, type RetryNote } from '../render.js';
@@ -34,8 +35,8 @@ export function downloadCommand(): Command {
   addScanSelectionOptions(cmd);
   cmd
     .addOption(new Option('--out <dir>', 'download folder').default(DOWNLOAD_DEFAULTS.outDir))
-    .addOption(new Option('--batch-size <n>', `scans per logged batch (default ${DOWNLOAD_DEFAULTS.batchSize}, or the config file's)`).argParser(positive('--batch-size')))
-    .addOption(new Option('--workers <n>', 'files downloading at once').argParser(positive('--workers')).default(DOWNLOAD_DEFAULTS.workers))
+    .addOption(new Option('--batch-size <n>', `scans per logged batch (default ${DOWNLOAD_DEFAULTS.batchSize}, or the config file's)`).argParser(positiveInt('--batch-size')))
+    .addOption(new Option('--workers <n>', 'files downloading at once').argParser(positiveInt('--workers')).default(DOWNLOAD_DEFAULTS.workers))
     .addHelpText('after', HELP_AFTER)
     .action(async (flags: DownloadFlags, command: Command) => {
       await runDownload(flags, command);
@@ -174,12 +175,5 @@ function resultData(r: DownloadResult): Record<string, unknown> {
     mbPerSecond: Number(rate(r).toFixed(3)),
     failures: r.failures,
     skippedScans: r.skippedScans,
-  };
-}
-
-function positive(flag: string): (text: string) => number {
-  return (text) => {
-    if (!/^[1-9]\d{0,5}$/.test(text)) throw new ScanCopyError('USAGE', `${flag} = ${JSON.stringify(text)}: expected a positive whole number`);
-    return Number(text);
   };
 }

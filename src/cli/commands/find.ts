@@ -1,10 +1,10 @@
 /** `scancopy find`: the scans of a store on a day (or days), newest first, one per line. */
 import { Command, Option } from 'commander';
-import { ScanCopyError } from '../../core/errors.js';
 import { openInstance } from '../../platform/instance.js';
 import { findScans } from '../../workflows/find.js';
 import { addInstanceOptions, resolveCliInstances, type InstanceCliOptions } from '../instance-options.js';
 import { addStoreOptions, parseStoreSelection, type ScanSelectionFlags } from '../scan-selection.js';
+import { positiveInt } from './copy-support.js';
 
 type FindFlags = InstanceCliOptions & ScanSelectionFlags & { json?: boolean; limit?: number };
 
@@ -22,7 +22,7 @@ export function findCommand(): Command {
   addInstanceOptions(cmd, 'source');
   addStoreOptions(cmd);
   cmd
-    .addOption(new Option('--limit <n>', 'at most this many scans').argParser(positive))
+    .addOption(new Option('--limit <n>', 'at most this many scans').argParser(positiveInt('--limit')))
     .option('--json', 'print a JSON array')
     .addHelpText('after', HELP_AFTER)
     .action(async (flags: FindFlags) => {
@@ -45,9 +45,4 @@ export function findCommand(): Command {
       }
     });
   return cmd;
-}
-
-function positive(text: string): number {
-  if (!/^[1-9]\d{0,8}$/.test(text)) throw new ScanCopyError('USAGE', `--limit = ${JSON.stringify(text)}: expected a positive whole number`);
-  return Number(text);
 }

@@ -82,8 +82,7 @@ export function applyRecord(scans: Map<number, ScanState>, completed: Set<number
       else scan.create_intent_at = record.at;
       break;
     case 'create-refused':
-      delete scan.create_intent;
-      delete scan.create_intent_at;
+      clearIntent(scan);
       break;
     case 'uploads-lost':
       if (scan.target_file_ids) scan.target_file_ids = scan.target_file_ids.map(() => null);
@@ -93,8 +92,7 @@ export function applyRecord(scans: Map<number, ScanState>, completed: Set<number
       scan.status = 'created';
       scan.target_scan_id = record.target;
       scan.via = record.via;
-      delete scan.create_intent;
-      delete scan.create_intent_at;
+      clearIntent(scan);
       break;
     case 'skipped':
       resetOutcome(scan);
@@ -116,6 +114,12 @@ function resetOutcome(scan: ScanState): void {
   delete scan.stage;
   delete scan.code;
   delete scan.reason;
+}
+
+/** The create is settled (made, or refused): no intent is left to reconcile. */
+function clearIntent(scan: ScanState): void {
+  delete scan.create_intent;
+  delete scan.create_intent_at;
 }
 
 function sameIds(a: readonly number[] | undefined, b: readonly number[]): boolean {
