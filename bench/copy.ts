@@ -26,6 +26,8 @@ export interface CopyMeasureOptions {
   latency: Latency;
   /** Tells repeated runs of the same copy apart (each needs its own results folder). @default '' */
   label?: string;
+  /** Fault items for the target beyond the latency (the adaptive run's `upload:concurrency=N`). */
+  targetFaults?: string;
 }
 
 export interface CopyRun {
@@ -51,6 +53,10 @@ export interface CopyRun {
   ratio_to_cpu_floor: number;
   /** Share of all cores busy during the copy (everyone's work, other users' included). */
   machine_busy: number;
+  /** Calls the target refused with 429 (each retried after its Retry-After). */
+  throttled_429: number;
+  /** The client's upload concurrency limit at the end of the copy. */
+  upload_limit: number;
 }
 
 interface ChildAnswer {
@@ -62,10 +68,12 @@ interface ChildAnswer {
   cpuMs: number;
   startRssMb: number;
   peakRssMb: number;
+  throttled: number;
+  uploadLimit: number;
 }
 
 export async function measureCopy(opts: CopyMeasureOptions): Promise<CopyRun> {
-  const target = await startBenchSandbox({ engine: opts.engine, latency: opts.latency });
+  const target = await startBenchSandbox({ engine: opts.engine, latency: opts.latency, extraFaults: opts.targetFaults });
   try {
     const address = (s: BenchSandbox): object => ({ apiUrl: s.apiUrl, dbUrl: s.dbUrl, username: s.username, password: s.password });
     const cpuBefore = { source: processCpuMs(opts.source.pid), target: processCpuMs(target.pid), postgres: postgresCpuMs(), machine: machineCpu() };
@@ -114,6 +122,8 @@ export async function measureCopy(opts: CopyMeasureOptions): Promise<CopyRun> {
       cpu_floor_s: round(ours / 1000 / availableParallelism()),
       ratio_to_cpu_floor: round(got.wallMs / (ours / availableParallelism())),
       machine_busy: round(busyShare(cpuBefore.machine, machineAfter)),
+      throttled_429: got.throttled,
+      upload_limit: got.uploadLimit,
     };
   } finally {
     await target.close();

@@ -18,7 +18,11 @@ interface CopyInput {
 
 const input = JSON.parse(process.argv[2] ?? '{}') as CopyInput;
 const source = await openSandbox('bench-source', input.source, input.limits);
-const target = await openSandbox('bench-target', input.target, input.limits);
+// Refusals the target answered (429) and where its upload limit settled: what the adaptive run reports.
+let throttled = 0;
+const target = await openSandbox('bench-target', input.target, input.limits, (e) => {
+  if (e.type === 'retry' && e.status === 429) throttled += 1;
+});
 try {
   const usage = startUsage();
   const started = performance.now();
@@ -41,6 +45,8 @@ try {
     failed: result.failed,
     failures: result.failures.slice(0, 5),
     peakBytesInFlight: result.peakBytesInFlight,
+    throttled,
+    uploadLimit: target.api.limitOf('upload'),
     stages: result.stats,
     ...usage.end(),
   });

@@ -4,7 +4,7 @@
  * loads TypeScript, 70 MB the measured client must not carry).
  */
 import { openInstance, type Instance } from '../../src/platform/instance.js';
-import type { Stage } from '../../src/platform/api.js';
+import type { ApiEvent, Stage } from '../../src/platform/api.js';
 
 export interface SandboxAddress {
   apiUrl: string;
@@ -13,8 +13,8 @@ export interface SandboxAddress {
   password: string;
 }
 
-export function openSandbox(name: string, sandbox: SandboxAddress, limits: Record<Stage, number>): Promise<Instance> {
-  return openInstance({ name, ...sandbox }, { limits });
+export function openSandbox(name: string, sandbox: SandboxAddress, limits: Record<Stage, number>, onEvent?: (event: ApiEvent) => void): Promise<Instance> {
+  return openInstance({ name, ...sandbox }, { limits, onEvent });
 }
 
 export interface SelfUsage {
