@@ -34,7 +34,7 @@ export class AdaptiveLimiter {
   readonly #slots: Semaphore;
   #epoch = 0;
   #successes = 0;
-  /** The concurrency at which the last throttle came: raising the limit to it is a probe. */
+  /** The lowest concurrency refused since the last successful probe: raising the limit to it is a probe. */
   #refusedAt = Number.POSITIVE_INFINITY;
   readonly #decrease: number;
   readonly #adaptive: boolean;
@@ -97,7 +97,9 @@ export class AdaptiveLimiter {
     if (!this.#adaptive || epoch !== this.#epoch) return;
     this.#epoch += 1;
     this.#successes = 0;
-    this.#refusedAt = inFlight;
+    // The lowest level refused since the last successful probe: a refusal that came while
+    // the server was still draining an earlier burst must not set the bar higher again.
+    this.#refusedAt = Math.min(this.#refusedAt, inFlight);
     // The server refused at `inFlight`: one fewer is what it took. A level above half the
     // current limit is believed, lower ones come from the halving, and the limit always drops.
     const next = Math.max(this.min, Math.min(this.limit - 1, Math.max(inFlight - 1, Math.floor(this.limit * this.#decrease))));
