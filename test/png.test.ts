@@ -74,7 +74,7 @@ describe('demo shelf JPEGs', () => {
     const tricky = { ...base, sectionName: 'Bay 2, Lower "Value" Shelf — café' };
     const jpeg = await drawShelfJpeg(tricky);
     const meta = await sharp(jpeg).metadata();
-    expect([meta.format, meta.width, meta.height]).toEqual(['jpeg', 640, 400]);
+    expect([meta.format, meta.width, meta.height]).toEqual(['jpeg', 320, 200]);
     expect(readJpegTruth(jpeg)).toEqual(readPngTruth(drawShelfPng(tricky)));
     expect((await drawShelfJpeg(tricky)).equals(jpeg)).toBe(true);
     expect(readJpegTruth(await sharp(jpeg).jpeg().toBuffer())).toBeNull();

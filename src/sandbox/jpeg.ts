@@ -1,6 +1,6 @@
 /**
  * Demo shelf photos as JPEG, what shelf cameras produce: the drawn shelf encoded by sharp,
- * bigger than the PNGs, with the same ground truth in a JPEG comment segment (COM, keyword
+ * with the same ground truth in a JPEG comment segment (COM, keyword
  * `scancopy-truth` then a NUL), so the sandbox recognises a copied JPEG as it does a PNG.
  */
 import sharp from 'sharp';
@@ -10,9 +10,9 @@ const SOI = [0xff, 0xd8];
 const COM = 0xfe;
 const SOS = 0xda;
 
-/** @default 640x400 (twice the PNGs' size), quality 85 */
+/** @default 320x200 (the PNGs' size: seeding stays as fast), quality 85 */
 export async function drawShelfJpeg(opts: DrawShelfOptions): Promise<Buffer> {
-  const png = drawShelfPng({ ...opts, width: opts.width ?? 640, height: opts.height ?? 400 });
+  const png = drawShelfPng(opts);
   const jpeg = await sharp(png).jpeg({ quality: 85 }).toBuffer();
   const text = Buffer.concat([Buffer.from(TRUTH_KEYWORD, 'latin1'), Buffer.from([0]), Buffer.from(truthText(opts), 'latin1')]);
   const segment = Buffer.alloc(4 + text.length);
