@@ -65,6 +65,21 @@ describe('retryable failures', () => {
     expect(events.filter((e) => e.type === 'retry').map((e) => (e as { code: string }).code)).toEqual(['SERVER_ERROR', 'TIMEOUT']);
   });
 
+  it('retries a 200 whose body is an HTML maintenance page, as a 503, and then passes', async () => {
+    server.script(metaPath(15), [{ status: 200, text: '<html>Down for maintenance</html>' }, { status: 200, json: { id: 15, file: `${server.url}/m/15`, original_filename: 'o.png' } }]);
+    await expect(api.getFileMeta(15)).resolves.toMatchObject({ id: 15 });
+    expect(server.count(metaPath(15))).toBe(2);
+    expect(events).toContainEqual(expect.objectContaining({ type: 'retry', call: 'file-meta', code: 'SERVER_ERROR', status: 200 }));
+  });
+
+  it('says plainly when every answer is a maintenance page', async () => {
+    server.script(metaPath(16), [{ status: 200, text: '<html>Down for maintenance</html>' }]);
+    const err = (await api.getFileMeta(16).catch((e: unknown) => e)) as HttpError;
+    expect(err.code).toBe('SERVER_ERROR');
+    expect(err.message).toMatch(/answered 200 with a page that is not JSON \(a maintenance page/);
+    expect(server.count(metaPath(16))).toBe(4);
+  });
+
   it('the caller\'s signal stops a call at once, without retries', async () => {
     const controller = new AbortController();
     let abortedAt = 0;
@@ -257,6 +272,7 @@ describe('create scan', () => {
     ['a reset', { reset: true }],
     ['a timeout', { hang: true }],
     ['a 201 without an id', { status: 201, json: { ok: true } }],
+    ['a 201 with an HTML page', { status: 201, text: '<html>Created?</html>' }],
   ])('%s is OUTCOME_UNKNOWN after one attempt', async (_name, step) => {
     api = client({ timeouts: { create: 150 } });
     server.script(CREATE_PATH, [step]);

@@ -125,7 +125,8 @@ function retriesCall(err: unknown): boolean {
       const decided = FAILURE_TABLE[c.code].call;
       if (decided !== undefined) return decided;
       const status = c.context.status;
-      if (typeof status === 'number') return RETRYABLE_STATUSES.has(status);
+      // A 2xx whose body is broken is a maintenance page or a proxy's: transient, like a 503.
+      if (typeof status === 'number') return RETRYABLE_STATUSES.has(status) || (status >= 200 && status < 300);
     } else if (typeof c === 'object') {
       const { name, code } = c as { name?: unknown; code?: unknown };
       if (name === 'AbortError') return false;

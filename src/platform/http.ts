@@ -125,7 +125,7 @@ export async function readJson<T>(ex: Exchange, answered: Answered): Promise<T> 
   try {
     return JSON.parse(text) as T;
   } catch {
-    throw httpError('SERVER_ERROR', ex, `answered ${answered.status} with a body that is not JSON`, { status: answered.status, body: redactText(text.slice(0, 500)) });
+    throw httpError('SERVER_ERROR', ex, `answered ${answered.status} with a page that is not JSON (a maintenance page or a proxy in the way?)`, { status: answered.status, body: redactText(text.slice(0, 500)) });
   }
 }
 
