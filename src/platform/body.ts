@@ -2,10 +2,9 @@
  * Reading a download's body: into memory or streamed to a file with its sha256, checked
  * against Content-Length, so a body cut short is a retryable INTEGRITY error and never a file.
  */
-import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { digestStream } from '../core/digest-stream.js';
 import { ScanCopyError } from '../core/errors.js';
 import { httpError, type Answered, type Exchange } from './http.js';
 
@@ -36,25 +35,17 @@ export async function readBody(answered: Answered, ex: Exchange): Promise<Buffer
 
 /** Streams the body to `path` (overwritten), hashing on the way. */
 export async function writeBody(answered: Answered, ex: Exchange, path: string): Promise<{ bytes: number; sha256: string }> {
-  const hash = createHash('sha256');
-  let bytes = 0;
-  const counter = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      hash.update(chunk);
-      bytes += chunk.length;
-      callback(null, chunk);
-    },
-  });
+  const digest = digestStream();
   try {
-    await pipeline(answered.body, counter, createWriteStream(path));
+    await pipeline(answered.body, digest.stream, createWriteStream(path));
   } catch (err) {
     if (isFsError(err)) throw new ScanCopyError('IO_ERROR', `cannot write ${path}: ${(err as Error).message}`, { cause: err });
-    throw brokenBody(answered, ex, err, bytes);
+    throw brokenBody(answered, ex, err, digest.bytes());
   } finally {
     answered.done();
   }
-  checkLength(answered, ex, bytes);
-  return { bytes, sha256: hash.digest('hex') };
+  checkLength(answered, ex, digest.bytes());
+  return { bytes: digest.bytes(), sha256: digest.sha256() };
 }
 
 export function headerText(value: string | string[] | undefined): string | undefined {

@@ -4,14 +4,15 @@
  * TOAST). One file per distinct content, named by its sha256, so identical uploads share it
  * and no name ever comes from the client.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { Transform, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { join, resolve } from 'node:path';
 import { getSystemErrorMap } from 'node:util';
 import { tempPathFor } from '../core/atomic-file.js';
+import { digestStream } from '../core/digest-stream.js';
 import { ScanCopyError } from '../core/errors.js';
 
 /**
@@ -54,21 +55,13 @@ export async function storeBytes(dir: string, sha256: string, bytes: Buffer): Pr
  */
 export async function streamBytes(dir: string, body: Readable): Promise<{ path: string; size: number; sha256: string }> {
   const temp = tempPathFor(join(dir, `upload-${randomBytes(8).toString('hex')}`));
-  const hash = createHash('sha256');
-  let size = 0;
-  const count = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      hash.update(chunk);
-      size += chunk.length;
-      callback(null, chunk);
-    },
-  });
+  const digest = digestStream();
   try {
-    await pipeline(body, count, createWriteStream(temp));
-    const sha256 = hash.digest('hex');
+    await pipeline(body, digest.stream, createWriteStream(temp));
+    const sha256 = digest.sha256();
     const path = join(dir, sha256);
     await rename(temp, path);
-    return { path, size, sha256 };
+    return { path, size: digest.bytes(), sha256 };
   } catch (err) {
     await rm(temp, { force: true });
     throw err;
