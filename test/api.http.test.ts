@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { HttpError } from '../src/core/errors.js';
+import { exitCodeFor } from '../src/core/failure.js';
 import { PlatformApi, type ApiEvent, type PlatformApiOptions } from '../src/platform/api.js';
 import type { ScanPayload } from '../src/platform/types.js';
 import { CREATE_PATH, LOGIN_PATH, metaPath, startScriptedServer, UPLOAD_PATH, type ScriptedServer, type Step } from './helpers/scripted-server.js';
@@ -179,6 +180,40 @@ describe('answers that are not retried blindly', () => {
 
   it('a login answered 503 is retried', async () => {
     server.script(LOGIN_PATH, [{ status: 503, text: 'x' }, login]);
+    await api.login();
+    expect(server.count(LOGIN_PATH)).toBe(2);
+  });
+
+  it.each<[string, { status: number; text: string }]>([
+    ['a web UI page (200)', { status: 200, text: '<!doctype html><html><head><title>Shelf Platform</title></head><body>Welcome</body></html>' }],
+    ["a proxy's sign-in page (401)", { status: 401, text: '<html><head><title>Sign in</title></head></html>' }],
+    ['a 405 page of a web server', { status: 405, text: '<html><body>Method Not Allowed</body></html>' }],
+  ])('a log-in answered by %s is UNREACHABLE "not a platform API" at once, naming the instance', async (_name, step) => {
+    server.script(LOGIN_PATH, [step]);
+    api = client({ name: 'stgalbt' });
+    const err = (await api.login().catch((e: unknown) => e)) as HttpError;
+    expect(err.code).toBe('UNREACHABLE');
+    expect(err.message).toMatch(new RegExp(`^stgalbt \\(${server.url.replace(/[.]/g, '\\.')}\\) is not a platform API \\(answered HTML with ${step.status}`));
+    expect(err.message).not.toContain('\n');
+    expect(server.count(LOGIN_PATH)).toBe(1);
+    expect(exitCodeFor(err)).toBe(4);
+  });
+
+  it('the page title names what answered', async () => {
+    server.script(LOGIN_PATH, [{ status: 200, text: '<html><head><title>Shelf Platform</title></head></html>' }]);
+    await expect(api.login()).rejects.toThrow(/answered HTML with 200: "Shelf Platform"\) at POST \/api\/v4\/token-auth\//);
+  });
+
+  it('a log-in redirected (a sign-in proxy) is UNREACHABLE, with the target but not its query', async () => {
+    server.script(LOGIN_PATH, [{ status: 302, text: '', headers: { location: 'https://sso.example.com/login?state=s3cr3t-state' } }]);
+    const err = (await api.login().catch((e: unknown) => e)) as HttpError;
+    expect(err.code).toBe('UNREACHABLE');
+    expect(err.message).toContain('is not a platform API (answered 302, a redirect to https://sso.example.com/login)');
+    expect(JSON.stringify(err.message)).not.toContain('s3cr3t-state');
+  });
+
+  it('a log-in answered a 503 maintenance page is retried as before, not "not a platform API"', async () => {
+    server.script(LOGIN_PATH, [{ status: 503, text: '<html>Down for maintenance</html>' }, login]);
     await api.login();
     expect(server.count(LOGIN_PATH)).toBe(2);
   });

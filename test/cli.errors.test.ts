@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, cliInstanceArgs, runCli, startCopyPair, type CliRun, type CopyPair } from './helpers/copy.js';
+import { LOGIN_PATH, startScriptedServer } from './helpers/scripted-server.js';
 
 function expectOneLine(run: CliRun, code: string): void {
   const lines = run.stderr.trimEnd().split('\n');
@@ -60,6 +61,23 @@ describe('scancopy failing before any work', () => {
     expect(run.code, run.stderr).toBe(4);
     expectOneLine(run, 'DB_ERROR');
     expect(await readdir(out).catch(() => 'absent')).toBe('absent');
+  });
+
+  it('copy with a target API URL that is a web page: exit 4, one line "not a platform API (answered HTML)" naming the instance', async () => {
+    const web = await startScriptedServer();
+    web.script(LOGIN_PATH, [{ status: 200, text: '<!doctype html><html><head><title>Shelf Platform</title></head><body>Sign in</body></html>' }]);
+    try {
+      const results = join(cwd, 'web-ui');
+      const withWebTarget = args.map((a, i) => (args[i - 1] === '--target-api' ? web.url : a));
+      const run = await runCli(['copy', ...withWebTarget, '--scans', '1,2', '--target-store', String(pair.targetStoreId), '--results', results], { cwd, env });
+      expect(run.code, run.stderr).toBe(4);
+      expectOneLine(run, 'UNREACHABLE');
+      expect(run.stderr).toContain(`(${web.url}) is not a platform API (answered HTML with 200: "Shelf Platform") at POST /api/v4/token-auth/`);
+      expect(run.stderr).toMatch(/error UNREACHABLE: target /);
+      expect(web.count(LOGIN_PATH)).toBe(1);
+    } finally {
+      await web.close();
+    }
   });
 
   it('--results that is a file, or inside one: exit 2 naming it, and nothing copied', async () => {

@@ -12,7 +12,7 @@ import { AdaptiveLimiter } from '../core/limiter.js';
 import { redactText, redactValue, registerSecret, urlHasCredentials } from '../core/redact.js';
 import { RetryPolicy, type RetryEvent, type RetryOptions, type StopReason } from '../core/retry.js';
 import { headerText, readBody, writeBody } from './body.js';
-import { discard, exchange, failure, httpError, readJson, type Answered, type Exchange } from './http.js';
+import { discard, exchange, failure, httpError, readJson, readPreviewText, type Answered, type Exchange } from './http.js';
 import { multipartBody, type FileBytes, type MultipartBody } from './multipart.js';
 import { TokenSession } from './session.js';
 import type { FileMeta, ScanPayload } from './types.js';
@@ -357,6 +357,8 @@ export class PlatformApi {
       dispatcher: this.#agent,
     };
     const answered = await exchange(ex);
+    const page = webPage(answered, this.#answered);
+    if (page) throw await this.#notAnApi(ex, answered, page);
     if (answered.status === 400 || answered.status === 401 || answered.status === 403) {
       const err = await failure(ex, answered);
       throw new HttpError('AUTH_FAILED', `login to ${this.name} (${this.baseUrl}) refused: ${err.message.replace(/^[^:]*: /, '')}`, err.http, {
@@ -375,6 +377,24 @@ export class PlatformApi {
     return body.token;
   }
 
+  /**
+   * A web UI, a proxy's sign-in page or a redirect where the log-in API should be: the URL
+   * is wrong, and no retry or other password mends it (exit 4, as an unreachable instance).
+   */
+  async #notAnApi(ex: Exchange, answered: Answered, page: 'html' | 'redirect'): Promise<HttpError> {
+    const location = headerText(answered.headers.location);
+    const text = await readPreviewText(answered);
+    const title = /<title[^>]*>([^<]*)</i.exec(text)?.[1]?.replace(/\s+/g, ' ').trim();
+    const what =
+      page === 'redirect'
+        ? `answered ${answered.status}, a redirect${location ? ` to ${safeLocation(location, ex.url)}` : ''}`
+        : `answered HTML with ${answered.status}${title ? `: "${title.slice(0, 80)}"` : ''}`;
+    const http = { call: ex.call, method: ex.method, path: PATHS.login, status: answered.status, body: redactText(text.slice(0, 500)) };
+    return new HttpError('UNREACHABLE', redactText(`${this.name} (${this.baseUrl}) is not a platform API (${what}) at POST ${PATHS.login}`), http, {
+      hint: "Check the API URL (--source-api / --target-api or the config file): it must be the platform's API, not its web UI or a proxy's sign-in page.",
+    });
+  }
+
   #retrying<T>(call: string, options: CallOptions, fn: () => Promise<T>): Promise<T> {
     const code = (e: RetryEvent): ErrorCode => classify(e.error).code;
     const status = (e: RetryEvent): number | undefined => classify(e.error).status;
@@ -390,6 +410,30 @@ export class PlatformApi {
         if (e.stop !== 'not-retryable') this.#onEvent({ type: 'give-up', instance: this.name, call, attempt: e.attempt, reason: e.stop ?? 'attempts', code: code(e), message: message(e) });
       },
     });
+  }
+}
+
+/**
+ * A log-in answered by a web page: a redirect, or HTML with a status the platform's log-in
+ * never gives with HTML (a 2xx before the instance ever answered as an API, or a 4xx). HTML
+ * with a 5xx or 429 is a maintenance or busy page and is retried as such; so is a 2xx once the
+ * instance has answered as an API.
+ */
+function webPage(answered: Answered, answeredBefore: boolean): 'html' | 'redirect' | undefined {
+  const { status } = answered;
+  if (status >= 300 && status < 400) return 'redirect';
+  if (!/html/i.test(headerText(answered.headers['content-type']) ?? '')) return undefined;
+  if (status >= 400 && status < 500 && status !== 429) return 'html';
+  return status >= 200 && status < 300 && !answeredBefore ? 'html' : undefined;
+}
+
+/** A redirect's target as origin and path: a sign-in URL's query may carry a state or a token. */
+function safeLocation(location: string, base: string): string {
+  try {
+    const url = new URL(location, base);
+    return url.origin + url.pathname;
+  } catch {
+    return '(unreadable location)';
   }
 }
 

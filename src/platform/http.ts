@@ -141,6 +141,16 @@ export async function discard(answered: Answered): Promise<void> {
 }
 
 async function readPreview(answered: Answered): Promise<unknown> {
+  const text = await readPreviewText(answered);
+  try {
+    return redactValue(JSON.parse(text) as unknown);
+  } catch {
+    return redactText(text.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 500));
+  }
+}
+
+/** The first few KiB of a body as text, unredacted: for the caller to pick from and redact. */
+export async function readPreviewText(answered: Answered): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   try {
@@ -156,12 +166,7 @@ async function readPreview(answered: Answered): Promise<unknown> {
     answered.done();
     if (!answered.body.destroyed) answered.body.destroy();
   }
-  const text = Buffer.concat(chunks).toString('utf8').slice(0, BODY_PREVIEW_BYTES);
-  try {
-    return redactValue(JSON.parse(text) as unknown);
-  } catch {
-    return redactText(text.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 500));
-  }
+  return Buffer.concat(chunks).toString('utf8').slice(0, BODY_PREVIEW_BYTES);
 }
 
 function summary(body: unknown): string {
