@@ -100,6 +100,15 @@ export function classify(err: unknown): Failure {
   };
 }
 
+/**
+ * The server refused for now and asked to be called later (429): nothing was made, so the
+ * item is owed another round whatever its batch's success rates say. The retry budget bounds
+ * calls repeated at once; it must not turn the server's "later" into a lost item.
+ */
+export function refusedForNow(code: string | undefined): boolean {
+  return code === 'RATE_LIMITED';
+}
+
 /** The exit code of design.md for a failure. */
 export function exitCodeFor(err: unknown): number {
   return FAILURE_TABLE[classify(err).code].exit;

@@ -3,13 +3,15 @@
  * are ready, through one bounded queue per stage; batches are admitted while the scans in
  * flight stay under a window, so a batch never waits for the previous one's slowest file.
  * A batch is the unit of logging, thresholds, retry and checkpoint: once its attempt is
- * over it is retried (failed items only) if a stage's rate is under the seed's threshold.
+ * over it is retried (failed items only) if a stage's rate is under the seed's threshold, or
+ * if a scan was refused for now (429), which is owed a round whatever the rates.
  *
  * Barrier mode runs the seed tool's schedule instead, for comparison: one batch at a time,
  * all its downloads, then all its uploads, then all its creates.
  */
 import { setMaxListeners } from 'node:events';
 import { ScanCopyError } from '../../core/errors.js';
+import { refusedForNow } from '../../core/failure.js';
 import { sleep } from '../../core/sleep.js';
 import { selectScansWithFiles } from '../../platform/queries.js';
 import type { ScanWithFiles } from '../../platform/types.js';
@@ -81,7 +83,8 @@ async function runBatch(rt: Runtime, opts: PipelineOptions, batch: Batch, window
     if (rt.stop.aborted) break;
     const failed = batch.scanIds.filter((id) => rt.state.scan(id).status === 'failed');
     const rates = ledger.rates();
-    if (failed.length === 0 || attempt > opts.batchRetries || stagesBelow(rates, opts.thresholds).length === 0) break;
+    const owed = failed.some((id) => refusedForNow(rt.state.scan(id).code));
+    if (failed.length === 0 || attempt > opts.batchRetries || (!owed && stagesBelow(rates, opts.thresholds).length === 0)) break;
     const delayMs = opts.batchRetryDelayMs * attempt;
     rt.emit({ type: 'batch-retry', batch: batch.number, batches: opts.totalBatches, attempt: attempt + 1, delayMs, rates, items: failed.length });
     await sleep(delayMs, rt.stop).catch(() => undefined);
