@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseWait, readPairs } from '../src/cli/commands/analyze.js';
-import { readScanMapping } from '../src/workflows/analyze.js';
+import { matchMapping, readScanMapping } from '../src/workflows/analyze.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -86,5 +86,30 @@ describe('pairs to analyse', () => {
       600_000, 90_000, 3_600_000, 500, 45_000, 0, 90_000,
     ]);
     for (const bad of ['', 'ten', '-1m', '5d']) expect(() => parseWait(bad)).toThrow(/--wait/);
+  });
+});
+
+describe('a mapping matched against the scans chosen before it', () => {
+  const mapping = [
+    { sourceId: 1, targetId: 11 },
+    { sourceId: 2, targetId: null },
+    { sourceId: 3, targetId: 13 },
+    { sourceId: 9, targetId: 19 },
+  ];
+
+  it('gives one pair per chosen scan, in their order, and says which have no copy and how many it leaves out', () => {
+    expect(matchMapping(mapping, [3, 2, 1])).toEqual({
+      pairs: [
+        { sourceId: 3, targetId: 13 },
+        { sourceId: 2, targetId: null },
+        { sourceId: 1, targetId: 11 },
+      ],
+      uncopied: [2],
+      ignored: 1,
+    });
+  });
+
+  it('refuses a mapping that copies none of them: it is of another run', () => {
+    expect(() => matchMapping(mapping, [2, 4])).toThrow(expect.objectContaining({ code: 'USAGE', message: expect.stringMatching(/no copy of the 2 scan\(s\) chosen \(2, 4\)/) }));
   });
 });

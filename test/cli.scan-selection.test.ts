@@ -29,6 +29,7 @@ function usageError(fn: () => unknown): string {
 describe('parseScanSelection', () => {
   it('reads --scans as ids, deduplicated in order', () => {
     expect(parseScanSelection({ scans: '12, 7,12 ,9' })).toEqual({ kind: 'ids', ids: [12, 7, 9] });
+    expect(parseScanSelection({ scans: '5,,20-22' })).toEqual({ kind: 'ids', ids: [5, 20, 21, 22] });
   });
 
   it('reads --scans-file: one per line or comma-separated, or the first column of a mapping CSV', async () => {
@@ -46,7 +47,8 @@ describe('parseScanSelection', () => {
   it.each([
     [{}, /no scans selected/],
     [{ scans: '1', store: '2', date: '2026-01-01' }, /choose one of --scans, --store/],
-    [{ scans: '1,x' }, /--scans = "x": expected a positive whole number/],
+    [{ scans: "1,x" }, /--scans = "x": expected a positive whole number/],
+    [{ scans: "1,5-3" }, /--scans = "5-3": the range runs backwards/],
     [{ scans: ' , ' }, /no scan ids/],
     [{ store: 'abc', date: '2026-01-01' }, /--store = "abc"/],
     [{ store: '1' }, /--store needs --date/],

@@ -5,7 +5,7 @@
  * answers, and the job's checkpoint (resume or restart). No password anywhere afterwards.
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -77,12 +77,17 @@ describe('the Copy Scan wizard', () => {
 
     await term.reply('Source scan ids:', '1');
     await term.reply('Source scan ids (comma-separated', '1,2,x');
-    await term.waitFor('Not a scan id: x');
+    await term.waitFor('scan ids = "x": expected a positive whole number or a range such as 100-120');
     await term.keys('C-u');
     await term.answer('1,2,99');
     await term.waitFor('Not on the source instance: 99');
     await term.keys('C-u');
-    await term.answer('1,2,3');
+    await term.answer('3-2');
+    await term.waitFor('the range runs backwards (write 2-3)');
+    await term.keys('C-u');
+    // An empty item is no error, a range is expanded, and the ids taken are said back.
+    await term.answer('1,,2-3');
+    await term.waitFor('3 scan id(s): 1-3 (3 in all)');
 
     await term.reply('Target store id', '999');
     await term.waitFor('Store 999 does not exist on the target instance');
@@ -115,7 +120,13 @@ describe('the Copy Scan wizard', () => {
     });
   }, 180_000);
 
-  it('offers the saved instances, the last scan ids and the job checkpoint on a second run', async () => {
+  it('offers the saved instances, the last scan ids and the job checkpoint on a second run; a scan-id file and a mapping file are checked where given', async () => {
+    const runs = (await readdir(join(cwd, 'results'))).filter((n) => n.startsWith('run_'));
+    const runDir = join(cwd, 'results', runs[0] ?? '');
+    const firstMapping = join(runDir, (await readdir(runDir)).find((n) => n.startsWith('scan_mapping_updated_')) ?? '');
+    await writeFile(join(cwd, 'ids.txt'), '1\n2-3\n');
+    await writeFile(join(cwd, 'other-run.csv'), 'Source_Scan_ID,Target_Scan_ID\n7,70\n8,80\n');
+    await writeFile(join(cwd, 'other-target.csv'), 'Source_Scan_ID,Target_Scan_ID\n1,999999\n2,\n3,\n9,90\n');
     const term = await wizard();
     await term.reply('What do you want to do?', '1');
     const screen = await term.waitForPrompt('Source instance:');
@@ -130,17 +141,34 @@ describe('the Copy Scan wizard', () => {
     await term.reply('Target DB password', '');
     await term.reply('Results folder:', '2');
     const scans = await term.waitForPrompt('Source scan ids:');
-    expect(scans).toContain('Use the last ones (1, 2, 3)');
+    expect(scans).toContain('5. Use the last ones (1, 2, 3)');
     await term.answer('4');
+    await term.reply('Source scan id file path', 'no-such-ids.txt');
+    await term.waitFor(/Cannot read .*no-such-ids\.txt: ENOENT/);
+    await term.keys('C-u');
+    await term.answer('ids.txt');
+    await term.waitFor('3 scan id(s): 1-3 (3 in all)');
     await term.reply('Target store id', '');
     await term.reply('Copy mode:', '2');
     const checkpoint = await term.waitForPrompt('This job has a checkpoint');
     expect(checkpoint).toContain('(3 of 3 scans done)');
     await term.answer('1');
-    await term.reply('Run the analysis', 'n', 60_000);
-    expect(await term.exitCode(60_000)).toBe(0);
+    await term.reply('Run the analysis', 'y', 60_000);
+    // A mapping file is checked where it is given: one of another run, or of another target, is refused there.
+    await term.reply('Target scan ids:', '2');
+    await term.reply('Mapping file path', 'other-run.csv');
+    await term.waitFor('the mapping has no copy of the 3 scan(s) chosen (1, 2, 3)');
+    await term.keys('C-u');
+    await term.answer('other-target.csv');
+    await term.waitFor('The mapping names copies that are not on the target instance: 999999');
+    await term.keys('C-u');
+    await term.answer(firstMapping);
+    await term.waitFor('3 of the 3 scan(s) of Step 2 have a copy in this mapping.');
+    await term.reply('POG % tolerance in points', '');
+    await term.reply('first image in the HTML report', 'n');
+    expect(await term.exitCode(90_000)).toBe(0);
     expect(await term.capture()).toMatch(/Created: {2}3/);
-  }, 120_000);
+  }, 180_000);
 
   it('stops the copy on Ctrl-C with 130, then resumes it from the checkpoint on the next run', async () => {
     const answerUpToCopy = async (term: Terminal, ids: string): Promise<void> => {
@@ -154,7 +182,7 @@ describe('the Copy Scan wizard', () => {
       await term.reply('Target password', TARGET_PASSWORD);
       await term.reply('Target DB password', '');
       await term.reply('Results folder:', '2');
-      await term.reply('Source scan ids:', ids === 'last' ? '4' : '1');
+      await term.reply('Source scan ids:', ids === 'last' ? '5' : '1');
       if (ids !== 'last') await term.reply('Source scan ids (comma-separated', ids);
       await term.reply('Target store id', '');
       await term.reply('Copy mode:', '2');

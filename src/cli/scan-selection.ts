@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { parseScanIds, parseScanIdsFile } from '../config/parse.js';
 import { ScanCopyError } from '../core/errors.js';
 import { isDay, type ScanSelection } from '../workflows/find.js';
 
@@ -31,7 +32,7 @@ export function addStoreOptions(cmd: Command): Command {
 }
 
 export function addScanSelectionOptions(cmd: Command): Command {
-  cmd.option('--scans <ids>', 'scan ids, comma-separated').option('--scans-file <file>', 'a file of scan ids (one per line, or comma-separated; a header line is skipped)');
+  cmd.option('--scans <ids>', 'scan ids and ranges, comma-separated (101,102,110-120)').option('--scans-file <file>', 'a file of scan ids (ids or ranges one per line, or comma-separated; a header line is skipped)');
   return addStoreOptions(cmd);
 }
 
@@ -39,7 +40,7 @@ export function parseScanSelection(opts: ScanSelectionFlags): ScanSelection {
   const given = [opts.scans !== undefined && '--scans', opts.scansFile !== undefined && '--scans-file', opts.store !== undefined && '--store'].filter(Boolean);
   if (given.length === 0) throw usage('no scans selected: give --scans, --scans-file, or --store with --date (or --from and --to)');
   if (given.length > 1) throw usage(`choose one of ${given.join(', ')}`);
-  if (opts.scans !== undefined) return { kind: 'ids', ids: parseIds(opts.scans, '--scans') };
+  if (opts.scans !== undefined) return { kind: 'ids', ids: parseScanIds(opts.scans, '--scans') };
   if (opts.scansFile !== undefined) return { kind: 'ids', ids: readIdsFile(opts.scansFile) };
   return parseStoreSelection(opts);
 }
@@ -62,12 +63,6 @@ export function parseStoreSelection(opts: ScanSelectionFlags): StoreSelection {
   return { kind: 'store', storeId, from, to, ...(opts.doneOnly ? { doneOnly: true } : {}) };
 }
 
-function parseIds(text: string, where: string): number[] {
-  const tokens = text.split(/[\s,;]+/).filter(Boolean);
-  if (tokens.length === 0) throw usage(`${where} = ${JSON.stringify(text)}: no scan ids`);
-  return [...new Set(tokens.map((t) => positiveId(t, where)))];
-}
-
 function readIdsFile(path: string): number[] {
   let text: string;
   try {
@@ -75,23 +70,7 @@ function readIdsFile(path: string): number[] {
   } catch (cause) {
     throw new ScanCopyError('USAGE', `--scans-file ${path}: ${(cause as Error).message}`, { cause });
   }
-  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/).map((l) => l.trim());
-  const header = lines.find((l) => l !== '') ?? '';
-  const ids: number[] = [];
-  if (/^[^,;\t\d]*[a-z]/i.test(header)) {
-    // A CSV with a header (a scan mapping: Source_Scan_ID,Target_Scan_ID): its first column.
-    lines.forEach((line, index) => {
-      const first = line.split(/[,;\t]/)[0]?.trim() ?? '';
-      if (line === header || first === '') return;
-      ids.push(positiveId(first, `--scans-file ${path} line ${index + 1}`));
-    });
-  } else {
-    lines.forEach((line, index) => {
-      for (const token of line.split(/[\s,;]+/).filter(Boolean)) ids.push(positiveId(token, `--scans-file ${path} line ${index + 1}`));
-    });
-  }
-  if (ids.length === 0) throw usage(`--scans-file ${path}: no scan ids in it`);
-  return [...new Set(ids)];
+  return parseScanIdsFile(text, `--scans-file ${path}`);
 }
 
 function positiveId(text: string, where: string): number {

@@ -25,7 +25,7 @@ import type { RunContext } from './context.js';
 
 export type { ScanPair } from './analyze/rows.js';
 export type { ImageFetcher } from './analyze/thumbnails.js';
-export { readScanMapping } from './analyze/mapping.js';
+export { matchMapping, readScanMapping, type MappingMatch } from './analyze/mapping.js';
 
 export interface AnalyzeSide {
   /** The instance's read-only database. */

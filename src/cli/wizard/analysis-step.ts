@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { expandHome } from '../../core/paths.js';
 import { confirm } from '@inquirer/prompts';
 import { runTimestamp } from '../../core/timestamp.js';
-import { analyzeScans, readScanMapping, type AnalyzeResult, type ScanPair } from '../../workflows/analyze.js';
+import { analyzeScans, matchMapping, readScanMapping, type AnalyzeResult, type ScanPair } from '../../workflows/analyze.js';
 import { pairsFromCopy, type CopyResult } from '../../workflows/copy.js';
 import { missingScanIds } from '../../workflows/find.js';
 import { analyzeView, parsePogTolerance, summaryLines } from '../commands/analyze.js';
@@ -81,12 +81,18 @@ async function askPairs(s: WizardSession, input: AnalysisInput): Promise<ScanPai
   const how = await choose('Target scan ids:', choices);
   if (how === 'run' && input.copy) return pairsFromCopy(input.copy);
   if (how === 'file') {
-    return ask('Mapping file path:', async (text) => {
+    const match = await ask('Mapping file path:', async (text) => {
       if (!text) throw new InvalidAnswer('Please type the path of a scan_mapping_*.csv or checkpoint_*.json.');
-      const pairs = await readScanMapping(resolve(s.io.cwd, expandHome(text)));
-      if (pairs.length === 0) throw new InvalidAnswer('That mapping has no pairs.');
-      return pairs;
+      const found = matchMapping(await readScanMapping(resolve(s.io.cwd, expandHome(text))), input.sourceIds);
+      const copies = found.pairs.flatMap((p) => (p.targetId === null ? [] : [p.targetId]));
+      const missing = await missingScanIds(input.target.instance.db, copies);
+      if (missing.length > 0) throw new InvalidAnswer(`The mapping names copies that are not on the target instance: ${describeIds(missing)}. Is it of this target?`);
+      return found;
     });
+    s.print(`  ${match.pairs.length - match.uncopied.length} of the ${match.pairs.length} scan(s) of Step 2 have a copy in this mapping.`);
+    if (match.uncopied.length > 0) s.print(`  No copy of ${describeIds(match.uncopied)}: reported as missing.`);
+    if (match.ignored > 0) s.print(`  ${match.ignored} other scan(s) of the mapping are left out.`);
+    return match.pairs;
   }
   s.print(`  Source scans, in order: ${describeIds(input.sourceIds)}`);
   return ask(`Target scan ids, one per source scan in the same order (${input.sourceIds.length}):`, async (text) => {

@@ -18,7 +18,7 @@ export async function runCopyFlow(s: WizardSession): Promise<number> {
   await s.remember({ resultsDir });
 
   s.step('Step 2: Source scan ids');
-  const scanIds = await askScanIds({ db: source.instance.db, role: 'Source', lastUsed: s.lastUsed.scanIds, print: (line) => s.print(line) });
+  const scanIds = await askScanIds({ db: source.instance.db, role: 'Source', lastUsed: s.lastUsed.scanIds, cwd: s.io.cwd, print: (line) => s.print(line) });
   await s.remember({ scanIds });
 
   s.step('Step 3: Target store');

@@ -14,7 +14,7 @@ export async function runDownloadFlow(s: WizardSession): Promise<number> {
   const source = await askInstance(s, 'source');
 
   s.step('Step 2: Source scan ids');
-  const scanIds = await askScanIds({ db: source.instance.db, role: 'Source', lastUsed: s.lastUsed.scanIds, print: (line) => s.print(line) });
+  const scanIds = await askScanIds({ db: source.instance.db, role: 'Source', lastUsed: s.lastUsed.scanIds, cwd: s.io.cwd, print: (line) => s.print(line) });
   await s.remember({ scanIds });
 
   s.step('Step 3: Download folder');

@@ -68,3 +68,30 @@ function toId(value: unknown): number | null | undefined {
   const n = typeof value === 'number' ? value : /^\d+$/.test(String(value).trim()) ? Number(String(value).trim()) : NaN;
   return Number.isSafeInteger(n) && n > 0 ? n : undefined;
 }
+
+export interface MappingMatch {
+  /** One pair per scan of `sourceIds`, in its order: its copy from the mapping, or none. */
+  pairs: ScanPair[];
+  /** Scans of `sourceIds` the mapping has no copy of. */
+  uncopied: number[];
+  /** Source scans of the mapping that are not in `sourceIds` (left out). */
+  ignored: number;
+}
+
+/**
+ * A mapping file read against the scans chosen earlier (the wizard's Step 2): a mapping that
+ * copies none of them belongs to another run and is refused before any work.
+ */
+export function matchMapping(mapping: readonly ScanPair[], sourceIds: readonly number[]): MappingMatch {
+  const copies = new Map<number, number>();
+  for (const p of mapping) if (p.targetId !== null) copies.set(p.sourceId, p.targetId);
+  const wanted = new Set(sourceIds);
+  const pairs = sourceIds.map((sourceId) => ({ sourceId, targetId: copies.get(sourceId) ?? null }));
+  const uncopied = pairs.filter((p) => p.targetId === null).map((p) => p.sourceId);
+  if (uncopied.length === sourceIds.length) {
+    throw new ScanCopyError('USAGE', `the mapping has no copy of the ${sourceIds.length} scan(s) chosen (${sourceIds.slice(0, 5).join(', ')}${sourceIds.length > 5 ? ', ...' : ''})`, {
+      hint: 'it belongs to another copy: choose the mapping of the run that copied these scans, or other scans',
+    });
+  }
+  return { pairs, uncopied, ignored: [...copies.keys()].filter((id) => !wanted.has(id)).length };
+}
