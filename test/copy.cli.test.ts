@@ -5,6 +5,8 @@
  * in the copy's run folder.
  */
 import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { readCsv } from '../src/reports/csv.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliInstanceArgs, runCli, startCopyPair, type CopyPair } from './helpers/copy.js';
 
@@ -21,16 +23,16 @@ describe('scancopy copy output', () => {
   const targetScans = async (): Promise<number> =>
     ((await pair.target.db.query<{ n: number }>('SELECT count(*)::int AS n FROM realograms_implementation_scan'))[0] as { n: number }).n;
 
-  it('--dry-run prints scans, files and bytes and writes nothing', async () => {
+  it('--dry-run prints scans, files and bytes and writes nothing; a scan not on the source is said and exits 1', async () => {
     const [files] = await pair.source.db.query<{ n: number; bytes: number }>(
       'SELECT count(*)::int AS n, sum(f.size)::bigint AS bytes FROM realograms_implementation_scanfile sf JOIN sandbox_fileupload f ON f.id = sf.file_id',
     );
     const run = await runCli(['copy', ...args, '--scans', [...pair.scanIds, 999999].join(','), '--target-store', String(pair.targetStoreId), '--results', pair.resultsDir, '--dry-run'], { cwd: pair.resultsDir, env });
-    expect(run.code, run.stderr).toBe(0);
-    expect(run.stdout).toContain('Scans:  6 selected, 5 would be copied, 1 skipped');
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stdout).toContain('Scans:  6 selected, 5 would be copied, 0 skipped, 1 not found (the copy would fail them)');
     expect(run.stdout).toContain(`Files:  ${files?.n}`);
     expect(run.stdout).toContain(`Bytes:  ${files?.bytes} `);
-    expect(run.stdout).toContain('scan 999999 skipped: scan 999999 does not exist on the source');
+    expect(run.stdout).toContain('scan 999999: NOT_FOUND: scan not found in the source database');
     expect(await targetScans()).toBe(0);
     expect(await readdir(pair.resultsDir)).toEqual([]);
   });
@@ -58,6 +60,23 @@ describe('scancopy copy output', () => {
       expect(names.some((n) => n.startsWith(prefix)), prefix).toBe(true);
     }
     expect(names).toContain('events.ndjson');
+  });
+
+  it('a requested scan not on the source fails (exit 1) as in download; the others are copied, and the summary names it', async () => {
+    const missing = [999_997, 999_998];
+    const scans = [pair.scanIds[0] as number, missing[0] as number, pair.scanIds[1] as number, missing[1] as number];
+    const run = await runCli(['copy', ...args, '--scans', scans.join(','), '--target-store', String(pair.targetStoreId), '--results', pair.resultsDir], { cwd: pair.resultsDir, env });
+    expect(run.code, run.stderr).toBe(1);
+    const lines = run.stdout.split('\n');
+    for (const id of missing) expect(lines).toContain(`[BATCH 1] [FAILED] scan ${id} at read: NOT_FOUND: scan not found in the source database`);
+    expect(lines).toContain('Created:  2');
+    expect(lines).toContain('Skipped:  0');
+    expect(lines).toContain('Failed:   2');
+    expect(lines).toContain(`Not found: 2 (scan not found in the source database): ${missing.join(', ')}`);
+    const runDir = lines.find((l) => l.startsWith('Run folder: '))?.slice('Run folder: '.length) as string;
+    const mapping = (await readdir(runDir)).find((n) => n.startsWith('scan_mapping_updated_')) as string;
+    const rows = (await readCsv(join(runDir, mapping))).map((r) => Number(r.Source_Scan_ID));
+    expect(rows).toEqual(pair.scanIds.slice(0, 2));
   });
 
   it('--log-format json prints one event object per line and the result last', async () => {

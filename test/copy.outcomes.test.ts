@@ -1,7 +1,8 @@
 /**
- * Every selected scan ends as exactly one of created, skipped (not found, no files, no usable
- * payload) or failed (error code, stage, attempts), and the summary, the failures CSV and the
- * checkpoint agree: a scan that does not exist or cannot be copied never stops the run.
+ * Every selected scan ends as exactly one of created, skipped (no files, no usable payload) or
+ * failed (not on the source, as download says it; or an error code, stage, attempts), and the
+ * summary, the failures CSV and the checkpoint agree: a scan that does not exist or cannot be
+ * copied never stops the run.
  */
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -44,10 +45,10 @@ describe('outcomes of a copy with scans that cannot be copied', () => {
     const scanIds = [...pair.scanIds, odd.noFiles, odd.noPayload, missing, odd.gone, odd.badCategory];
     const result = await copyScans(pair.options({ scanIds, mode: 'mapped', batchSize: 4, batchRetries: 1 }));
 
-    expect({ created: result.created, skipped: result.skipped, failed: result.failed, pending: result.pending }).toEqual({ created: 3, skipped: 3, failed: 2, pending: 0 });
+    expect({ created: result.created, skipped: result.skipped, failed: result.failed, pending: result.pending }).toEqual({ created: 3, skipped: 2, failed: 3, pending: 0 });
     expect(result.created + result.skipped + result.failed).toBe(scanIds.length);
     const byScan = new Map(result.failures.map((f) => [f.scanId, f]));
-    expect(byScan.get(missing)).toMatchObject({ outcome: 'skipped', code: 'NOT_FOUND' });
+    expect(byScan.get(missing)).toMatchObject({ outcome: 'failed', stage: 'read', code: 'NOT_FOUND', reason: 'scan not found in the source database' });
     expect(byScan.get(odd.noFiles)).toMatchObject({ outcome: 'skipped', code: 'NO_FILES' });
     expect(byScan.get(odd.noPayload)).toMatchObject({ outcome: 'skipped', code: 'NO_PAYLOAD' });
     expect(byScan.get(odd.gone)).toMatchObject({ outcome: 'failed', stage: 'download', code: 'NOT_FOUND' });
@@ -71,8 +72,8 @@ describe('outcomes of a copy with scans that cannot be copied', () => {
     expect(mapping).toHaveLength(3);
 
     const checkpoint = JSON.parse(await readFile(result.files.checkpoint, 'utf8')) as { failed_scans: number; scan_mapping: unknown[]; completed_batches: number[]; scans: Record<string, { status: string }> };
-    expect(checkpoint.failed_scans).toBe(2);
+    expect(checkpoint.failed_scans).toBe(3);
     expect(checkpoint.scan_mapping).toHaveLength(3);
-    expect(Object.values(checkpoint.scans).map((s) => s.status).sort()).toEqual(['created', 'created', 'created', 'failed', 'failed', 'skipped', 'skipped', 'skipped']);
+    expect(Object.values(checkpoint.scans).map((s) => s.status).sort()).toEqual(['created', 'created', 'created', 'failed', 'failed', 'failed', 'skipped', 'skipped']);
   });
 });

@@ -33,7 +33,7 @@ export type { CopyEvent, PipelineStage, StageRates } from './copy/events.js';
 export type { CopyMode } from './copy/payload.js';
 export type { CrashPoint, CopySourceApi, CopyTargetApi } from './copy/runtime.js';
 export { CRASH_POINTS } from './copy/runtime.js';
-export type { CopyFailure } from './copy/outputs.js';
+export { notOnSource, type CopyFailure } from './copy/outputs.js';
 export { planCopy, type CopyPlan, type PlanCopyOptions } from './copy/plan.js';
 export { pairsFromCopy } from './copy/pairs.js';
 export { probeTargetDb, type TargetDbProbe } from './copy/target-db.js';

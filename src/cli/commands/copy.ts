@@ -5,6 +5,7 @@ import { EXIT, ScanCopyError } from '../../core/errors.js';
 import { openInstance, type Instance } from '../../platform/instance.js';
 import { copyScans, findCopyCheckpoint, planCopy, probeTargetDb, type CopyMode, type CopyOptions, type CopyResult, type CrashPoint, type JobSelector } from '../../workflows/copy.js';
 import { resolveScanIds } from '../../workflows/find.js';
+import { NOT_ON_SOURCE } from '../../workflows/not-on-source.js';
 import { addInstanceOptions, resolveCliInstances, type InstanceCliOptions } from '../instance-options.js';
 import { createEventRenderer, noteRetry, outputOptions, type RetryNote } from '../render.js';
 import { COPY_VIEW, copySummaryLines } from '../render/copy.js';
@@ -109,6 +110,7 @@ async function runCopy(flags: CopyFlags, command: Command): Promise<void> {
       const plan = await planCopy({ source, target: { db: targetDb }, scanIds, targetStoreId: flags.targetStore, downloadWorkers: limits.download, signal: signals.signal });
       renderer.result({ command: 'copy', dryRun: true, ...plan }, planLines(plan, flags.targetStore));
       if (plan.targetStoreExists === false) process.exitCode = EXIT.usage;
+      else if (plan.notFound.length > 0) process.exitCode = EXIT.failedItems;
       return;
     }
 
@@ -186,12 +188,13 @@ export function crashPointFromEnv(spec: string | undefined): ((name: CrashPoint)
 function planLines(plan: Awaited<ReturnType<typeof planCopy>>, storeId: number): string[] {
   const lines = [
     `Dry run: nothing was uploaded or created.`,
-    `Scans:  ${plan.scans} selected, ${plan.copyable} would be copied, ${plan.skipped.length} skipped`,
+    `Scans:  ${plan.scans} selected, ${plan.copyable} would be copied, ${plan.skipped.length} skipped${plan.notFound.length > 0 ? `, ${plan.notFound.length} not found (the copy would fail them)` : ''}`,
     `Files:  ${plan.files}`,
     `Bytes:  ${plan.bytes} (${(plan.bytes / 1e6).toFixed(2)} MB)`,
   ];
   if (plan.targetStoreExists === false) lines.push(`Target store ${storeId} does not exist on the target: the copy would be refused.`);
   if (plan.targetStoreExists === undefined) lines.push('Target database not readable: lost create answers could not be reconciled.');
+  for (const id of plan.notFound) lines.push(`  scan ${id}: NOT_FOUND: ${NOT_ON_SOURCE}`);
   for (const s of plan.skipped) lines.push(`  scan ${s.scanId} skipped: ${s.reason}`);
   for (const u of plan.unreadable) lines.push(`  scan ${u.scanId} file ${u.fileId} could not be fetched: ${u.code}: ${u.reason}`);
   return lines;

@@ -3,7 +3,8 @@
  * in the pipeline, so their lines interleave), and the per-item ticks that move the bars on
  * one. The summary lines read the result, which reads the run's counters.
  */
-import type { CopyEvent, CopyResult, PipelineStage } from '../../workflows/copy.js';
+import { notOnSource, type CopyEvent, type CopyResult, type PipelineStage } from '../../workflows/copy.js';
+import { NOT_ON_SOURCE } from '../../workflows/not-on-source.js';
 import type { EventView, StatusTracker } from '../render.js';
 
 const RULE = '='.repeat(80);
@@ -197,6 +198,7 @@ export function copySummaryLines(r: CopyResult): string[] {
     `Created:  ${r.created}`,
     `Skipped:  ${r.skipped}${skippedWhy ? ` (${skippedWhy})` : ''}`,
     `Failed:   ${r.failed}`,
+    ...notFoundLines(r),
     duplicatesLine(r),
     ...(r.pending > 0 ? [`Pending:  ${r.pending} (${r.stopped === 'max-duration' ? 'stopped by --max-duration' : 'interrupted'}; continue with --resume)`] : []),
     `Duration: ${(r.elapsedMs / 1000).toFixed(1)} s (${r.scansPerSecond.toFixed(2)} scans/s)`,
@@ -207,6 +209,14 @@ export function copySummaryLines(r: CopyResult): string[] {
   lines.push(`Run folder: ${r.runDir}`, `Mapping:    ${r.files.mapping}`, `Failures:   ${r.files.failures}`, `Checkpoint: ${r.files.checkpoint}`);
   if (r.duplicates.length > 0) lines.push(`Duplicates: ${r.files.duplicates} (delete the extras: scancopy verify --mapping ${r.files.mapping} --delete-duplicates)`);
   return lines;
+}
+
+/** The requested ids the source does not have, said apart from the other failures (as download does). */
+function notFoundLines(r: CopyResult): string[] {
+  const ids = notOnSource(r.failures);
+  if (ids.length === 0) return [];
+  const shown = ids.slice(0, 50).join(', ');
+  return [`Not found: ${ids.length} (${NOT_ON_SOURCE}): ${shown}${ids.length > 50 ? `, ... and ${ids.length - 50} more in the failures CSV` : ''}`];
 }
 
 function duplicatesLine(r: CopyResult): string {

@@ -27,6 +27,11 @@ export function failuresOf(scanIds: readonly number[], scans: ReadonlyMap<number
   });
 }
 
+/** The ids of the failures that are scans not on the source (read stage, NOT_FOUND), in job order. */
+export function notOnSource(failures: readonly CopyFailure[]): number[] {
+  return failures.filter((f) => f.outcome === 'failed' && f.stage === 'read' && f.code === 'NOT_FOUND').map((f) => f.scanId);
+}
+
 /**
  * The final mapping lists the created pairs only, in job order: the seed tool's loaders (and
  * anyone's) read every row as a pair. Skipped and failed scans are in the failures CSV.

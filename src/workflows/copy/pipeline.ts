@@ -140,7 +140,8 @@ async function runAttempt(rt: Runtime, opts: PipelineOptions, batch: Batch, atte
     });
     for (const p of prepared) {
       if (Array.isArray(p.tasks)) rt.emit({ type: 'queued', batch: batch.number, scanId: p.id, files: p.tasks.length, attempt });
-      else rt.emit({ type: 'skipped', batch: batch.number, scanId: p.id, kind: p.tasks.skipped, reason: p.tasks.reason, attempt });
+      else if ('skipped' in p.tasks) rt.emit({ type: 'skipped', batch: batch.number, scanId: p.id, kind: p.tasks.skipped, reason: p.tasks.reason, attempt });
+      else rt.emit({ type: 'failed', batch: batch.number, scanId: p.id, stage: 'read', code: 'NOT_FOUND', reason: p.tasks.reason, attempt, latencyMs: 0 });
     }
     if (opts.barrier) await barrierAttempt(rt, at, scans);
     else await Promise.all(scans.map((s) => pipelinedScan(rt, at, s.id, s.row, s.tasks)));

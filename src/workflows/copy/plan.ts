@@ -34,6 +34,8 @@ export interface CopyPlan {
   /** Bytes of the copyable scans' files (when counted). */
   bytes: number;
   skipped: Array<{ scanId: number; kind: SkipKind; reason: string }>;
+  /** Requested scans the source does not have: the copy would fail them. */
+  notFound: number[];
   /** Files that could not be fetched: the copy would fail on them too. */
   unreadable: Array<{ scanId: number; fileId: number; code: ErrorCode; reason: string }>;
   /** Whether the target store exists; undefined without target DB access. */
@@ -44,7 +46,7 @@ export async function planCopy(options: PlanCopyOptions): Promise<CopyPlan> {
   const pageSize = options.pageSize ?? 100;
   const queue = new Semaphore(options.downloadWorkers ?? 20, 'download workers');
   const ids = [...new Set(options.scanIds)];
-  const plan: CopyPlan = { scans: ids.length, copyable: 0, files: 0, bytes: 0, skipped: [], unreadable: [] };
+  const plan: CopyPlan = { scans: ids.length, copyable: 0, files: 0, bytes: 0, skipped: [], notFound: [], unreadable: [] };
   if (options.target?.db) plan.targetStoreExists = await selectStoreExists(options.target.db, options.targetStoreId);
   for (let i = 0; i < ids.length; i += pageSize) {
     options.signal?.throwIfAborted();
@@ -54,7 +56,7 @@ export async function planCopy(options: PlanCopyOptions): Promise<CopyPlan> {
     for (const id of page) {
       const row = rows.get(id);
       const unusable = row ? unusablePayloadReason(row.providedValues) : undefined;
-      if (!row) plan.skipped.push({ scanId: id, kind: 'not-found', reason: `scan ${id} does not exist on the source` });
+      if (!row) plan.notFound.push(id);
       else if (row.files.length === 0) plan.skipped.push({ scanId: id, kind: 'no-files', reason: `scan ${id} has no files` });
       else if (unusable) plan.skipped.push({ scanId: id, kind: 'no-payload', reason: `scan ${id} has no usable payload: ${unusable}` });
       if (!row || row.files.length === 0 || unusable) continue;

@@ -11,6 +11,7 @@ import { errorCodeOf, findScanCopyError, ScanCopyError } from '../../core/errors
 import { classify } from '../../core/failure.js';
 import type { FileBytes } from '../../platform/multipart.js';
 import type { ScanWithFiles } from '../../platform/types.js';
+import { NOT_ON_SOURCE } from '../not-on-source.js';
 import { describeCause } from './describe.js';
 import type { PipelineStage } from './events.js';
 import { buildCreatePayload, unusablePayloadReason } from './payload.js';
@@ -47,11 +48,18 @@ export interface Skip {
   reason: string;
 }
 
+/** Not on the source: a failed item (as in download), tried again by a batch retry or a resume, since a replica may lag. */
+export interface NotOnSource {
+  notFound: true;
+  reason: string;
+}
+
 /**
- * Starts a scan's attempt: skips it when it cannot be copied, else records its files and
- * returns the files still to transfer. Events are the caller's, once the batch is announced.
+ * Starts a scan's attempt: fails it when it is not on the source, skips it when it cannot be
+ * copied, else records its files and returns the files still to transfer. Events are the
+ * caller's, once the batch is announced.
  */
-export async function prepareScan(rt: Runtime, scanId: number, row: ScanWithFiles | undefined): Promise<FileTask[] | Skip> {
+export async function prepareScan(rt: Runtime, scanId: number, row: ScanWithFiles | undefined): Promise<FileTask[] | Skip | NotOnSource> {
   const scan = rt.state.scan(scanId);
   // Not a side effect: it rides along with the next record's fsync; a failed write surfaces there.
   rt.state.record({ t: 'attempt', scan: scanId, attempt: scan.attempts + 1 }).catch(() => undefined);
@@ -60,7 +68,11 @@ export async function prepareScan(rt: Runtime, scanId: number, row: ScanWithFile
     rt.stats.settle(scanId, 'skipped');
     return { skipped: kind, reason };
   };
-  if (!row) return skip('not-found', `scan ${scanId} does not exist on the source`);
+  if (!row) {
+    await rt.state.record({ t: 'failed', scan: scanId, stage: 'read', code: 'NOT_FOUND', reason: NOT_ON_SOURCE });
+    rt.stats.settle(scanId, 'failed');
+    return { notFound: true, reason: NOT_ON_SOURCE };
+  }
   if (row.files.length === 0) return skip('no-files', `scan ${scanId} has no files`);
   const unusable = unusablePayloadReason(row.providedValues);
   if (unusable) return skip('no-payload', `scan ${scanId} has no usable payload: ${unusable}`);

@@ -6,6 +6,7 @@ import type { Queryable } from '../../platform/db.js';
 import { selectFirstSectionNames, selectScansWithFiles } from '../../platform/queries.js';
 import type { FileTask } from './fetch-file.js';
 import { imageBaseName, storePogIdOf } from './naming.js';
+import { NOT_ON_SOURCE } from '../not-on-source.js';
 
 export interface ScanProblem {
   scanId: number;
@@ -27,7 +28,7 @@ export async function planBatch(db: Queryable, scanIds: readonly number[]): Prom
   for (const scanId of scanIds) {
     const scan = byId.get(scanId);
     if (!scan) {
-      problems.push({ scanId, kind: 'not-found', reason: 'scan not found in the source database' });
+      problems.push({ scanId, kind: 'not-found', reason: NOT_ON_SOURCE });
       continue;
     }
     if (scan.files.length === 0) {
