@@ -17,6 +17,24 @@ const BIN = resolve(import.meta.dirname, '../bin/scancopy');
 const SOURCE_PASSWORD = 'src-Pw-7c1e9a';
 const TARGET_PASSWORD = 'tgt-Pw-52b0d4';
 const WRONG_PASSWORD = 'wrong-Pw-0f3a';
+/** A port nothing listens on: the API is not reached at once. */
+const UNREACHABLE_API = 'http://127.0.0.1:9';
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** Scans the 4-scan job's checkpoint still counts as created (a declined restart leaves them). */
+async function createdInFourScanJob(dir: string): Promise<number> {
+  const results = join(dir, 'results');
+  for (const run of (await readdir(results)).sort().reverse()) {
+    const name = (await readdir(join(results, run))).find((n) => n.startsWith('checkpoint_'));
+    if (!name) continue;
+    const checkpoint = JSON.parse(await readFile(join(results, run, name), 'utf8')) as { scan_ids: number[]; scans: Record<string, { status: string }> };
+    if (checkpoint.scan_ids.length === 4) return Object.values(checkpoint.scans).filter((scan) => scan.status === 'created').length;
+  }
+  return -1;
+}
 
 let pair: TestSandboxPair;
 let cwd: string;
@@ -50,7 +68,6 @@ describe('the Copy Scan wizard', () => {
     await term.keys('C-u');
     await term.answer(pair.source.apiUrl);
     await term.reply('Source DB URL', pair.source.dbUrl);
-    await term.reply('Save this source as a named instance', 'demo-src');
     await term.reply('Source username', pair.source.username);
     await term.reply('Source password', WRONG_PASSWORD);
     await term.reply('Source DB password', '');
@@ -62,15 +79,25 @@ describe('the Copy Scan wizard', () => {
     await term.waitFor('*'.repeat(SOURCE_PASSWORD.length));
     await term.keys('Enter');
     await term.waitFor('✔ Source API login OK');
+    // Addresses are offered for saving once they work.
+    await term.reply('Save this source as a named instance', 'demo-src');
 
     await term.reply('Target instance:', '2');
-    await term.reply('Target API URL', pair.target.apiUrl);
+    // An address that is not reached: only that address is asked again, not the passwords.
+    await term.reply('Target API URL', UNREACHABLE_API);
     await term.reply('Target DB URL', pair.target.dbUrl);
-    await term.reply('Save this target as a named instance', 'demo-tgt');
     await term.reply('Target username', pair.target.username);
     await term.reply('Target password', TARGET_PASSWORD);
     await term.reply('Target DB password', '');
-    await term.waitFor('✔ Target database OK');
+    await term.waitFor('The target API was not reached: check its address.');
+    expect(await term.capture()).toMatch(/✔ Target database OK/);
+    await term.waitForPrompt('Target API URL:');
+    await term.keys('C-u');
+    await term.answer(pair.target.apiUrl);
+    await term.waitFor('✔ Target API login OK');
+    const reasked = await term.waitForPrompt('Save this target as a named instance');
+    expect(reasked.slice(reasked.lastIndexOf('not reached'))).not.toMatch(/Target (username|password|DB password)/);
+    await term.answer('demo-tgt');
 
     await term.reply('Results folder:', '2');
     await term.reply('Results folder path', 'results');
@@ -96,6 +123,12 @@ describe('the Copy Scan wizard', () => {
 
     // Issue 17: 1 = mapped, 2 = auto, as the seed tool numbers them.
     await term.reply('Copy mode:', '2');
+    const summary = await term.waitForPrompt('Start the copy?');
+    expect(summary).toMatch(new RegExp(`Source: +demo-src \\(${escape(pair.source.apiUrl)}\\)`));
+    expect(summary).toMatch(new RegExp(`Target: +demo-tgt \\(${escape(pair.target.apiUrl)}\\), store 1`));
+    expect(summary).toMatch(/Scans: +3: 1-3 \(3 in all\)/);
+    expect(summary).toMatch(/Mode: +auto/);
+    await term.answer('y');
     await term.reply('Run the analysis', 'y', 60_000);
     await term.reply('Target scan ids:', '1');
     await term.reply('POG % tolerance in points', '2');
@@ -116,7 +149,10 @@ describe('the Copy Scan wizard', () => {
     const config = JSON.parse(await readFile(join(cwd, 'scancopy.config.json'), 'utf8')) as Record<string, unknown>;
     expect(config).toMatchObject({
       instances: { 'demo-src': { api: pair.source.apiUrl, db: pair.source.dbUrl }, 'demo-tgt': { api: pair.target.apiUrl } },
-      lastUsed: { source: 'demo-src', target: 'demo-tgt', scanIds: [1, 2, 3], targetStore: 1, resultsDir: join(cwd, 'results') },
+      lastUsed: {
+        source: 'demo-src', target: 'demo-tgt', scanIds: [1, 2, 3], targetStore: 1, resultsDir: join(cwd, 'results'),
+        usernames: { [pair.source.apiUrl]: pair.source.username, [pair.target.apiUrl]: pair.target.username },
+      },
     });
   }, 180_000);
 
@@ -131,12 +167,22 @@ describe('the Copy Scan wizard', () => {
     await term.reply('What do you want to do?', '1');
     const screen = await term.waitForPrompt('Source instance:');
     expect(screen).toContain(`demo-src (${pair.source.apiUrl})`);
+    // The menu keeps its numbers: the two ways to type an instance, then the saved ones.
+    expect(screen).toMatch(/1\. Type an instance name[^\n]*\n[^\n]*2\. Type an API URL[^\n]*\n[^\n]*3\. demo-src[^\n]*\n[^\n]*4\. demo-tgt/);
     await term.answer('');
-    await term.reply('Source username', pair.source.username);
+    // The username typed last time is offered (Enter takes it); the password is asked.
+    await term.reply('Source username', '');
     await term.reply('Source password', SOURCE_PASSWORD);
     await term.reply('Source DB password', '');
-    await term.reply('Target instance:', '2');
-    await term.reply('Target username', pair.target.username);
+    // The source again as target: a warning, and the target is asked again.
+    await term.reply('Target instance:', '3');
+    await term.reply('Target username', '');
+    await term.reply('Target password', SOURCE_PASSWORD);
+    await term.reply('Target DB password', '');
+    await term.waitFor('Warning: the source and the target are the same instance');
+    await term.reply('Copy into the same instance anyway?', 'n');
+    await term.reply('Target instance:', '4');
+    await term.reply('Target username', '');
     await term.reply('Target password', TARGET_PASSWORD);
     await term.reply('Target DB password', '');
     await term.reply('Results folder:', '2');
@@ -153,6 +199,8 @@ describe('the Copy Scan wizard', () => {
     const checkpoint = await term.waitForPrompt('This job has a checkpoint');
     expect(checkpoint).toContain('(3 of 3 scans done)');
     await term.answer('1');
+    expect(await term.waitForPrompt('Start the copy?')).toMatch(/Results: +resume the run in .*run_\d{8}_\d{6} \(3 of 3 scans done\)/);
+    await term.answer('');
     await term.reply('Run the analysis', 'y', 60_000);
     // A mapping file is checked where it is given: one of another run, or of another target, is refused there.
     await term.reply('Target scan ids:', '2');
@@ -191,6 +239,7 @@ describe('the Copy Scan wizard', () => {
     try {
       const first = await wizard();
       await answerUpToCopy(first, '1,2,3,4');
+      await first.reply('Start the copy?', 'y');
       await first.waitFor('[BATCH 1] Starting download');
       await first.keys('C-c');
       expect(await first.exitCode()).toBe(130);
@@ -204,10 +253,23 @@ describe('the Copy Scan wizard', () => {
     const screen = await second.waitForPrompt('This job has a checkpoint');
     expect(screen).toMatch(/\(\d of 4 scans done\)/);
     await second.answer('1');
+    await second.reply('Start the copy?', '');
     await second.reply('Run the analysis', 'n', 60_000);
     expect(await second.exitCode()).toBe(0);
     expect(await second.capture()).toMatch(/Scans: {4}4 \(resumed\)\nCreated: {2}4/);
-  }, 120_000);
+
+    // Restart of a job whose scans were created: the summary says they would be created again, and one "no" leaves everything as it was.
+    const third = await wizard();
+    await answerUpToCopy(third, 'last');
+    await third.reply('This job has a checkpoint', '2');
+    const warned = await third.waitForPrompt('Restart and copy these scans again?');
+    expect(warned).toMatch(/Warning: restarting discards the checkpoint in .*: the 4 scan\(s\) this job already created will be created again on the target/);
+    expect(warned).toMatch(/Results: +restart the run in /);
+    await third.answer('');
+    expect(await third.exitCode()).toBe(0);
+    expect(await third.capture()).toContain('Nothing was copied.');
+    expect(await createdInFourScanJob(cwd)).toBe(4);
+  }, 150_000);
 
   it('leaves no password in the config, the results or anything shown', async () => {
     const passwords = [SOURCE_PASSWORD, TARGET_PASSWORD, WRONG_PASSWORD];

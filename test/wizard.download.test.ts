@@ -49,8 +49,8 @@ async function wizard(): Promise<Terminal> {
 async function logIn(term: Terminal): Promise<void> {
   await term.reply('What do you want to do?', '2');
   const screen = await term.waitForPrompt('Source instance:');
-  expect(screen).toContain(`sbx (${sandbox.apiUrl})`);
-  await term.answer('1');
+  expect(screen).toContain(`3. sbx (${sandbox.apiUrl})`);
+  await term.answer('3');
   await term.reply('Source username', sandbox.username);
   await term.reply('Source password', PASSWORD);
   await term.reply('Source DB password', '');
@@ -100,12 +100,13 @@ describe('the Download Images wizard', () => {
     await logIn(term);
     await term.reply('Source scan ids:', '1');
     await term.reply('Source scan ids (comma-separated', scan.ids.join(','));
-    await term.waitForPrompt('Download folder:');
+    // The folder of the last download is offered.
+    expect(await term.waitForPrompt('Download folder:')).toContain(`Last used (${join(cwd, 'images')})`);
     await term.keys('C-c');
     expect(await term.exitCode()).toBe(130);
     expect(await term.capture()).toContain('Interrupted. Answers given so far are saved');
     const config = JSON.parse(await readFile(join(cwd, 'scancopy.config.json'), 'utf8')) as { lastUsed?: Record<string, unknown> };
-    expect(config.lastUsed).toMatchObject({ source: 'sbx', scanIds: scan.ids });
+    expect(config.lastUsed).toMatchObject({ source: 'sbx', scanIds: scan.ids, downloadDir: join(cwd, 'images'), usernames: { [sandbox.apiUrl]: sandbox.username } });
     expect(existsSync(join(cwd, 'downloaded_images'))).toBe(false);
   }, 120_000);
 

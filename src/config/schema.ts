@@ -85,6 +85,10 @@ export const lastUsedSchema = z.strictObject({
   resultsDir: z.string().min(1).optional(),
   source: instanceName.optional(),
   target: instanceName.optional(),
+  /** The download wizard's folder. */
+  downloadDir: z.string().min(1).optional(),
+  /** API usernames typed in the wizard, by API URL (never a password). */
+  usernames: z.record(z.string().min(1), z.string().min(1).max(200)).optional(),
 });
 
 export const configFileSchema = z.strictObject({

@@ -27,6 +27,7 @@ import { completeCreatedLines, EventLog, writeOutputs, type CopyFailure } from '
 import { COPY_MODES, type CopyMode } from './copy/payload.js';
 import { batchesOf, runPipeline } from './copy/pipeline.js';
 import { findJobRun, type RunFiles } from './copy/run-folder.js';
+import type { JobCheckpointInfo } from './copy/resume-choice.js';
 import type { CopyOutcome, CopySourceApi, CopyTargetApi, CrashPoint, Runtime } from './copy/runtime.js';
 
 export type { CopyEvent, PipelineStage, StageRates } from './copy/events.js';
@@ -37,6 +38,8 @@ export { notOnSource, type CopyFailure } from './copy/outputs.js';
 export { planCopy, type CopyPlan, type PlanCopyOptions } from './copy/plan.js';
 export { pairsFromCopy } from './copy/pairs.js';
 export { probeTargetDb, type TargetDbProbe } from './copy/target-db.js';
+export { answerResume, checkResumeRequest, decideResume, progressOf, restartWarning, type JobCheckpointInfo, type ResumeAnswer, type ResumeDecision, type ResumeRequest } from './copy/resume-choice.js';
+export { sameInstance } from './copy/same-instance.js';
 
 export interface CopyInstance<Api> {
   /** The API URL: part of the job's fingerprint. */
@@ -249,14 +252,6 @@ function ratePerSecond(settled: number, elapsedMs: number): number {
 
 export type JobSelector = Pick<CopyOptions, 'scanIds' | 'targetStoreId' | 'mode' | 'resultsDir'> & { source: { apiUrl: string }; target: { apiUrl: string } };
 
-export interface JobCheckpointInfo {
-  runDir: string;
-  checkpoint: string;
-  /** Scans created or skipped so far. */
-  done: number;
-  total: number;
-}
-
 /** This job's checkpoint under the results folder, if any: what a resume would continue (the wizard asks with it). */
 export async function findCopyCheckpoint(o: JobSelector): Promise<JobCheckpointInfo | undefined> {
   const mode = o.mode ?? COPY_DEFAULTS.mode;
@@ -268,6 +263,7 @@ export async function findCopyCheckpoint(o: JobSelector): Promise<JobCheckpointI
     runDir: found.files.dir,
     checkpoint: found.files.checkpoint,
     done: states.filter((s) => s.status === 'created' || s.status === 'skipped').length,
+    created: states.filter((s) => s.status === 'created').length,
     total: found.checkpoint.scan_ids.length,
   };
 }

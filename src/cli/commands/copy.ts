@@ -3,7 +3,7 @@ import { confirm, select } from '../ask.js';
 import { Command, Option } from 'commander';
 import { EXIT, ScanCopyError } from '../../core/errors.js';
 import { openInstance, type Instance } from '../../platform/instance.js';
-import { copyScans, findCopyCheckpoint, planCopy, probeTargetDb, type CopyMode, type CopyOptions, type CopyResult, type CrashPoint, type JobSelector } from '../../workflows/copy.js';
+import { answerResume, checkResumeRequest, copyScans, decideResume, findCopyCheckpoint, planCopy, probeTargetDb, progressOf, restartWarning, type CopyMode, type ResumeAnswer, type CopyOptions, type CopyResult, type CrashPoint, type JobSelector } from '../../workflows/copy.js';
 import { resolveScanIds } from '../../workflows/find.js';
 import { NOT_ON_SOURCE } from '../../workflows/not-on-source.js';
 import { addInstanceOptions, resolveCliInstances, type InstanceCliOptions } from '../instance-options.js';
@@ -82,7 +82,7 @@ export function copyCommand(): Command {
 }
 
 async function runCopy(flags: CopyFlags, command: Command): Promise<void> {
-  if (flags.resume !== undefined && flags.restart) throw new ScanCopyError('USAGE', 'give --resume or --restart, not both');
+  checkResumeRequest(flags);
   const selection = parseScanSelection(flags);
   const config = await resolveCliInstances({ ...flags, resultsDir: flags.results, batchSize: flags.batchSize }, ['source', 'target']);
   const limits = {
@@ -141,35 +141,35 @@ async function runCopy(flags: CopyFlags, command: Command): Promise<void> {
   }
 }
 
-/**
- * --resume / --restart as the user chose; with neither, a terminal asks when this job has a
- * checkpoint, and anything else is left to the workflow, which stops and says to choose.
- */
+/** The workflow decides what the checkpoint means; a terminal is asked when it says so. */
 async function chooseResume(flags: CopyFlags, selector: JobSelector): Promise<Pick<CopyOptions, 'resume' | 'restart'>> {
-  if (flags.resume !== undefined) return { resume: flags.resume };
   const interactive = process.stdin.isTTY === true && process.stderr.isTTY === true;
-  const existing = flags.restart || interactive ? await findCopyCheckpoint(selector) : undefined;
-  if (flags.restart) {
-    if (!existing || flags.yes) return { restart: true };
-    if (!interactive) throw new ScanCopyError('USAGE', `--restart would discard the checkpoint in ${existing.runDir} (${existing.done} of ${existing.total} scans done)`, { hint: 'Add --yes to confirm.' });
-    const sure = await confirm({ message: `Discard the checkpoint in ${existing.runDir} (${existing.done} of ${existing.total} scans done) and start over?`, default: false }, { output: process.stderr });
+  const decision = await decideResume({ resume: flags.resume, restart: flags.restart, yes: flags.yes, interactive }, () => findCopyCheckpoint(selector));
+  if (decision.kind === 'run') return { resume: decision.resume, restart: decision.restart };
+  const { existing } = decision;
+  if (decision.kind === 'confirm-restart') {
+    const warning = restartWarning(existing);
+    const sure = await confirm({ message: `${warning ? `${capitalize(warning)}. ` : ''}Discard the checkpoint in ${existing.runDir} (${progressOf(existing)}) and start over?`, default: false }, { output: process.stderr });
     if (!sure) throw new ScanCopyError('ABORTED', 'restart not confirmed; nothing was changed');
     return { restart: true };
   }
-  if (!existing) return {};
-  const choice = await select(
+  const answer = await select<ResumeAnswer>(
     {
-      message: `This job has a checkpoint in ${existing.runDir} (${existing.done} of ${existing.total} scans done).`,
+      message: `This job has a checkpoint in ${existing.runDir} (${progressOf(existing)}).`,
       choices: [
         { name: 'Resume it', value: 'resume' },
-        { name: 'Restart from scratch (discard it)', value: 'restart' },
+        { name: `Restart from scratch (discard it${existing.created > 0 ? `; its ${existing.created} created scan(s) are created again` : ''})`, value: 'restart' },
         { name: 'Cancel', value: 'cancel' },
       ],
     },
     { output: process.stderr },
   );
-  if (choice === 'cancel') throw new ScanCopyError('ABORTED', 'cancelled; nothing was changed');
-  return choice === 'resume' ? { resume: true } : { restart: true };
+  const chosen = answerResume(existing, answer);
+  return { resume: chosen.resume, restart: chosen.restart };
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 /** `SCANCOPY_CRASH_AT=point[:n]`: die hard (SIGKILL) the n-th time (default first) the copy passes that point. */

@@ -1,5 +1,7 @@
 /** Workflow 1 of the seed README, "Copy Scan": steps 1 to 6. Returns the exit code. */
+import { confirm } from '../ask.js';
 import { EXIT } from '../../core/errors.js';
+import { sameInstance } from '../../workflows/copy.js';
 import { runAnalysisSteps } from './analysis-step.js';
 import { runCopyStep } from './copy-step.js';
 import { askInstance } from './instances.js';
@@ -11,7 +13,12 @@ import type { WizardSession } from './session.js';
 export async function runCopyFlow(s: WizardSession): Promise<number> {
   s.step('Step 1: Source and target instances');
   const source = await askInstance(s, 'source');
-  const target = await askInstance(s, 'target');
+  let target = await askInstance(s, 'target');
+  while (sameInstance(source.address, target.address)) {
+    s.print(`  ⚠ Warning: the source and the target are the same instance (${target.address.apiUrl}): the copies would be made beside their sources.`);
+    if (await confirm({ message: 'Copy into the same instance anyway?', default: false })) break;
+    target = await askInstance(s, 'target');
+  }
 
   s.step('Step 1.5: Results path');
   const resultsDir = await askFolder({ label: 'Results folder', defaultPath: './testResults/', lastUsed: s.lastUsed.resultsDir, cwd: s.io.cwd, print: (line) => s.print(line) });
@@ -28,6 +35,11 @@ export async function runCopyFlow(s: WizardSession): Promise<number> {
 
   s.step('Step 4: Copy');
   const copy = await runCopyStep(s, { source, target, scanIds, targetStoreId, resultsDir });
+  if (copy.mode === 'declined') {
+    s.print('');
+    s.print('Nothing was copied. Your answers are saved: run scancopy again to start from them.');
+    return EXIT.ok;
+  }
   const result = copy.mode === 'skip' ? undefined : copy.result;
   if (result?.stopped) {
     s.print('');

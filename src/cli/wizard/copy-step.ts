@@ -1,9 +1,13 @@
 /**
  * Step 4: mapped / auto / skip, then the copy itself, with the copy command's live view.
  * When this job (same instances, scans, store and mode) has a checkpoint under the results
- * folder, the user chooses to resume or restart it, as the seed tool asks.
+ * folder, the user chooses to resume or restart it, as the seed tool asks. Nothing is copied
+ * before a summary of the job is shown and confirmed; a restart that would create scans
+ * again says so there, and that one confirmation is all it asks.
  */
-import { copyScans, findCopyCheckpoint, type CopyMode, type CopyResult } from '../../workflows/copy.js';
+import { confirm } from '../ask.js';
+import { describeIdRanges } from './scan-ids.js';
+import { answerResume, copyScans, decideResume, findCopyCheckpoint, progressOf, restartWarning, type CopyMode, type CopyResult, type JobCheckpointInfo } from '../../workflows/copy.js';
 import { stopOnSignals } from '../commands/copy-support.js';
 import { createEventRenderer } from '../render.js';
 import { COPY_VIEW, copySummaryLines } from '../render/copy.js';
@@ -19,7 +23,7 @@ export interface CopyStepInput {
   resultsDir: string;
 }
 
-export type CopyStepOutcome = { mode: 'skip' } | { mode: CopyMode; result: CopyResult };
+export type CopyStepOutcome = { mode: 'skip' } | { mode: 'declined' } | { mode: CopyMode; result: CopyResult };
 
 export async function runCopyStep(s: WizardSession, input: CopyStepInput): Promise<CopyStepOutcome> {
   const mode = await choose<CopyMode | 'skip'>('Copy mode:', [
@@ -38,15 +42,23 @@ export async function runCopyStep(s: WizardSession, input: CopyStepInput): Promi
     mode,
     resultsDir: input.resultsDir,
   };
-  const existing = await findCopyCheckpoint(job);
-  let resume: { resume?: boolean; restart?: boolean } = {};
-  if (existing) {
-    const choice = await choose(`This job has a checkpoint in ${existing.runDir} (${existing.done} of ${existing.total} scans done):`, [
-      { name: 'Resume from the checkpoint (created scans are kept, the rest continues)', value: 'resume' },
-      { name: 'Restart from scratch (discard the checkpoint)', value: 'restart' },
+  const decision = await decideResume({ interactive: true }, () => findCopyCheckpoint(job));
+  let resume: { resume?: boolean | string; restart?: boolean; existing?: JobCheckpointInfo } = {};
+  if (decision.kind === 'choose') {
+    const { existing } = decision;
+    const answer = await choose(`This job has a checkpoint in ${existing.runDir} (${progressOf(existing)}):`, [
+      { name: 'Resume from the checkpoint (created scans are kept, the rest continues)', value: 'resume' as const },
+      { name: 'Restart from scratch (discard the checkpoint)', value: 'restart' as const },
     ]);
-    resume = choice === 'resume' ? { resume: true } : { restart: true };
+    resume = answerResume(existing, answer);
   }
+
+  s.step('Summary');
+  for (const line of summaryLines(input, mode, resume)) s.print(`  ${line}`);
+  const warning = resume.restart && resume.existing ? restartWarning(resume.existing) : undefined;
+  if (warning) s.print(`  ⚠ Warning: ${warning}.`);
+  const go = await confirm({ message: warning ? 'Restart and copy these scans again?' : 'Start the copy?', default: warning === undefined });
+  if (!go) return { mode: 'declined' };
 
   const renderer = createEventRenderer({ logFormat: 'text', quiet: false, tty: process.stderr.isTTY === true }, COPY_VIEW);
   const signals = stopOnSignals();
@@ -62,7 +74,8 @@ export async function runCopyStep(s: WizardSession, input: CopyStepInput): Promi
         batchSize: s.config.batchSize,
         limits: s.config.limits,
         batchDeadlineMs: s.config.timeouts.batch,
-        ...resume,
+        resume: resume.resume,
+        restart: resume.restart,
       },
       { signal: signals.signal, onEvent: renderer.onEvent },
     );
@@ -72,4 +85,18 @@ export async function runCopyStep(s: WizardSession, input: CopyStepInput): Promi
     renderer.close();
     signals.dispose();
   }
+}
+
+function summaryLines(input: CopyStepInput, mode: CopyMode, resume: { resume?: boolean | string; restart?: boolean; existing?: JobCheckpointInfo }): string[] {
+  const instance = (o: OpenedInstance): string => `${o.address.name} (${o.address.apiUrl})`;
+  const run = resume.existing
+    ? `${resume.resume ? 'resume' : 'restart'} the run in ${resume.existing.runDir} (${progressOf(resume.existing)})`
+    : `a new run folder in ${input.resultsDir}`;
+  return [
+    `Source:        ${instance(input.source)}`,
+    `Target:        ${instance(input.target)}, store ${input.targetStoreId}`,
+    `Scans:         ${input.scanIds.length}: ${describeIdRanges(input.scanIds)}`,
+    `Mode:          ${mode === 'mapped' ? 'mapped (the source mapping is kept)' : 'auto (the target maps each scan)'}`,
+    `Results:       ${run}`,
+  ];
 }

@@ -18,7 +18,8 @@ export async function runDownloadFlow(s: WizardSession): Promise<number> {
   await s.remember({ scanIds });
 
   s.step('Step 3: Download folder');
-  const outDir = await askFolder({ label: 'Download folder', defaultPath: './downloaded_images/', cwd: s.io.cwd, print: (line) => s.print(line) });
+  const outDir = await askFolder({ label: 'Download folder', defaultPath: './downloaded_images/', lastUsed: s.lastUsed.downloadDir, cwd: s.io.cwd, print: (line) => s.print(line) });
+  await s.remember({ downloadDir: outDir });
 
   s.step('Step 4: Download');
   const renderer = createEventRenderer({ logFormat: 'text', quiet: false, tty: process.stderr.isTTY === true }, DOWNLOAD_VIEW);
