@@ -73,7 +73,7 @@ describe('scancopy analyze', () => {
     expect(runDir).toMatch(/^run_\d{8}_\d{6}$/);
     const ts = (runDir as string).slice(4);
     expect((await readdir(join(cwd, 'out', runDir as string))).sort()).toEqual(
-      [`analysis_${ts}.html`, `analysis_with_comments_${ts}.csv`, `analysis_with_comments_${ts}_highlighted.xlsx`, `source_scandetails_${ts}.csv`, `target_scandetails_${ts}.csv`].sort(),
+      [`analysis_${ts}.html`, `scans_${ts}.html`, `analysis_with_comments_${ts}.csv`, `analysis_with_comments_${ts}_highlighted.xlsx`, `source_scandetails_${ts}.csv`, `target_scandetails_${ts}.csv`].sort(),
     );
     const rows = await readCsv(join(cwd, 'out', runDir as string, `analysis_with_comments_${ts}.csv`));
     expect(new Set(rows.map((r) => r.source_scan_id))).toEqual(new Set(ids.map(String)));
@@ -92,7 +92,7 @@ describe('scancopy analyze', () => {
     expect(run.stdout).not.toContain('[IMAGES]');
     expect(run.stdout).toMatch(/^Rows whose copy's pre-POG % dropped by more than 0 points: \d+$/m);
     expect(run.stdout).not.toContain('Copies missing');
-    expect(run.stdout.match(/^\[WRITE\] /gm)).toHaveLength(5);
+    expect(run.stdout.match(/^\[WRITE\] /gm)).toHaveLength(6);
   });
 
   it('makes the source thumbnails from a download folder given with --images instead of fetching them again', async () => {

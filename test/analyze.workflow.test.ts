@@ -217,6 +217,7 @@ describe.each(testEngines())('analyzeScans against two sandboxes on $name', (eng
       'analysisCsv',
       'analysisXlsx',
       'html',
+      'scansHtml',
     ]);
   });
 

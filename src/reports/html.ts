@@ -8,6 +8,7 @@
 import { writeFileAtomic } from '../core/atomic-file.js';
 import { ANALYSIS_COLUMNS, COMMENTS, commentCssColour, countComments, isPogDrop, type AnalysisColumn, type AnalysisRow, type CommentCount } from './analysis-columns.js';
 import { commentClass, CONTENT_SECURITY_POLICY, REPORT_CSS, REPORT_SCRIPT } from './html-assets.js';
+import { countScanPairs, groupScanPairs, scanSummaryText } from './scan-pairs.js';
 import type { ScanPictures } from './thumbnail.js';
 
 export interface AnalysisHtmlOptions {
@@ -19,6 +20,8 @@ export interface AnalysisHtmlOptions {
   pogTolerance?: number;
   /** First images by scan id (and why a scan has none); without this the table has no image column. */
   thumbnails?: { source: ScanPictures; target: ScanPictures };
+  /** File name of the scan-level page beside this one, linked from the top. */
+  scansPage?: string;
 }
 
 const NUMERIC = /(_id|_percentage|_count)$/;
@@ -49,6 +52,7 @@ export function formatAnalysisHtml(rows: readonly AnalysisRow[], options: Analys
 <body>
 <h1>${escapeHtml(title)}</h1>
 ${facts(options.facts ?? [], rows)}
+${options.scansPage ? `<p class="nav">Scan by scan, with the images and the cells that differ: <a href="${escapeHtml(encodeURIComponent(options.scansPage))}">${escapeHtml(options.scansPage)}</a></p>` : ''}
 <h2>Summary</h2>
 ${scanSummary(rows, tolerance)}
 <div class="overview">
@@ -87,25 +91,10 @@ function facts(list: ReadonlyArray<readonly [string, string]>, rows: readonly An
   return `<dl class="run">${all.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`).join('')}</dl>`;
 }
 
-/** Copies whose recognition differs from the source's: one of the first three rules holds for one of their sections. */
-const MIS_MAPPED: ReadonlySet<string> = new Set(COMMENTS.slice(0, 3));
-
 /** Counts per copy, not per row: "15 of 60 copies mis-mapped". */
 function scanSummary(rows: readonly AnalysisRow[], tolerance: number): string {
-  const pairs = new Map<string, { misMapped: boolean; dropped: boolean; compared: boolean }>();
-  for (const row of rows) {
-    const key = `${row.source_scan_id}>${row.target_scan_id ?? ''}`;
-    const pair = pairs.get(key) ?? { misMapped: false, dropped: false, compared: false };
-    pair.misMapped ||= MIS_MAPPED.has(row.comment);
-    pair.dropped ||= isPogDrop(row, tolerance);
-    pair.compared ||= row.target_pre_pog_percentage !== null || MIS_MAPPED.has(row.comment);
-    pairs.set(key, pair);
-  }
-  const all = [...pairs.values()];
-  const count = (test: (p: (typeof all)[number]) => boolean): number => all.filter(test).length;
-  return `<p id="scan-summary"><b>${count((p) => p.misMapped)} of ${all.length} copies mis-mapped</b>; ` +
-    `${count((p) => p.dropped)} with a section whose pre-POG % dropped by more than ${escapeHtml(tolerance)} points; ` +
-    `${all.length - count((p) => p.compared)} not compared (missing, failed or not processed).</p>`;
+  const text = scanSummaryText(countScanPairs(groupScanPairs(rows, tolerance)), tolerance);
+  return `<p id="scan-summary"><b>${escapeHtml(text.lead)}</b>${escapeHtml(text.rest)}</p>`;
 }
 
 function summaryTable(counts: readonly CommentCount[], total: number): string {

@@ -6,8 +6,9 @@
  */
 import type ExcelJS from 'exceljs';
 import { writeFileAtomic } from '../core/atomic-file.js';
-import { ANALYSIS_COLUMNS, COMMENTS, commentStyle, countComments, pogDelta, type AnalysisComment, type AnalysisRow } from './analysis-columns.js';
+import { ANALYSIS_COLUMNS, commentStyle, countComments, pogDelta, type AnalysisRow } from './analysis-columns.js';
 import { neutraliseCell } from './cells.js';
+import { groupScanPairs, type ScanPairRows } from './scan-pairs.js';
 
 export const ANALYSIS_SHEET = 'Analysis';
 export const SCANS_SHEET = 'Scans';
@@ -61,30 +62,23 @@ function addAnalysisSheet(workbook: ExcelJS.Workbook, rows: readonly AnalysisRow
  */
 function addScansSheet(workbook: ExcelJS.Workbook, rows: readonly AnalysisRow[]): void {
   const sheet = workbook.addWorksheet(SCANS_SHEET, { views: [{ state: 'frozen', ySplit: 1, xSplit: 2 }] });
-  const pairs = new Map<string, { first: AnalysisRow; sections: number; comment: AnalysisComment }>();
-  for (const row of rows) {
-    const key = `${row.source_scan_id}>${row.target_scan_id ?? ''}`;
-    const pair = pairs.get(key);
-    if (!pair) pairs.set(key, { first: row, sections: 1, comment: row.comment });
-    else {
-      pair.sections++;
-      if (COMMENTS.indexOf(row.comment) < COMMENTS.indexOf(pair.comment)) pair.comment = row.comment;
-    }
-  }
-  const list = [...pairs.values()];
-  const values: Cell[][] = list.map(({ first: r, sections, comment }) => [
-    r.source_scan_id,
-    r.target_scan_id,
-    sections,
-    comment,
-    r.source_pre_pog_percentage,
-    r.target_pre_pog_percentage,
-    pogDelta(r.source_pre_pog_percentage, r.target_pre_pog_percentage),
-    r.source_pre_osa_percentage,
-    r.target_pre_osa_percentage,
-    pogDelta(r.source_pre_osa_percentage, r.target_pre_osa_percentage),
-  ]);
-  addTable(sheet, [...SCANS_COLUMNS], values, (i) => commentStyle((list[i] as { comment: AnalysisComment }).comment).argb);
+  const list = groupScanPairs(rows);
+  const values: Cell[][] = list.map((pair) => {
+    const r = pair.rows[0] as AnalysisRow;
+    return [
+      pair.sourceScanId,
+      pair.targetScanId,
+      pair.rows.length,
+      pair.comment,
+      r.source_pre_pog_percentage,
+      r.target_pre_pog_percentage,
+      pogDelta(r.source_pre_pog_percentage, r.target_pre_pog_percentage),
+      r.source_pre_osa_percentage,
+      r.target_pre_osa_percentage,
+      pogDelta(r.source_pre_osa_percentage, r.target_pre_osa_percentage),
+    ];
+  });
+  addTable(sheet, [...SCANS_COLUMNS], values, (i) => commentStyle((list[i] as ScanPairRows).comment).argb);
 }
 
 function addSummarySheet(workbook: ExcelJS.Workbook, rows: readonly AnalysisRow[]): void {

@@ -13,7 +13,11 @@ const SOS = 0xda;
 /** @default 320x200 (the PNGs' size: seeding stays as fast), quality 85 */
 export async function drawShelfJpeg(opts: DrawShelfOptions): Promise<Buffer> {
   const png = drawShelfPng(opts);
-  const jpeg = await sharp(png).jpeg({ quality: 85 }).toBuffer();
+  return withTruthComment(await sharp(png).jpeg({ quality: 85 }).toBuffer(), opts);
+}
+
+/** A JPEG with the truth of `opts` in a comment segment after its SOI: any photo becomes one the sandbox recognises as that section. */
+export function withTruthComment(jpeg: Buffer, opts: DrawShelfOptions): Buffer {
   const text = Buffer.concat([Buffer.from(TRUTH_KEYWORD, 'latin1'), Buffer.from([0]), Buffer.from(truthText(opts), 'latin1')]);
   const segment = Buffer.alloc(4 + text.length);
   segment.writeUInt16BE(0xff00 | COM, 0);

@@ -1,21 +1,23 @@
 /**
  * Compare source scans with their copies (platform.md sections 6 and 7): wait, bounded,
  * until the copies are processed; read both sides' details; write the details CSVs, the
- * analysis CSV, the highlighted XLSX and the HTML report into the run folder.
+ * analysis CSV, the highlighted XLSX and the two HTML pages (one row per section, one card
+ * per scan pair) into the run folder.
  *
  * A pair is compared only with its own copy: a copy that does not exist, or that is still
  * not processed when the wait ends, is reported as such and never compared with another scan.
  */
 import { mkdir } from 'node:fs/promises';
 import { ensureWritableDir } from '../core/writable-dir.js';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { ScanCopyError } from '../core/errors.js';
 import type { Queryable } from '../platform/db.js';
 import { selectScanDetails } from '../platform/queries.js';
 import type { ScanDetailsRow } from '../platform/types.js';
 import { ANALYSIS_COLUMNS, countComments, isPogDrop, SCAN_DETAILS_COLUMNS, type AnalysisComment, type AnalysisRow } from '../reports/analysis-columns.js';
 import { writeCsv } from '../reports/csv.js';
-import { writeAnalysisHtml, type AnalysisHtmlOptions } from '../reports/html.js';
+import { writeAnalysisHtml } from '../reports/html.js';
+import { writeScanPage, type OriginalImage } from '../reports/scan-page.js';
 import { writeAnalysisXlsx } from '../reports/xlsx.js';
 import { buildAnalysisRows, groupDetails, type ScanPair } from './analyze/rows.js';
 import { localImageFiles } from './analyze/local-images.js';
@@ -55,7 +57,9 @@ export interface AnalyzeOptions {
   thumbnailBoundMs?: number;
   /** Points of pre-POG % a copy may score above its source and still be "No Issues"; a drop by more is counted in `pogDrops`. @default 0 */
   pogTolerance?: number;
-  /** Download folders (with their manifest.csv) holding the source scans' images: their thumbnails are made from those files. */
+  /** Keep the images fetched for thumbnails in `<runDir>/images/source|target/`, so the scan-level page opens them at full resolution. @default false */
+  keepImages?: boolean;
+  /** Download folders (with their manifest.csv) holding the source scans' images: their thumbnails are made from those files, and the scan-level page links them. */
   sourceImageFolders?: readonly string[];
 }
 
@@ -67,6 +71,8 @@ export interface AnalyzeFiles {
   analysisCsv: string;
   analysisXlsx: string;
   html: string;
+  /** The scan-level page: one card per source scan and its copy. */
+  scansHtml: string;
 }
 
 export interface AnalyzeResult {
@@ -172,13 +178,13 @@ async function readDetails(side: 'source' | 'target', db: Queryable, ids: number
   return rows;
 }
 
-/** The five files, each written atomically; images are fetched only once the tabular files are safe on disk. */
+/** The six files, each written atomically; images are fetched only once the tabular files are safe on disk. */
 async function writeReports(
   options: AnalyzeOptions,
   runDir: string,
   details: { source: ScanDetailsRow[]; target: ScanDetailsRow[] },
   rows: AnalysisRow[],
-  thumbnails: () => Promise<AnalysisHtmlOptions['thumbnails']>,
+  thumbnails: () => Promise<{ source: ScanImages; target: ScanImages } | undefined>,
   waited: WaitProgress & { timedOut: boolean },
   pogTolerance: number,
   emit: (event: AnalyzeEvent) => void,
@@ -201,8 +207,21 @@ async function writeReports(
     ['Waited for processing', waitedFor],
     ['POG % tolerance', `${pogTolerance} points`],
   ];
-  const html = { title: `scancopy analysis ${options.timestamp}`, facts, pogTolerance, thumbnails: await thumbnails() };
-  await written('html', writeAnalysisHtml(files.html, rows, html));
+  const pictures = await thumbnails();
+  await written('html', writeAnalysisHtml(files.html, rows, { title: `scancopy analysis ${options.timestamp}`, facts, pogTolerance, thumbnails: pictures, scansPage: basename(files.scansHtml) }));
+  const originals = (side?: ScanImages): Map<number, OriginalImage> => new Map([...(side?.originals ?? [])].map(([scanId, path]) => [scanId, { path }]));
+  await written(
+    'scansHtml',
+    writeScanPage(files.scansHtml, rows, {
+      title: `scancopy scans ${options.timestamp}`,
+      facts,
+      pogTolerance,
+      thumbnails: pictures,
+      originals: { source: originals(pictures?.source), target: originals(pictures?.target) },
+      pageDir: runDir,
+      rowsPage: basename(files.html),
+    }),
+  );
   return files;
 }
 
@@ -214,6 +233,7 @@ export function analyzeFilePaths(runDir: string, timestamp: string): AnalyzeFile
     analysisCsv: join(runDir, `analysis_with_comments_${timestamp}.csv`),
     analysisXlsx: join(runDir, `analysis_with_comments_${timestamp}_highlighted.xlsx`),
     html: join(runDir, `analysis_${timestamp}.html`),
+    scansHtml: join(runDir, `scans_${timestamp}.html`),
   };
 }
 
@@ -223,18 +243,19 @@ async function collectThumbnails(
   targetIds: number[],
   signal: AbortSignal | undefined,
   emit: (event: AnalyzeEvent) => void,
-): Promise<AnalysisHtmlOptions['thumbnails']> {
+): Promise<{ source: ScanImages; target: ScanImages } | undefined> {
   if (options.thumbnails === false || (!options.source.images && !options.target.images)) return undefined;
   const boundMs = options.thumbnailBoundMs ?? ANALYZE_DEFAULTS.thumbnailBoundMs;
   const onDisk = await localImageFiles(options.sourceImageFolders ?? []);
   const side = async (name: 'source' | 'target', s: AnalyzeSide, ids: number[], localFiles: ReadonlyMap<number, string>): Promise<ScanImages> => {
-    if (!s.images) return { thumbnails: new Map(), videos: new Map(), failures: new Map(), local: 0 };
+    if (!s.images) return { thumbnails: new Map(), videos: new Map(), failures: new Map(), local: 0, originals: new Map() };
     emit({ type: 'thumbnails-start', side: name, scans: ids.length, concurrency: s.images.limitOf('download'), boundMs, onDisk: localFiles.size });
     const found = await fetchThumbnails({
       db: s.db,
       images: s.images,
       scanIds: ids,
       localFiles,
+      keepDir: options.keepImages ? join(resolve(options.runDir), 'images', name) : undefined,
       boundMs,
       signal,
       onFailure: (failure) => emit({ type: 'thumbnail-failed', side: name, ...failure }),

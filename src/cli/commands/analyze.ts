@@ -19,6 +19,7 @@ type AnalyzeFlags = InstanceCliOptions & {
   thumbnailTime: number;
   pogTolerance: number;
   images?: string[];
+  keepImages?: boolean;
 };
 
 const HELP_AFTER = `
@@ -37,9 +38,13 @@ in report order; a section left over on either side gets a row of its own with t
 side empty (rule 1: the planogram names differ).
 
 Files, in <results>/run_<ts>/: source_scandetails_<ts>.csv, target_scandetails_<ts>.csv,
-analysis_with_comments_<ts>.csv, analysis_with_comments_<ts>_highlighted.xlsx and
-analysis_<ts>.html (one self-contained page; --no-thumbnails leaves out the images, which
-keeps it small for thousands of scans).
+analysis_with_comments_<ts>.csv, analysis_with_comments_<ts>_highlighted.xlsx,
+analysis_<ts>.html (one row per section) and scans_<ts>.html (one card per scan and its copy:
+both images, a click enlarges them, the cells that differ marked). Both pages are
+self-contained; --no-thumbnails leaves out the images, which keeps them small for thousands
+of scans. The enlarged view opens the originals where this run has them on disk: the
+--images folder, and with --keep-images every fetched image (kept in <run>/images/; it
+costs the images' size on disk); elsewhere it enlarges the thumbnail and says so.
 
 Images: the first image of each scan, shrunk (JPEG, PNG, WebP, GIF; a video shows its name
 and size), fetched as many at once as the instance's download limit allows and bounded by
@@ -74,6 +79,7 @@ export function analyzeCommand(): Command {
         .default(ANALYZE_DEFAULTS.pogTolerance),
     )
     .option('--images <dir...>', 'download folder(s) holding the source scans\' images (their manifest.csv): no second fetch')
+    .option('--keep-images', 'keep the fetched images in <run>/images/, so the scan page enlarges both sides at full resolution')
     .addHelpText('after', HELP_AFTER)
     .action(async (flags: AnalyzeFlags, command: Command) => {
       await runAnalyze(flags, command);
@@ -110,6 +116,7 @@ async function runAnalyze(flags: AnalyzeFlags, command: Command): Promise<void> 
         thumbnailBoundMs: flags.thumbnailTime,
         pogTolerance: flags.pogTolerance,
         sourceImageFolders: flags.images,
+        keepImages: flags.keepImages,
       },
       { signal: stop.signal, onEvent: renderer.onEvent },
     );

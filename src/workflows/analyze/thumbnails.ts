@@ -2,14 +2,15 @@
  * The first image of each scan, shrunk for the HTML report. The bytes come from a download
  * folder of this run when it holds the file (no second fetch), else from the instance's API:
  * streamed to a temporary file and shrunk from there, so memory stays bounded however large
- * the photos. Fetches go through the client's own download limiter, as many at once as it
- * allows, and all of them together are bounded in time. A failure costs that scan its
+ * the photos (or kept in the run folder when asked: the scan-level page's originals).
+ * Fetches go through the client's own download limiter, as many at once as it allows, and
+ * all of them together are bounded in time. A failure costs that scan its
  * picture, never the report: it is reported, with its reason, and the card says why.
  */
 import { setMaxListeners } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { extname, join } from 'node:path';
 import { errorCodeOf, type ErrorCode } from '../../core/errors.js';
 import { redactText } from '../../core/redact.js';
 import type { Queryable } from '../../platform/db.js';
@@ -41,6 +42,8 @@ export interface ScanImages {
   failures: Map<number, ThumbnailFailure>;
   /** Thumbnails made from files already on disk. */
   local: number;
+  /** Originals on disk by scan id (a download folder's file, or one kept in `keepDir`): what the scan-level page links to. */
+  originals: Map<number, string>;
 }
 
 export interface ThumbnailProgress {
@@ -55,6 +58,8 @@ export interface FetchThumbnailsOptions {
   scanIds: readonly number[];
   /** Files already downloaded in this run, by file id (a download folder's manifest). */
   localFiles?: ReadonlyMap<number, string>;
+  /** Keep each fetched image here (`scan_<id>_file_<id><ext>`) instead of deleting it after its thumbnail: the originals the scan-level page opens. */
+  keepDir?: string;
   /** Longest time for all the thumbnails; the scans not done by then say so. @default 300_000 */
   boundMs?: number;
   signal?: AbortSignal;
@@ -71,13 +76,14 @@ interface Job {
 
 export async function fetchThumbnails(options: FetchThumbnailsOptions): Promise<ScanImages> {
   const scans = await selectScansWithFiles(options.db, [...new Set(options.scanIds)]);
-  const out: ScanImages = { thumbnails: new Map(), videos: new Map(), failures: new Map(), local: 0 };
+  const out: ScanImages = { thumbnails: new Map(), videos: new Map(), failures: new Map(), local: 0, originals: new Map() };
   const queue: Job[] = scans.map((scan) => ({ scanId: scan.id, file: scan.files.find((f) => f.fileType === 'image') ?? scan.files[0] }));
   const progress: ThumbnailProgress = { done: 0, total: queue.length, failed: 0 };
   const boundMs = options.boundMs ?? THUMBNAIL_BOUND_MS;
   const bound = AbortSignal.timeout(Math.max(1, boundMs));
   const signal = options.signal ? AbortSignal.any([options.signal, bound]) : bound;
   const temp = await mkdtemp(join(tmpdir(), 'scancopy-thumbs-'));
+  if (options.keepDir !== undefined) await mkdir(options.keepDir, { recursive: true });
 
   const settle = (failure?: ThumbnailFailure): void => {
     progress.done++;
@@ -100,14 +106,21 @@ export async function fetchThumbnails(options: FetchThumbnailsOptions): Promise<
       const local = options.localFiles?.get(file.fileId);
       if (local !== undefined) {
         out.thumbnails.set(job.scanId, await makeThumbnail(local));
+        out.originals.set(job.scanId, local);
         out.local++;
         return settle();
       }
-      const path = join(temp, `${file.fileId}.part`);
+      // Into the folder it is kept in, when kept: a rename across file systems would be a copy.
+      const path = join(options.keepDir ?? temp, `${file.fileId}.part`);
       try {
-        await options.images.downloadFileTo(file.fileId, path, { signal });
+        const fetched = await options.images.downloadFileTo(file.fileId, path, { signal });
         signal.throwIfAborted();
         out.thumbnails.set(job.scanId, await makeThumbnail(path));
+        if (options.keepDir !== undefined) {
+          const kept = join(options.keepDir, `scan_${job.scanId}_file_${file.fileId}${safeExtension(fetched.originalFilename)}`);
+          await rename(path, kept);
+          out.originals.set(job.scanId, kept);
+        }
       } finally {
         await rm(path, { force: true });
       }
@@ -131,6 +144,12 @@ export async function fetchThumbnails(options: FetchThumbnailsOptions): Promise<
     await rm(temp, { recursive: true, force: true });
   }
   return out;
+}
+
+/** The upload's extension when it is a plain one, so the kept file opens as what it is; else none (the bytes were sniffed, not named). */
+function safeExtension(name: string): string {
+  const ext = extname(name).toLowerCase();
+  return /^\.[a-z0-9]{1,5}$/.test(ext) ? ext : '';
 }
 
 function why(err: unknown, boundReached: boolean, boundMs: number): { code: ThumbnailFailureCode; reason: string } {
