@@ -2,6 +2,9 @@
  * The 60 demo scans (multi-file and plain-payload ones included) copied between two
  * sandboxes in auto and in mapped mode: every scan created once, with exactly the payload of
  * platform.md section 4 and byte-identical files in the source order, as the target DB has them.
+ * Mapped mode names the target store's store planogram of the source's planogram, since the
+ * platform refuses another store's; into a store that lacks some planograms, those scans
+ * fail before any upload, and no such payload is ever sent.
  */
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,11 +17,25 @@ const SERVER_FIELDS = ['id', 'created_at', 'updated_at', 'task_id'];
 const MAPPING_FIELDS = ['category_id', 'section_id', 'store_planogram', 'aisle', 'replace_id'];
 
 /** platform.md section 4, written out independently of src/workflows/copy/payload.ts. */
-function expectedPayload(providedValues: Record<string, unknown>, mode: CopyMode, store: number, files: number[], capturedAt: number, inputType: string): Record<string, unknown> {
+function expectedPayload(providedValues: Record<string, unknown>, mode: CopyMode, store: number, files: number[], capturedAt: number, inputType: string, storePlanograms: Map<number, number>): Record<string, unknown> {
   const raw = { ...((providedValues._raw_data ?? providedValues) as Record<string, unknown>) };
   for (const field of mode === 'auto' ? [...SERVER_FIELDS, ...MAPPING_FIELDS] : SERVER_FIELDS) delete raw[field];
+  if (mode === 'mapped' && raw.store_planogram != null) raw.store_planogram = storePlanograms.get(Number(raw.store_planogram));
   // platform.md section 8: create takes the scan's input_type, here its files' type on the source.
   return { ...raw, store, files, captured_at: capturedAt, input_type: inputType };
+}
+
+/** Source store planogram -> the target store's of the same planogram: the same id when the store has it, else its newest. */
+async function storePlanogramsFor(pair: CopyPair, store: number): Promise<Map<number, number>> {
+  const source = await pair.source.db.query<{ id: number; planogram_id: number }>('SELECT id, planogram_id FROM planograms_implementation_planogramstore');
+  const target = await pair.target.db.query<{ id: number; planogram_id: number }>('SELECT id, planogram_id FROM planograms_implementation_planogramstore WHERE store_id = $1 ORDER BY id', [store]);
+  const out = new Map<number, number>();
+  for (const sp of source) {
+    const same = target.filter((t) => Number(t.planogram_id) === Number(sp.planogram_id)).map((t) => Number(t.id));
+    const chosen = same.includes(Number(sp.id)) ? Number(sp.id) : same.at(-1);
+    if (chosen !== undefined) out.set(Number(sp.id), chosen);
+  }
+  return out;
 }
 
 describe.each(testEngines())('copy of the demo scans on $name', (engine) => {
@@ -31,7 +48,11 @@ describe.each(testEngines())('copy of the demo scans on $name', (engine) => {
   it.each(['auto', 'mapped'] as const)('copies every scan once in %s mode with the payload of platform.md 4', async (mode) => {
     const events: CopyEvent[] = [];
     const before = await targetScanCount(pair);
-    const result = await copyScans(pair.options({ mode }), { onEvent: (e) => events.push(e) });
+    // Mapped: into a store that carries every planogram (the pair's default target store carries some).
+    const [full] = await pair.target.db.query<{ id: number }>('SELECT min(id)::int AS id FROM master_data_implementation_store');
+    const targetStoreId = mode === 'mapped' ? (full?.id as number) : pair.targetStoreId;
+    const storePlanograms = await storePlanogramsFor(pair, targetStoreId);
+    const result = await copyScans(pair.options({ mode, targetStoreId }), { onEvent: (e) => events.push(e) });
     expect(result).toMatchObject({ scans: 60, created: 60, skipped: 0, failed: 0, pending: 0 });
     expect(result.mapping).toHaveLength(60);
     expect(await targetScanCount(pair)).toBe(before + 60);
@@ -66,9 +87,9 @@ describe.each(testEngines())('copy of the demo scans on $name', (engine) => {
       if (!source || !target) continue;
       const files = target.files.map(Number);
       expect(files).toHaveLength(source.n);
-      expect(target.store_id).toBe(pair.targetStoreId);
+      expect(target.store_id).toBe(targetStoreId);
       expect(source.types).toHaveLength(1);
-      expect(target.provided_values._raw_data).toEqual(expectedPayload(source.provided_values, mode, pair.targetStoreId, files, checkpoint.captured_at, source.types[0] as string));
+      expect(target.provided_values._raw_data).toEqual(expectedPayload(source.provided_values, mode, targetStoreId, files, checkpoint.captured_at, source.types[0] as string, storePlanograms));
       if (source.n > 1) multiFile += 1;
       if (!('_raw_data' in source.provided_values)) plain += 1;
     }
@@ -99,6 +120,39 @@ describe.each(testEngines())('copy of the demo scans on $name', (engine) => {
     for (const t of ['copy-start', 'batch-start', 'queued', 'downloaded', 'uploaded', 'created', 'batch-complete', 'copy-done']) expect(types).toContain(t);
     const ndjson = (await readFile(result.files.events, 'utf8')).trim().split('\n');
     expect(ndjson.length).toBe(events.length);
+  });
+
+  it("mapped into a store that lacks some planograms: those scans fail before any upload, and no payload naming another store's planogram is sent", async () => {
+    const storePlanograms = await storePlanogramsFor(pair, pair.targetStoreId);
+    const sources = await pair.source.db.query<{ id: number; sp: number | null; files: number }>(
+      `SELECT s.id, (COALESCE(s.provided_values -> '_raw_data', s.provided_values) ->> 'store_planogram')::bigint AS sp,
+              (SELECT count(*)::int FROM realograms_implementation_scanfile f WHERE f.scan_id = s.id) AS files
+         FROM realograms_implementation_scan s ORDER BY s.id`,
+    );
+    const lacking = sources.filter((s) => s.sp !== null && !storePlanograms.has(Number(s.sp))).map((s) => s.id);
+    expect(lacking.length).toBeGreaterThan(0);
+    expect(lacking.length).toBeLessThan(sources.length);
+    const uploads = async (): Promise<number> => ((await pair.target.db.query<{ n: number }>('SELECT count(*)::int AS n FROM sandbox_fileupload'))[0] as { n: number }).n;
+    const [scansBefore, uploadsBefore] = [await targetScanCount(pair), await uploads()];
+
+    const result = await copyScans(pair.options({ mode: 'mapped', batchRetries: 0 }));
+    expect(result).toMatchObject({ created: sources.length - lacking.length, failed: lacking.length, skipped: 0 });
+    expect(result.failures.map((f) => f.scanId)).toEqual(lacking);
+    for (const f of result.failures) {
+      expect(f).toMatchObject({ outcome: 'failed', stage: 'read', code: 'BAD_REQUEST' });
+      expect(f.reason).toMatch(new RegExp(`^mapped mode: the source's store planogram \\d+ is planogram \\d+ \\(".+"\\), which target store ${pair.targetStoreId} does not carry; not sent`));
+    }
+    // Only the created scans' files went up, and every created scan names a store planogram of its own store.
+    const created = new Set(result.mapping.map((m) => m.sourceScanId));
+    expect(await uploads()).toBe(uploadsBefore + sources.filter((s) => created.has(s.id)).reduce((n, s) => n + s.files, 0));
+    expect(await targetScanCount(pair)).toBe(scansBefore + created.size);
+    const foreign = await pair.target.db.query(
+      `SELECT s.id FROM realograms_implementation_scan s
+         JOIN planograms_implementation_planogramstore ps ON ps.id = (s.provided_values -> '_raw_data' ->> 'store_planogram')::bigint
+        WHERE s.id = ANY($1::bigint[]) AND ps.store_id <> s.store_id`,
+      [result.mapping.map((m) => m.targetScanId)],
+    );
+    expect(foreign).toEqual([]);
   });
 });
 

@@ -12,7 +12,8 @@ import { startCopyPair, type CopyPair } from './helpers/copy.js';
 
 describe('outcomes of a copy with scans that cannot be copied', () => {
   let pair: CopyPair;
-  let odd: { noFiles: number; noPayload: number; gone: number; badCategory: number };
+  let odd: { noFiles: number; noPayload: number; gone: number; badCategory: number; sourceOnlyPlanogram: number };
+  let fullStore: number;
   beforeAll(async () => {
     pair = await startCopyPair({ scans: 3 });
     const db = pair.source.db;
@@ -36,16 +37,25 @@ describe('outcomes of a copy with scans that cannot be copied', () => {
     });
     const badCategory = await scan({ _raw_data: { store: store?.id, category_id: 987654, scan_type: 'shelf' } });
     await attach(badCategory, file?.id as number);
-    odd = { noFiles, noPayload, gone, badCategory };
+    // A planogram only the source has: mapped mode cannot file the scan under a store planogram of the target store.
+    const [planogram] = await db.query<{ id: number }>(
+      `INSERT INTO planograms_implementation_planogram (name, category_id) SELECT 'Source-only Endcap', min(id) FROM master_data_implementation_category RETURNING id`,
+    );
+    const [sp] = await db.query<{ id: number }>('INSERT INTO planograms_implementation_planogramstore (planogram_id, store_id) VALUES ($1, $2) RETURNING id', [planogram?.id, store?.id]);
+    const sourceOnlyPlanogram = await scan({ _raw_data: { store: store?.id, store_planogram: sp?.id, scan_type: 'shelf' } });
+    await attach(sourceOnlyPlanogram, file?.id as number);
+    odd = { noFiles, noPayload, gone, badCategory, sourceOnlyPlanogram };
+    // Mapped copies into a store that carries every planogram the target has.
+    fullStore = ((await pair.target.db.query<{ id: number }>('SELECT min(id)::int AS id FROM master_data_implementation_store'))[0] as { id: number }).id;
   });
   afterAll(async () => pair?.close());
 
   it('counts each scan once and lists the skipped and failed ones with stage, code, attempts and reason', async () => {
     const missing = 999_999;
-    const scanIds = [...pair.scanIds, odd.noFiles, odd.noPayload, missing, odd.gone, odd.badCategory];
-    const result = await copyScans(pair.options({ scanIds, mode: 'mapped', batchSize: 4, batchRetries: 1 }));
+    const scanIds = [...pair.scanIds, odd.noFiles, odd.noPayload, missing, odd.gone, odd.badCategory, odd.sourceOnlyPlanogram];
+    const result = await copyScans(pair.options({ scanIds, mode: 'mapped', targetStoreId: fullStore, batchSize: 4, batchRetries: 1 }));
 
-    expect({ created: result.created, skipped: result.skipped, failed: result.failed, pending: result.pending }).toEqual({ created: 3, skipped: 2, failed: 3, pending: 0 });
+    expect({ created: result.created, skipped: result.skipped, failed: result.failed, pending: result.pending }).toEqual({ created: 3, skipped: 2, failed: 4, pending: 0 });
     expect(result.created + result.skipped + result.failed).toBe(scanIds.length);
     const byScan = new Map(result.failures.map((f) => [f.scanId, f]));
     expect(byScan.get(missing)).toMatchObject({ outcome: 'failed', stage: 'read', code: 'NOT_FOUND', reason: 'scan not found in the source database' });
@@ -54,6 +64,9 @@ describe('outcomes of a copy with scans that cannot be copied', () => {
     expect(byScan.get(odd.gone)).toMatchObject({ outcome: 'failed', stage: 'download', code: 'NOT_FOUND' });
     expect(byScan.get(odd.badCategory)).toMatchObject({ outcome: 'failed', stage: 'create', code: 'BAD_REQUEST' });
     expect(byScan.get(odd.badCategory)?.reason).toContain('category_id');
+    // Refused before its file was uploaded: the target would answer 400 to another store's planogram.
+    expect(byScan.get(odd.sourceOnlyPlanogram)).toMatchObject({ outcome: 'failed', stage: 'read', code: 'BAD_REQUEST' });
+    expect(byScan.get(odd.sourceOnlyPlanogram)?.reason).toMatch(/^mapped mode: the source's store planogram \d+ is planogram \d+ \("Source-only Endcap"\), which target store \d+ does not carry; not sent/);
     // Batch 2's download and create rates (50 %, 0 %) are under the thresholds: its failed scans are tried once more.
     expect(byScan.get(odd.gone)?.attempts).toBe(2);
     expect(byScan.get(odd.badCategory)?.attempts).toBe(2);
@@ -65,15 +78,15 @@ describe('outcomes of a copy with scans that cannot be copied', () => {
 
     const csv = await readCsv(result.files.failures);
     expect(Object.keys(csv[0] ?? {})).toEqual(['Source_Scan_ID', 'Outcome', 'Stage', 'Error_Code', 'Attempts', 'Reason']);
-    expect(csv.map((r) => Number(r.Source_Scan_ID)).sort()).toEqual([odd.noFiles, odd.noPayload, missing, odd.gone, odd.badCategory].sort());
+    expect(csv.map((r) => Number(r.Source_Scan_ID)).sort()).toEqual([odd.noFiles, odd.noPayload, missing, odd.gone, odd.badCategory, odd.sourceOnlyPlanogram].sort());
     // Created pairs only (a deliberate change, issue 14): the skipped and failed scans are in the failures CSV above.
     const mapping = await readCsv(result.files.mapping);
     expect(mapping.map((r) => [Number(r.Source_Scan_ID), Number(r.Target_Scan_ID)])).toEqual(result.mapping.map((m) => [m.sourceScanId, m.targetScanId]));
     expect(mapping).toHaveLength(3);
 
     const checkpoint = JSON.parse(await readFile(result.files.checkpoint, 'utf8')) as { failed_scans: number; scan_mapping: unknown[]; completed_batches: number[]; scans: Record<string, { status: string }> };
-    expect(checkpoint.failed_scans).toBe(3);
+    expect(checkpoint.failed_scans).toBe(4);
     expect(checkpoint.scan_mapping).toHaveLength(3);
-    expect(Object.values(checkpoint.scans).map((s) => s.status).sort()).toEqual(['created', 'created', 'created', 'failed', 'failed', 'failed', 'skipped', 'skipped']);
+    expect(Object.values(checkpoint.scans).map((s) => s.status).sort()).toEqual(['created', 'created', 'created', 'failed', 'failed', 'failed', 'failed', 'skipped', 'skipped']);
   });
 });

@@ -36,6 +36,12 @@ const CALLS: Record<keyof typeof queries, (db: Db) => Promise<unknown>> = {
   selectScansByFileIds: async (db) => expect(await queries.selectScansByFileIds(db, [502])).toEqual([{ scanId: 10, fileIds: [501, 502] }]),
   selectScanStates: async (db) => expect(await queries.selectScanStates(db, [10])).toEqual([{ id: 10, status: 'done', hasReport: true }]),
   selectStoreExists: async (db) => expect([await queries.selectStoreExists(db, 1), await queries.selectStoreExists(db, 2)]).toEqual([true, false]),
+  selectStorePlanograms: async (db) => {
+    const soda = { id: 30, planogramId: 20, storeId: 1, planogramName: 'Soda' };
+    expect(await queries.selectStorePlanograms(db, { ids: [30, 31] })).toEqual([soda]);
+    expect(await queries.selectStorePlanograms(db, { storeId: 1 })).toEqual([soda]);
+    expect(await queries.selectStorePlanograms(db, { ids: [30], storeId: 2 })).toEqual([]);
+  },
   selectFirstSectionNames: async (db) => expect(await queries.selectFirstSectionNames(db, [10])).toEqual(new Map([[10, 'Bay 1']])),
 };
 

@@ -205,6 +205,18 @@ describe.each(testEngines())('sandbox REST API on $name', (engine) => {
       expect(await scanCount(sb)).toBe(before);
     });
 
+    it("answers 400 naming store_planogram to a payload that names another store's planogram, and files one of its own store", async () => {
+      const [foreign] = await sb.db.query<{ id: number; store_id: number }>('SELECT id, store_id FROM planograms_implementation_planogramstore WHERE store_id <> 1 ORDER BY id LIMIT 1');
+      const [own] = await sb.db.query<{ id: number }>('SELECT id FROM planograms_implementation_planogramstore WHERE store_id = 1 ORDER BY id LIMIT 1');
+      expect(foreign && own).toBeTruthy();
+      const before = await scanCount(sb);
+      const refused = await api.create({ store: 1, files: [await api.uploadId(png, 'e.png')], store_planogram: foreign?.id });
+      expect([refused.status, await refused.json()]).toEqual([400, { store_planogram: [`Store planogram ${foreign?.id} is not assigned to store 1.`] }]);
+      expect(await scanCount(sb)).toBe(before);
+      const accepted = await api.create({ store: 1, files: [await api.uploadId(png, 'f.png')], store_planogram: own?.id });
+      expect(accepted.status).toBe(201);
+    });
+
     it('answers 400 to a body that is not a JSON object', async () => {
       const list = await api.create([1, 2]);
       expect([list.status, await list.json()]).toEqual([400, { non_field_errors: ['Invalid data. Expected a dictionary, but got list.'] }]);

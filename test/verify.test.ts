@@ -63,4 +63,25 @@ describe.each(testEngines())('verify on $name', (engine) => {
     });
     expect(direct).toMatchObject({ checked: 8, passed: 4, notCopied: [424242] });
   });
+
+  it("passes a mapped copy whose store planograms are the target store's of the same planograms, and reports one of another planogram", async () => {
+    const [full] = await pair.target.db.query<{ id: number }>('SELECT min(id)::int AS id FROM master_data_implementation_store');
+    const mapped = await copyScans(pair.options({ mode: 'mapped', targetStoreId: full?.id as number }));
+    const options = { source: { api: pair.sourceApi, db: pair.source.db }, target: { api: pair.targetApi, db: pair.target.db }, pairs: mapped.mapping, mode: 'mapped' as const };
+    const good = await verifyCopy(options);
+    expect(good).toMatchObject({ checked: 8, passed: 8 });
+    // Refiled under a store planogram of the same store but another planogram.
+    const [victim] = mapped.mapping;
+    const [other] = await pair.target.db.query<{ id: number }>(
+      `SELECT ps.id FROM planograms_implementation_planogramstore ps, realograms_implementation_scan s
+        WHERE s.id = $1 AND ps.store_id = s.store_id AND ps.id <> (s.provided_values -> '_raw_data' ->> 'store_planogram')::bigint
+          AND ps.planogram_id <> (SELECT planogram_id FROM planograms_implementation_planogramstore WHERE id = (s.provided_values -> '_raw_data' ->> 'store_planogram')::bigint)
+        ORDER BY ps.id LIMIT 1`,
+      [victim?.targetScanId],
+    );
+    await pair.target.db.query(`UPDATE realograms_implementation_scan SET provided_values = jsonb_set(provided_values, '{_raw_data,store_planogram}', to_jsonb($2::bigint)) WHERE id = $1`, [victim?.targetScanId, other?.id]);
+    const bad = await verifyCopy(options);
+    expect(bad.passed).toBe(7);
+    expect(bad.mismatches).toEqual([expect.objectContaining({ targetScanId: victim?.targetScanId, check: 'payload', detail: expect.stringMatching(/^store_planogram is \d+, source \d+$/) })]);
+  });
 });

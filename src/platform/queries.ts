@@ -9,7 +9,7 @@
  * whatever the session's time zone, and the range test can use the (store_id, created_at) index.
  */
 import type { Queryable } from './db.js';
-import type { ScanDetailsRow, ScanFileRef, ScanSummary, ScanWithFiles } from './types.js';
+import type { ScanDetailsRow, ScanFileRef, ScanSummary, ScanWithFiles, StorePlanogram } from './types.js';
 
 const SCAN = 'realograms_implementation_scan';
 const SCANFILE = 'realograms_implementation_scanfile';
@@ -180,6 +180,24 @@ export async function selectStoreExists(db: Queryable, storeId: number): Promise
     [storeId],
   );
   return row?.found === true;
+}
+
+/**
+ * Store planograms ("store POGs") with their planogram, by id or of one store, or both:
+ * which planogram a source's store POG names, and which store POGs a target store has.
+ * Ordered by id.
+ */
+export async function selectStorePlanograms(db: Queryable, q: { ids?: readonly number[]; storeId?: number }): Promise<StorePlanogram[]> {
+  if (q.ids?.length === 0) return [];
+  const rows = await db.query<{ id: number; planogram_id: number; store_id: number; planogram_name: string | null }>(
+    `SELECT ps.id, ps.planogram_id, ps.store_id, p.name AS planogram_name
+       FROM planograms_implementation_planogramstore ps
+       LEFT JOIN planograms_implementation_planogram p ON p.id = ps.planogram_id
+      WHERE ($1::bigint[] IS NULL OR ps.id = ANY($1::bigint[])) AND ($2::bigint IS NULL OR ps.store_id = $2::bigint)
+      ORDER BY ps.id`,
+    [q.ids ?? null, q.storeId ?? null],
+  );
+  return rows.map((r) => ({ id: Number(r.id), planogramId: Number(r.planogram_id), storeId: Number(r.store_id), planogramName: r.planogram_name }));
 }
 
 /** The section name of each scan's first compliance report (by report id); scans without one are absent. */

@@ -85,3 +85,11 @@ export interface ScanDetailsRow {
   /** Not a seed column: whether the scan is processed (`status = 'done' AND has_report`). */
   has_report: boolean;
 }
+
+/** A planogram assigned to a store (`planograms_implementation_planogramstore`), the "store POG". */
+export interface StorePlanogram {
+  id: number;
+  planogramId: number;
+  storeId: number;
+  planogramName: string | null;
+}

@@ -1,6 +1,7 @@
 /**
  * The create-scan call: validated as the platform's Django REST framework serializer does
- * (a 400 whose JSON names each wrong field, in DRF's words), then stored as the platform
+ * (a 400 whose JSON names each wrong field, in DRF's words; a store planogram of another
+ * store than the scan's is refused too), then stored as the platform
  * stores it: the payload as `provided_values._raw_data`, one scanfile row per file in
  * order, status 'created'.
  */
@@ -41,6 +42,7 @@ export async function createScan(db: Db, body: unknown, options: CreateScanOptio
     for (const [field, table] of Object.entries(OPTIONAL_PKS)) {
       await checkExists(tx, table, field, refs[field as keyof typeof OPTIONAL_PKS], errors);
     }
+    await checkStorePlanogramOfStore(tx, refs.store_planogram, store, errors);
     const fileTypes = await lockFiles(tx, files, errors);
     if (!errors.files && options.rejectReusedFiles) await checkUnused(tx, files, errors);
     if (Object.keys(errors).length > 0) return { answer: json(400, errors) };
@@ -162,6 +164,13 @@ async function checkExists(tx: Queryable, table: string, field: string, id: numb
   if (id === undefined || errors[field]) return;
   const rows = await tx.query(`SELECT 1 FROM ${table} WHERE id = $1`, [id]);
   if (rows.length === 0) errors[field] = [`Invalid pk "${id}" - object does not exist.`];
+}
+
+/** A scan is filed under a planogram of its own store: a store POG of another store is refused, as the platform does. */
+async function checkStorePlanogramOfStore(tx: Queryable, storePlanogram: number | undefined, store: number, errors: Errors): Promise<void> {
+  if (storePlanogram === undefined || errors.store_planogram || errors.store) return;
+  const [row] = await tx.query<{ store_id: number }>('SELECT store_id FROM planograms_implementation_planogramstore WHERE id = $1', [storePlanogram]);
+  if (row && Number(row.store_id) !== store) errors.store_planogram = [`Store planogram ${storePlanogram} is not assigned to store ${store}.`];
 }
 
 /** Locks the files' rows so concurrent creates that share files see each other's scanfile rows. */

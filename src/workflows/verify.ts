@@ -9,8 +9,8 @@ import { isDeepStrictEqual } from 'node:util';
 import { errorCodeOf } from '../core/errors.js';
 import { Semaphore } from '../core/semaphore.js';
 import type { Queryable } from '../platform/db.js';
-import { selectScansWithFiles } from '../platform/queries.js';
-import type { ScanWithFiles } from '../platform/types.js';
+import { selectScansWithFiles, selectStorePlanograms } from '../platform/queries.js';
+import type { ScanWithFiles, StorePlanogram } from '../platform/types.js';
 import type { RunContext } from './context.js';
 import { describeCause } from './copy/describe.js';
 import { droppedFields, REWRITTEN_FIELDS, sourcePayload, type CopyMode } from './copy/payload.js';
@@ -83,9 +83,10 @@ export async function verifyCopy(options: VerifyOptions, ctx: RunContext<VerifyE
       byId(selectScansWithFiles(options.source.db, page.map((p) => p.sourceScanId))),
       byId(selectScansWithFiles(options.target.db, page.map((p) => p.targetScanId))),
     ]);
+    const storePlanograms = options.mode === 'mapped' ? await storePlanogramsOf(options, [...sources.values()], [...targets.values()]) : undefined;
     await Promise.all(
       page.map(async (pair) => {
-        const found = await verifyPair(options, pair, sources.get(pair.sourceScanId), targets.get(pair.targetScanId), queue, result, ctx.signal);
+        const found = await verifyPair(options, pair, sources.get(pair.sourceScanId), targets.get(pair.targetScanId), queue, result, ctx.signal, storePlanograms);
         result.mismatches.push(...found);
         if (found.length === 0) result.passed += 1;
         done += 1;
@@ -110,6 +111,7 @@ async function verifyPair(
   queue: Semaphore,
   totals: { files: number; bytes: number },
   signal?: AbortSignal,
+  storePlanograms?: StorePlanogramsSeen,
 ): Promise<VerifyMismatch[]> {
   const out: VerifyMismatch[] = [];
   const miss = (check: VerifyCheck, detail: string): void => {
@@ -119,7 +121,7 @@ async function verifyPair(
   if (!target) miss('target-missing', `target scan ${pair.targetScanId} does not exist`);
   if (!source || !target) return out;
   if (options.targetStoreId !== undefined && target.storeId !== options.targetStoreId) miss('store', `target scan is in store ${target.storeId}, expected ${options.targetStoreId}`);
-  for (const problem of payloadProblems(source, target, options.mode)) miss('payload', problem);
+  for (const problem of payloadProblems(source, target, options.mode, storePlanograms)) miss('payload', problem);
   if (source.files.length !== target.files.length) {
     miss('file-count', `source has ${source.files.length} file(s), target ${target.files.length}`);
     return out;
@@ -146,8 +148,26 @@ async function verifyPair(
   return out;
 }
 
-/** Differences between the target's payload and what the mode makes of the source's. */
-export function payloadProblems(source: ScanWithFiles, target: ScanWithFiles, mode: CopyMode): string[] {
+/** The store planograms the source and target payloads of a page name, by id (mapped mode). */
+interface StorePlanogramsSeen {
+  source: ReadonlyMap<number, StorePlanogram>;
+  target: ReadonlyMap<number, StorePlanogram>;
+}
+
+async function storePlanogramsOf(options: VerifyOptions, sources: ScanWithFiles[], targets: ScanWithFiles[]): Promise<StorePlanogramsSeen> {
+  const named = (scans: ScanWithFiles[]): number[] => [...new Set(scans.flatMap((s) => {
+    const id = Number(sourcePayload(s.providedValues)?.store_planogram);
+    return Number.isSafeInteger(id) && id > 0 ? [id] : [];
+  }))];
+  const [source, target] = await Promise.all([selectStorePlanograms(options.source.db, { ids: named(sources) }), selectStorePlanograms(options.target.db, { ids: named(targets) })]);
+  return { source: new Map(source.map((sp) => [sp.id, sp])), target: new Map(target.map((sp) => [sp.id, sp])) };
+}
+
+/**
+ * Differences between the target's payload and what the mode makes of the source's. In
+ * mapped mode the store planogram is the target store's of the same planogram (copy/store-planograms.ts).
+ */
+export function payloadProblems(source: ScanWithFiles, target: ScanWithFiles, mode: CopyMode, storePlanograms?: StorePlanogramsSeen): string[] {
   const from = sourcePayload(source.providedValues);
   const to = sourcePayload(target.providedValues);
   if (!from) return ['the source scan has no usable payload'];
@@ -155,8 +175,13 @@ export function payloadProblems(source: ScanWithFiles, target: ScanWithFiles, mo
   const problems: string[] = [];
   const dropped = new Set(droppedFields(mode));
   const rewritten = new Set<string>(REWRITTEN_FIELDS);
+  const samePlanogram = (a: unknown, b: unknown): boolean => {
+    const [fromSp, toSp] = [storePlanograms?.source.get(Number(a)), storePlanograms?.target.get(Number(b))];
+    return fromSp !== undefined && toSp !== undefined && fromSp.planogramId === toSp.planogramId && toSp.storeId === target.storeId;
+  };
   for (const [key, value] of Object.entries(from)) {
     if (dropped.has(key) || rewritten.has(key)) continue;
+    if (key === 'store_planogram' && mode === 'mapped' && key in to && samePlanogram(value, to[key])) continue;
     if (!(key in to)) problems.push(`${key} is missing (source: ${show(value)})`);
     else if (!isDeepStrictEqual(to[key], value)) problems.push(`${key} is ${show(to[key])}, source ${show(value)}`);
   }

@@ -42,6 +42,8 @@ export interface PayloadInput {
   fileTypes: readonly string[];
   /** Unix seconds: the copy job's start. */
   capturedAt: number;
+  /** Mapped mode: the target store's store planogram, in place of the source store's (store-planograms.ts). */
+  storePlanogramId?: number;
 }
 
 /** The create payload, or undefined when the source has no usable payload. */
@@ -54,6 +56,7 @@ export function buildCreatePayload(providedValues: unknown, input: PayloadInput)
   // of mixed types leave the payload's own field, if any, to the target's judgement.
   const [first, ...rest] = input.fileTypes;
   if (first !== undefined && rest.every((t) => t === first)) payload.input_type = first;
+  if (input.mode === 'mapped' && input.storePlanogramId !== undefined) payload.store_planogram = input.storePlanogramId;
   return { ...payload, store: input.targetStoreId, files: [...input.fileIds], captured_at: input.capturedAt };
 }
 

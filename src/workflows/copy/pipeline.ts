@@ -19,6 +19,7 @@ import { BatchLedger, stagesBelow } from './batch-ledger.js';
 import type { PipelineStage, StageRates } from './events.js';
 import type { Attempt, Runtime } from './runtime.js';
 import { isSettled } from './state.js';
+import { targetStorePlanograms } from './store-planograms.js';
 import { createStep, downloadStep, failScan, isFailure, prepareScan, transferStep, uploadStep, type FileTask, type StepFailure, type StepOutcome } from './steps.js';
 
 export interface Batch {
@@ -124,11 +125,14 @@ async function runAttempt(rt: Runtime, opts: PipelineOptions, batch: Batch, atte
     let rows: Map<number, ScanWithFiles>;
     try {
       rows = new Map((await selectScansWithFiles(rt.source.db, items)).map((r) => [r.id, r]));
+      if (rt.mode === 'mapped' && rt.target.db) {
+        for (const [id, choice] of await targetStorePlanograms(rt.source.db, rt.target.db, rt.targetStoreId, [...rows.values()])) at.storePlanograms.set(id, choice);
+      }
     } catch (error) {
       await Promise.all(items.map((id) => failScan(rt, at, id, { stage: 'read', error }, Date.now())));
       return;
     }
-    const prepared = await Promise.all(items.map(async (id) => ({ id, row: rows.get(id), tasks: await prepareScan(rt, id, rows.get(id)) })));
+    const prepared = await Promise.all(items.map(async (id) => ({ id, row: rows.get(id), tasks: await prepareScan(rt, id, rows.get(id), at.storePlanograms.get(id)) })));
     const scans = prepared.flatMap((p) => (Array.isArray(p.tasks) && p.row ? [{ id: p.id, row: p.row, tasks: p.tasks }] : []));
     const files = scans.reduce((n, s) => n + s.tasks.length, 0);
     at.progress.download.total = files;
@@ -141,7 +145,7 @@ async function runAttempt(rt: Runtime, opts: PipelineOptions, batch: Batch, atte
     for (const p of prepared) {
       if (Array.isArray(p.tasks)) rt.emit({ type: 'queued', batch: batch.number, scanId: p.id, files: p.tasks.length, attempt });
       else if ('skipped' in p.tasks) rt.emit({ type: 'skipped', batch: batch.number, scanId: p.id, kind: p.tasks.skipped, reason: p.tasks.reason, attempt });
-      else rt.emit({ type: 'failed', batch: batch.number, scanId: p.id, stage: 'read', code: 'NOT_FOUND', reason: p.tasks.reason, attempt, latencyMs: 0 });
+      else rt.emit({ type: 'failed', batch: batch.number, scanId: p.id, stage: 'read', code: p.tasks.code, reason: p.tasks.reason, attempt, latencyMs: 0 });
     }
     if (opts.barrier) await barrierAttempt(rt, at, scans);
     else await Promise.all(scans.map((s) => pipelinedScan(rt, at, s.id, s.row, s.tasks)));
@@ -218,6 +222,7 @@ function newAttempt(rt: Runtime, batch: Batch, attempt: number, signals: { calls
     },
     mark: (stage, key, ok) => ledger.mark(stage, key, ok),
     settling: (on) => (on ? window.leave(1) : window.enter(1)),
+    storePlanograms: new Map(),
   };
 }
 

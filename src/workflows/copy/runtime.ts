@@ -13,6 +13,7 @@ import type { CopyEvent, PipelineStage, StageCount } from './events.js';
 import type { MemoryBudget } from './limits.js';
 import type { CopyMode } from './payload.js';
 import type { JobState } from './state.js';
+import type { StorePlanogramChoice } from './store-planograms.js';
 
 /** Named moments at which the tests make the process die, to prove exactly-once at each. */
 export const CRASH_POINTS = ['after-upload', 'before-create-journal', 'after-create', 'after-created-journal', 'while-settling', 'mid-checkpoint'] as const;
@@ -82,4 +83,6 @@ export interface Attempt {
   mark(stage: PipelineStage, key: string, ok: boolean): void;
   /** A scan starts (true) or stops settling: while it settles, it does not count against the window. */
   settling(on: boolean): void;
+  /** Mapped mode: the target store's store planogram each scan is sent with (store-planograms.ts). */
+  storePlanograms: Map<number, StorePlanogramChoice>;
 }

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { errorCodeOf, findScanCopyError, ScanCopyError } from '../../core/errors.js';
+import { errorCodeOf, findScanCopyError, ScanCopyError, type ErrorCode } from '../../core/errors.js';
 import { classify } from '../../core/failure.js';
 import type { FileBytes } from '../../platform/multipart.js';
 import type { ScanWithFiles } from '../../platform/types.js';
@@ -18,6 +18,7 @@ import { buildCreatePayload, unusablePayloadReason } from './payload.js';
 import type { Attempt, Runtime } from './runtime.js';
 import { settleIntent } from './settle.js';
 import { uploadedFiles, type CopyStage, type SkipKind } from './state.js';
+import type { StorePlanogramChoice } from './store-planograms.js';
 
 /** `reupload`: the target purged the scan's uploads before the create; upload them again and create. */
 export type StepOutcome = 'created' | 'skipped' | 'failed' | 'interrupted' | 'reupload';
@@ -48,9 +49,12 @@ export interface Skip {
   reason: string;
 }
 
-/** Not on the source: a failed item (as in download), tried again by a batch retry or a resume, since a replica may lag. */
-export interface NotOnSource {
-  notFound: true;
+/**
+ * Failed before any transfer: not on the source (as download says it; a batch retry or a
+ * resume looks again, since a replica may lag), or a mapped payload the target would refuse.
+ */
+export interface RefusedScan {
+  code: ErrorCode;
   reason: string;
 }
 
@@ -59,7 +63,7 @@ export interface NotOnSource {
  * copied, else records its files and returns the files still to transfer. Events are the
  * caller's, once the batch is announced.
  */
-export async function prepareScan(rt: Runtime, scanId: number, row: ScanWithFiles | undefined): Promise<FileTask[] | Skip | NotOnSource> {
+export async function prepareScan(rt: Runtime, scanId: number, row: ScanWithFiles | undefined, storePlanogram?: StorePlanogramChoice): Promise<FileTask[] | Skip | RefusedScan> {
   const scan = rt.state.scan(scanId);
   // Not a side effect: it rides along with the next record's fsync; a failed write surfaces there.
   rt.state.record({ t: 'attempt', scan: scanId, attempt: scan.attempts + 1 }).catch(() => undefined);
@@ -68,14 +72,16 @@ export async function prepareScan(rt: Runtime, scanId: number, row: ScanWithFile
     rt.stats.settle(scanId, 'skipped');
     return { skipped: kind, reason };
   };
-  if (!row) {
-    await rt.state.record({ t: 'failed', scan: scanId, stage: 'read', code: 'NOT_FOUND', reason: NOT_ON_SOURCE });
+  const refuse = async (code: ErrorCode, reason: string): Promise<RefusedScan> => {
+    await rt.state.record({ t: 'failed', scan: scanId, stage: 'read', code, reason });
     rt.stats.settle(scanId, 'failed');
-    return { notFound: true, reason: NOT_ON_SOURCE };
-  }
+    return { code, reason };
+  };
+  if (!row) return refuse('NOT_FOUND', NOT_ON_SOURCE);
   if (row.files.length === 0) return skip('no-files', `scan ${scanId} has no files`);
   const unusable = unusablePayloadReason(row.providedValues);
   if (unusable) return skip('no-payload', `scan ${scanId} has no usable payload: ${unusable}`);
+  if (storePlanogram && 'refused' in storePlanogram) return refuse(storePlanogram.refused.code, describeCause(storePlanogram.refused));
   await rt.state.record({ t: 'files', scan: scanId, files: row.files.map((f) => f.fileId) });
   const targets = scan.target_file_ids ?? [];
   return row.files.map((f, index) => ({ scanId, index, fileId: f.fileId, fileType: f.fileType })).filter((t) => targets[t.index] === null || targets[t.index] === undefined);
@@ -200,7 +206,11 @@ export async function createStep(rt: Runtime, at: Attempt, scanId: number, row: 
       const error = at.deadlineHit() ? deadlineError(at) : lastError;
       return failScan(rt, at, scanId, { stage: 'create', error }, started);
     }
-    const payload = buildCreatePayload(row.providedValues, { mode: rt.mode, targetStoreId: rt.targetStoreId, fileIds: files, fileTypes: row.files.map((f) => f.fileType), capturedAt: rt.capturedAt });
+    const storePlanogram = at.storePlanograms.get(scanId);
+    const payload = buildCreatePayload(row.providedValues, {
+      mode: rt.mode, targetStoreId: rt.targetStoreId, fileIds: files, fileTypes: row.files.map((f) => f.fileType), capturedAt: rt.capturedAt,
+      ...(storePlanogram && 'id' in storePlanogram ? { storePlanogramId: storePlanogram.id } : {}),
+    });
     if (!payload) throw new ScanCopyError('INTERNAL', `scan ${scanId} lost its payload between checks`);
     sent += 1;
     let callStarted = Date.now();
