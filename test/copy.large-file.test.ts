@@ -3,6 +3,8 @@
  * ends, served by the source from disk as object storage serves it) copies through a real
  * `scancopy copy` process whose peak RSS stays under 250 MB, arrives byte-identical as a
  * video, and leaves no spool file behind. Small files of the same copy stay in memory.
+ * `copy --dry-run` (which counts the bytes) and `verify` (which hashes both sides) of it stay
+ * under the same bound: they stream the bytes, never hold a file.
  * Peak RSS (VmHWM) is read from /proc: it is a size, not a timing.
  */
 import { createHash, randomBytes } from 'node:crypto';
@@ -28,6 +30,7 @@ describe.runIf(process.platform === 'linux')('a copy of a video larger than memo
   let work: string;
   let videoScan: number;
   let videoSha: string;
+  let mappingCsv: string | undefined;
 
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'scancopy-large-'));
@@ -83,6 +86,35 @@ describe.runIf(process.platform === 'linux')('a copy of a video larger than memo
     expect(copied).toMatchObject({ size: VIDEO_BYTES, sha256: videoSha, input_type: 'video', file_type: 'video' });
     expect(await sha256Of(copied?.storage_path as string)).toBe(videoSha);
     const [runDir] = await readdir(results);
-    expect(await readdir(join(results, runDir as string))).not.toContain('spool');
+    const runFiles = await readdir(join(results, runDir as string));
+    expect(runFiles).not.toContain('spool');
+    mappingCsv = join(results, runDir as string, runFiles.find((f) => f.startsWith('scan_mapping') && f.endsWith('.csv')) as string);
+  });
+
+  /** Runs `scancopy ARGS` and returns its result with its peak RSS. */
+  async function measured(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string; peakRssMb: number }> {
+    const { args: instance, env } = cliInstanceArgs(pair);
+    let watch: ReturnType<typeof watchProcess> | undefined;
+    const run = await runCli([args[0] as string, ...instance, ...args.slice(1)], { cwd: work, env, timeoutMs: 300_000, onSpawn: (child) => (watch = watchProcess(child.pid as number, 50)) });
+    const peak = await watch?.stop();
+    return { ...run, peakRssMb: peak?.peakRssMb ?? 0 };
+  }
+
+  it(`counts its bytes in a dry run with peak RSS under ${RSS_LIMIT_MB} MB`, async () => {
+    const run = await measured(['copy', '--scans', String(videoScan), '--target-store', String(pair.targetStoreId), '--results', join(work, 'dry'), '--dry-run', '--log-format', 'json']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(`"bytes":${VIDEO_BYTES}`);
+    expect(run.peakRssMb).toBeGreaterThan(0);
+    expect(run.peakRssMb).toBeLessThan(RSS_LIMIT_MB);
+  });
+
+  // Verifies the copy the first case made.
+  it(`verifies the copy byte for byte with peak RSS under ${RSS_LIMIT_MB} MB`, async () => {
+    expect(mappingCsv).toBeDefined();
+    const run = await measured(['verify', '--mapping', mappingCsv as string, '--log-format', 'json']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('"mismatches":[]');
+    expect(run.peakRssMb).toBeGreaterThan(0);
+    expect(run.peakRssMb).toBeLessThan(RSS_LIMIT_MB);
   });
 });

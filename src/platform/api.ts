@@ -11,7 +11,7 @@ import { classify } from '../core/failure.js';
 import { AdaptiveLimiter } from '../core/limiter.js';
 import { redactText, redactValue, registerSecret, urlHasCredentials } from '../core/redact.js';
 import { RetryPolicy, type RetryEvent, type RetryOptions, type StopReason } from '../core/retry.js';
-import { headerText, readBody, writeBody } from './body.js';
+import { digestBody, headerText, readBody, writeBody } from './body.js';
 import { discard, exchange, failure, httpError, readJson, readPreviewText, type Answered, type Exchange } from './http.js';
 import { multipartBody, type FileBytes, type MultipartBody } from './multipart.js';
 import { TokenSession } from './session.js';
@@ -175,6 +175,12 @@ export class PlatformApi {
   async downloadFile(fileId: number, options: FileDownloadOptions = {}): Promise<DownloadedFile> {
     const { result, meta, contentType } = await this.#download(fileId, options, readBody);
     return { bytes: result, contentType, originalFilename: meta.original_filename };
+  }
+
+  /** The file's size and sha256, streamed and dropped: a file of any size costs no memory. */
+  async digestFile(fileId: number, options: FileDownloadOptions = {}): Promise<DownloadedFileInfo> {
+    const { result, meta, contentType } = await this.#download(fileId, options, digestBody);
+    return { ...result, contentType, originalFilename: meta.original_filename };
   }
 
   /** Streams the file to `path` (overwritten), hashing on the way; a short body is retried, a failed download leaves no file. */

@@ -1,8 +1,10 @@
 /**
- * Reading a download's body: into memory or streamed to a file with its sha256, checked
+ * Reading a download's body: into memory, streamed to a file with its sha256, or only hashed
+ * and counted (a dry run, a verify), checked
  * against Content-Length, so a body cut short is a retryable INTEGRITY error and never a file.
  */
 import { createWriteStream } from 'node:fs';
+import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { digestStream } from '../core/digest-stream.js';
 import { ScanCopyError } from '../core/errors.js';
@@ -40,6 +42,20 @@ export async function writeBody(answered: Answered, ex: Exchange, path: string):
     await pipeline(answered.body, digest.stream, createWriteStream(path));
   } catch (err) {
     if (isFsError(err)) throw new ScanCopyError('IO_ERROR', `cannot write ${path}: ${(err as Error).message}`, { cause: err });
+    throw brokenBody(answered, ex, err, digest.bytes());
+  } finally {
+    answered.done();
+  }
+  checkLength(answered, ex, digest.bytes());
+  return { bytes: digest.bytes(), sha256: digest.sha256() };
+}
+
+/** Streams the body through a hash and drops it: its size and sha256 without holding the file. */
+export async function digestBody(answered: Answered, ex: Exchange): Promise<{ bytes: number; sha256: string }> {
+  const digest = digestStream();
+  try {
+    await pipeline(answered.body, digest.stream, new Writable({ write: (_chunk, _encoding, done) => done() }));
+  } catch (err) {
     throw brokenBody(answered, ex, err, digest.bytes());
   } finally {
     answered.done();

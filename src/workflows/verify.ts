@@ -4,7 +4,6 @@
  * as the copy mode says (platform.md section 4): every kept field equal to the source's,
  * every dropped field absent, the store and the files the target's own.
  */
-import { createHash } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { errorCodeOf } from '../core/errors.js';
 import { Semaphore } from '../core/semaphore.js';
@@ -17,7 +16,8 @@ import { droppedFields, REWRITTEN_FIELDS, sourcePayload, type CopyMode } from '.
 import { findDuplicates, type Duplicate } from './duplicates.js';
 
 export interface VerifyFetcher {
-  downloadFile(fileId: number, options?: { signal?: AbortSignal }): Promise<{ bytes: Uint8Array }>;
+  /** A file's size and sha256, streamed: verifying a video costs no memory. */
+  digestFile(fileId: number, options?: { signal?: AbortSignal }): Promise<{ bytes: number; sha256: string }>;
 }
 
 export interface VerifyOptions {
@@ -129,9 +129,9 @@ async function verifyPair(
   const hash = async (api: VerifyFetcher, fileId: number): Promise<string | Error> =>
     queue.run(async () => {
       try {
-        const { bytes } = await api.downloadFile(fileId, { signal });
-        totals.bytes += bytes.length;
-        return createHash('sha256').update(bytes).digest('hex');
+        const { bytes, sha256 } = await api.digestFile(fileId, { signal });
+        totals.bytes += bytes;
+        return sha256;
       } catch (err) {
         return new Error(`file ${fileId}: ${errorCodeOf(err)}: ${describeCause(err)}`);
       }

@@ -1,6 +1,6 @@
 /**
  * `--dry-run`: what a copy would do, by reading only. Scans are read in pages, checked as the
- * copy checks them, and their files fetched (and discarded) to count the bytes; nothing is
+ * copy checks them, and their files streamed (and dropped) to count the bytes; nothing is
  * uploaded or created and no run folder is made.
  */
 import { errorCodeOf, type ErrorCode } from '../../core/errors.js';
@@ -67,8 +67,8 @@ export async function planCopy(options: PlanCopyOptions): Promise<CopyPlan> {
         fetches.push(
           queue.run(async () => {
             try {
-              const { bytes } = await options.source.api.downloadFile(file.fileId, { signal: options.signal });
-              plan.bytes += bytes.length;
+              const { bytes } = await options.source.api.digestFile(file.fileId, { signal: options.signal });
+              plan.bytes += bytes;
             } catch (err) {
               if (options.signal?.aborted) throw err;
               plan.unreadable.push({ scanId: id, fileId: file.fileId, code: errorCodeOf(err), reason: describeCause(err) });

@@ -22,8 +22,8 @@ export type CrashPoint = (typeof CRASH_POINTS)[number];
 /** The source calls a copy makes (PlatformApi fits). */
 export interface CopySourceApi {
   fetchFile(fileId: number, options: FetchFileOptions): Promise<FetchedFile>;
-  /** The dry run's byte count. */
-  downloadFile(fileId: number, options?: { signal?: AbortSignal }): Promise<{ bytes: Uint8Array }>;
+  /** The dry run's byte count, streamed. */
+  digestFile(fileId: number, options?: { signal?: AbortSignal }): Promise<{ bytes: number }>;
 }
 
 /** The target calls a copy makes (PlatformApi fits). */
