@@ -28,6 +28,10 @@ export interface CopyMeasureOptions {
   label?: string;
   /** Fault items for the target beyond the latency (the adaptive run's `upload:concurrency=N`). */
   targetFaults?: string;
+  /** The target's whole fault spec instead of `latency` (the cloud profile's). */
+  faults?: string;
+  /** The ideal wall time when the default model (FILES_PER_SCAN files, one latency) does not describe the copy. */
+  idealMs?: number;
 }
 
 export interface CopyRun {
@@ -73,7 +77,7 @@ interface ChildAnswer {
 }
 
 export async function measureCopy(opts: CopyMeasureOptions): Promise<CopyRun> {
-  const target = await startBenchSandbox({ engine: opts.engine, latency: opts.latency, extraFaults: opts.targetFaults });
+  const target = await startBenchSandbox({ engine: opts.engine, latency: opts.latency, faults: opts.faults, extraFaults: opts.targetFaults });
   try {
     const address = (s: BenchSandbox): object => ({ apiUrl: s.apiUrl, dbUrl: s.dbUrl, username: s.username, password: s.password });
     const cpuBefore = { source: processCpuMs(opts.source.pid), target: processCpuMs(target.pid), postgres: postgresCpuMs(), machine: machineCpu() };
@@ -104,7 +108,7 @@ export async function measureCopy(opts: CopyMeasureOptions): Promise<CopyRun> {
       process.stderr.write(`bench: the copy created ${got.created} of ${opts.scanIds.length} scans; first failures: ${JSON.stringify(got.failures)}\n`);
     }
     const model = { scans: opts.scanIds.length, filesPerScan: FILES_PER_SCAN, latencyMs: opts.latency.ms, jitterMs: opts.latency.jitterMs, limits: opts.limits };
-    const idealMs = opts.barrier ? barrierBound(model, opts.batchSize).wallMs : pipelineBound(model).wallMs;
+    const idealMs = opts.idealMs ?? (opts.barrier ? barrierBound(model, opts.batchSize).wallMs : pipelineBound(model).wallMs);
     return {
       mode: opts.barrier ? 'barrier' : 'pipelined',
       scans: opts.scanIds.length,

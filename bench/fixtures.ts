@@ -1,5 +1,6 @@
 /**
- * Benchmark source data: N processed scans of two ~100 KB images each, written straight into
+ * Benchmark source data: N processed scans, by default of two ~100 KB images each (the cloud
+ * profile plans its own: bench/cloud-files.ts), written straight into
  * a source sandbox's database (seeded with the demo catalog) in multi-row statements, which
  * takes seconds where going through the upload and create API would take minutes. The images
  * go to files that the rows point to (storage_path), so the source serves them from disk as
@@ -28,9 +29,10 @@ export interface Fixture {
   storeId: number;
   scanIds: number[];
   bytes: number;
+  files: number;
 }
 
-interface Placement {
+export interface Placement {
   storeId: number;
   storePlanogramId: number;
   planogramId: number;
@@ -45,29 +47,66 @@ const FILE_COLUMNS: Column[] = [
 ];
 const SCAN_COLUMNS: Column[] = [['provided_values', 'jsonb'], ['store_id', 'bigint'], ['selected_category_id', 'bigint'], ['status', 'text'], ['has_report', 'boolean']];
 
+/** One file row of a fixture scan: bytes in the row, or a file on disk the row points to. */
+export interface FixtureFile {
+  name: string;
+  contentType: string;
+  /** The platform's input type, also the scan file's `file_type`. */
+  inputType: 'image' | 'video';
+  size: number;
+  sha256: string;
+  content?: Buffer;
+  path?: string;
+}
+
+/** The files of the fixture's scan number `index` (0-based), placed in `place`. */
+export type FilePlan = (index: number, place: Placement) => Promise<FixtureFile[]>;
+
 /**
  * Writes `scans` scans into the store with the most store planograms of the source database.
  * With `filesDir`, the images are files there (the row's storage_path), else bytea in the row.
+ * `plan` gives each scan other files (the cloud profile's cached JPEGs and videos).
  */
-export async function writeFixture(dbUrl: string, scans: number, filesDir?: string): Promise<Fixture> {
+export async function writeFixture(dbUrl: string, scans: number, filesDir?: string, plan: FilePlan = paddedPngPlan(filesDir)): Promise<Fixture> {
   const db = await openDb(dbUrl, { maxConnections: 2, statementTimeoutMs: 600_000 });
   try {
     const placements = await loadPlacements(db);
     const storeId = (placements[0] as Placement).storeId;
     const scanIds: number[] = [];
+    let bytes = 0;
+    let files = 0;
     for (let start = 0; start < scans; start += SCANS_PER_STATEMENT) {
       const count = Math.min(SCANS_PER_STATEMENT, scans - start);
       const chunk = Array.from({ length: count }, (_, i) => placements[(start + i) % placements.length] as Placement);
-      scanIds.push(...(await db.transaction((tx) => writeScans(tx, chunk, start, filesDir))));
+      const planned = await Promise.all(chunk.map((place, i) => plan(start + i, place)));
+      for (const f of planned.flat()) {
+        bytes += f.size;
+        files += 1;
+      }
+      scanIds.push(...(await db.transaction((tx) => writeScans(tx, chunk, start, planned))));
     }
     // A source in steady state, as in the field: planner statistics for the new rows, and the
     // bulk write's dirty pages flushed now rather than by a checkpoint during the first copy.
     await db.query('VACUUM ANALYZE');
     await db.query('CHECKPOINT');
-    return { storeId, scanIds, bytes: scans * FILES_PER_SCAN * FILE_BYTES };
+    return { storeId, scanIds, bytes, files };
   } finally {
     await db.close();
   }
+}
+
+/** The default fixture: FILES_PER_SCAN demo shelf PNGs padded to FILE_BYTES, per scan. */
+function paddedPngPlan(filesDir: string | undefined): FilePlan {
+  return (index, place) =>
+    Promise.all(Array.from({ length: FILES_PER_SCAN }, async (_, f) => {
+      const name = `bench_${index}_${f + 1}.png`;
+      const bytes = paddedPng(place, FILE_BYTES);
+      const file = { name, contentType: 'image/png', inputType: 'image' as const, size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
+      if (!filesDir) return { ...file, content: bytes };
+      const path = join(filesDir, name);
+      await writeFile(path, bytes);
+      return { ...file, path };
+    }));
 }
 
 async function loadPlacements(db: Queryable): Promise<Placement[]> {
@@ -86,19 +125,11 @@ async function loadPlacements(db: Queryable): Promise<Placement[]> {
   return rows;
 }
 
-async function writeScans(tx: Queryable, chunk: Placement[], offset: number, filesDir: string | undefined): Promise<number[]> {
-  const files = await Promise.all(chunk.flatMap((place, i) =>
-    Array.from({ length: FILES_PER_SCAN }, async (_, f) => {
-      const name = `bench_${offset + i}_${f + 1}.png`;
-      const bytes = paddedPng(place, FILE_BYTES);
-      const sha256 = createHash('sha256').update(bytes).digest('hex');
-      if (!filesDir) return [name, 'image/png', 'image', bytes.length, sha256, bytes, null];
-      const path = join(filesDir, name);
-      await writeFile(path, bytes);
-      return [name, 'image/png', 'image', bytes.length, sha256, null, path];
-    }),
-  ));
+async function writeScans(tx: Queryable, chunk: Placement[], offset: number, planned: FixtureFile[][]): Promise<number[]> {
+  const files = planned.flat().map((f) => [f.name, f.contentType, f.inputType, f.size, f.sha256, f.content ?? null, f.path ?? null]);
   const fileIds = await insertRows(tx, 'sandbox_fileupload', FILE_COLUMNS, files);
+  const firstFile = planned.map((_, i) => planned.slice(0, i).reduce((n, list) => n + list.length, 0));
+  const idsOf = (i: number): number[] => fileIds.slice(firstFile[i], (firstFile[i] as number) + (planned[i] as FixtureFile[]).length);
   const scanRows = chunk.map((place, i) => {
     const payload = {
       store: place.storeId,
@@ -109,12 +140,12 @@ async function writeScans(tx: Queryable, chunk: Placement[], offset: number, fil
       aisle: 'Bench',
       task_id: 900_000 + offset + i,
       scan_type: 'shelf',
-      files: fileIds.slice(i * FILES_PER_SCAN, (i + 1) * FILES_PER_SCAN),
+      files: idsOf(i),
     };
     return [JSON.stringify({ _raw_data: payload }), place.storeId, place.categoryId, 'created', false];
   });
   const scanIds = await insertRows(tx, 'realograms_implementation_scan', SCAN_COLUMNS, scanRows);
-  const scanFiles = scanIds.flatMap((scanId, i) => fileIds.slice(i * FILES_PER_SCAN, (i + 1) * FILES_PER_SCAN).map((fileId) => [scanId, fileId, 'image']));
+  const scanFiles = scanIds.flatMap((scanId, i) => idsOf(i).map((fileId, f) => [scanId, fileId, (planned[i] as FixtureFile[])[f]?.inputType]));
   await insertRows(tx, 'realograms_implementation_scanfile', [['scan_id', 'bigint'], ['file_id', 'bigint'], ['file_type', 'text']], scanFiles);
   // Processed like the platform would, so a download names files by section as in the field.
   const today = new Date().toISOString().slice(0, 10);

@@ -124,3 +124,55 @@ function binomial(n: number, k: number): number {
 function factorial(n: number): number {
   return n <= 1 ? 1 : n * factorial(n - 1);
 }
+
+/** Mean injected latency of one call per endpoint (the cloud profile's faults). */
+export interface CallLatencies {
+  login: number;
+  meta: number;
+  content: number;
+  upload: number;
+  create: number;
+}
+
+export interface CloudModel {
+  scans: number;
+  files: number;
+  /** Every file's bytes, which cross the loopback twice: source to client, client to target. */
+  bytes: number;
+  /** Bytes per second one direction of the loopback carries, measured in the same run. */
+  bandwidthBytesPerS: number;
+  latencies: CallLatencies;
+  limits: StageLimits;
+}
+
+export interface CloudBound {
+  /** Each stage's calls over its workers, and each direction's bytes over the bandwidth. */
+  busyMs: { download: number; upload: number; create: number; bytes_in: number; bytes_out: number };
+  bottleneck: keyof CloudBound['busyMs'];
+  /** Log-in, and one scan's path through every stage but the bottleneck's own call. */
+  fillDrainMs: number;
+  wallMs: number;
+}
+
+/**
+ * The pipelined bound when calls differ in latency and files carry real bytes: the busiest
+ * of the stages (calls x latency / workers) and of the two byte streams (bytes / bandwidth),
+ * plus the log-in and the first and last scan's path around it. Latency and transfer of one
+ * call may overlap other calls' but never its own: the bound counts them apart, so it is a
+ * lower bound, not a prediction.
+ */
+export function cloudBound(model: CloudModel): CloudBound {
+  const { latencies: l, limits } = model;
+  const transferMs = (1000 * model.bytes) / model.bandwidthBytesPerS;
+  const busyMs = {
+    download: (model.files * (l.meta + l.content)) / limits.download,
+    upload: (model.files * l.upload) / limits.upload,
+    create: (model.scans * l.create) / limits.create,
+    bytes_in: transferMs,
+    bytes_out: transferMs,
+  };
+  const bottleneck = (Object.keys(busyMs) as Array<keyof typeof busyMs>).reduce((a, b) => (busyMs[b] > busyMs[a] ? b : a));
+  const ownCall = { download: l.meta + l.content, upload: l.upload, create: l.create, bytes_in: 0, bytes_out: 0 }[bottleneck];
+  const fillDrainMs = l.login + l.meta + l.content + l.upload + l.create - ownCall;
+  return { busyMs, bottleneck, fillDrainMs, wallMs: fillDrainMs + busyMs[bottleneck] };
+}

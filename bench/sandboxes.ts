@@ -39,6 +39,8 @@ export interface BenchSandboxOptions {
   latency: Latency;
   /** More fault items after the latency, e.g. `upload:concurrency=5`. */
   extraFaults?: string;
+  /** The whole fault spec instead of `latency` (the cloud profile's latencies per endpoint). */
+  faults?: string;
   /** Serve this existing sandbox database (another sandbox's, left in place) instead of a fresh one. */
   db?: string;
 }
@@ -67,7 +69,7 @@ export async function startBenchSandbox(opts: BenchSandboxOptions): Promise<Benc
   const child = startCli([
     'sandbox', '--json', ...(db ? ['--db', db] : ['--embedded']), '--seed-demo', '--scans', '0', '--seed', '1',
     '--storage-dir', storageDir,
-    '--faults', opts.extraFaults ? `${faultsFor(opts.latency)},${opts.extraFaults}` : faultsFor(opts.latency),
+    '--faults', [opts.faults ?? faultsFor(opts.latency), opts.extraFaults].filter(Boolean).join(','),
     // The platform processes scans on its own machines; here processing would take the CPU
     // the client is measured on, so copied scans stay 'created' (see bench/README.md).
     '--processing-delay', String(24 * 3_600_000),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { barrierBound, expectedMaxOfSums, pipelineBound } from '../bench/ideal.js';
+import { barrierBound, cloudBound, expectedMaxOfSums, pipelineBound } from '../bench/ideal.js';
 
 const model = { scans: 500, filesPerScan: 2, latencyMs: 25, jitterMs: 5, limits: { download: 20, upload: 20, create: 10 } };
 
@@ -35,5 +35,27 @@ describe('ideal barrier bound', () => {
     const bound = barrierBound(model, 10);
     expect(bound.batchMs).toBeCloseTo(expectedMaxOfSums(20, 2, 25, 5) + expectedMaxOfSums(20, 1, 25, 5) + expectedMaxOfSums(10, 1, 25, 5), 6);
     expect(bound.batchMs).toBeGreaterThan(110);
+  });
+});
+
+describe('ideal cloud bound', () => {
+  const latencies = { login: 60, meta: 60, content: 250, upload: 350, create: 200 };
+  const limits = { download: 20, upload: 20, create: 10 };
+
+  it('is latency-bound when the loopback is fast: upload calls of 350 ms over 20 workers', () => {
+    const bound = cloudBound({ scans: 1000, files: 1400, bytes: 1, bandwidthBytesPerS: 1e12, latencies, limits });
+    expect(bound.bottleneck).toBe('upload');
+    expect(bound.busyMs.upload).toBe(1400 * 350 / 20);
+    expect(bound.busyMs.download).toBe(1400 * 310 / 20);
+    // log-in, meta, content and create of the first and last scans around the uploads
+    expect(bound.fillDrainMs).toBe(60 + 60 + 250 + 200);
+    expect(bound.wallMs).toBe(bound.fillDrainMs + 24_500);
+  });
+
+  it('is byte-bound when the bytes take longer than any stage: 10 GB at 500 MB/s is 20 s each way', () => {
+    const bound = cloudBound({ scans: 200, files: 280, bytes: 10e9, bandwidthBytesPerS: 500e6, latencies, limits });
+    expect(bound.bottleneck).toBe('bytes_in');
+    expect(bound.busyMs.bytes_in).toBe(20_000);
+    expect(bound.fillDrainMs).toBe(60 + 60 + 250 + 350 + 200);
   });
 });
