@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PlatformApi, type ApiEvent } from '../src/platform/api.js';
 import type { RunningSandbox } from '../src/sandbox/sandbox.js';
 import { copyScans } from '../src/workflows/copy.js';
-import { censusByFileSets, startCopyPair, type CopyPair } from './helpers/copy.js';
+import { censusByFileSets, cliInstanceArgs, runCli, startCopyPair, type CopyPair } from './helpers/copy.js';
 import { rawApi, startTestSandbox } from './helpers/sandbox.js';
 
 const run = promisify(execFile);
@@ -66,6 +66,30 @@ describe('sandbox tokens', () => {
       await rm(out, { recursive: true, force: true });
     }
   }, 60_000);
+});
+
+describe('tokens that expire again and again during a copy (--token-ttl)', () => {
+  const TTL_MS = 300;
+  let pair: CopyPair;
+  beforeAll(async () => {
+    // Every call 20 ms slower, so the copy outlasts many token lifetimes on both sides.
+    const sandbox = { tokenTtlMs: TTL_MS, faults: '*:latency=20ms' };
+    pair = await startCopyPair({ scans: 40, source: sandbox, target: sandbox });
+  });
+  afterAll(async () => pair?.close());
+
+  it('logs in again each time and finishes with every scan created once, exit 0', async () => {
+    const { args, env } = cliInstanceArgs(pair);
+    const run = await runCli(['copy', ...args, '--scans', pair.scanIds.join(','), '--target-store', String(pair.targetStoreId), '--results', pair.resultsDir, '--batch-size', '5', '--create-workers', '2'], { cwd: pair.resultsDir, env });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain('Created:  40');
+    expect(run.stdout).toContain('Failed:   0');
+    // The copy took several token lifetimes: without a log-in after each expiry its calls would have failed 401.
+    const seconds = Number(/^Duration: ([\d.]+) s/m.exec(run.stdout)?.[1]);
+    expect(seconds * 1000).toBeGreaterThan(4 * TTL_MS);
+    const census = await censusByFileSets(pair.source.db, pair.target.db, pair.scanIds, pair.targetStoreId);
+    expect({ duplicates: census.duplicates, missing: census.missing, targets: census.targets }).toEqual({ duplicates: 0, missing: 0, targets: 40 });
+  });
 });
 
 describe('a token revoked in the middle of a copy', () => {
