@@ -60,6 +60,9 @@ describe('scancopy copy output', () => {
       expect(names.some((n) => n.startsWith(prefix)), prefix).toBe(true);
     }
     expect(names).toContain('events.ndjson');
+    expect(names.some((n) => n.startsWith('scans_'))).toBe(true);
+    // The source thumbnails come from the copy's own downloads.
+    expect(run.stdout).toMatch(/^\[IMAGES\] source: 5\/5 first images \(5 from the copy's downloads\)$/m);
   });
 
   it('a requested scan not on the source fails (exit 1) as in download; the others are copied, and the summary names it', async () => {

@@ -2,16 +2,18 @@
  * Thumbnails of real shelf images: sharp shrinks camera JPEGs (12 MB, 4000x3000, turned by
  * EXIF), PNG, WebP and GIF, and refuses what is not a raster image with a reason. Fetched
  * from a real sandbox through the client's download limiter, with progress, a time bound,
- * files already on disk reused, a video shown as its name and size, a lost file explained.
+ * files already on disk and a copy's downloads reused, fetched files kept when asked, a
+ * video shown as its name and size, a lost file explained.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import sharp, { type Metadata } from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PlatformApi } from '../src/platform/api.js';
 import { ImageError, makeThumbnail, type Thumbnail } from '../src/reports/thumbnail.js';
 import type { RunningSandbox } from '../src/sandbox/sandbox.js';
+import { thumbnailsFromCopy } from '../src/workflows/analyze/copy-images.js';
 import { fetchThumbnails, type ImageFetcher, type ThumbnailProgress } from '../src/workflows/analyze/thumbnails.js';
 import { fakeMp4, noisyGif, noisyJpeg, noisyPng, noisyWebp } from './helpers/images.js';
 import { rawApi, startTestSandbox } from './helpers/sandbox.js';
@@ -164,6 +166,47 @@ describe('fetchThumbnails against a sandbox', () => {
       expect(found.local).toBe(1);
       expect(found.thumbnails.get(scans.jpeg!.scanId)?.width).toBe(90);
       expect(images.fetched).toEqual([scans.png0!.fileIds[0]]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('takes a copy\'s downloads as they come, the first image of each scan only, and fetches none of them again', async () => {
+    const copied = thumbnailsFromCopy();
+    const multi = scans.multi!;
+    // As a copy's concurrent downloads arrive: the second file first, then the first; bytes in memory or spooled.
+    const dir = await mkdtemp(join(tmpdir(), 'scancopy-thumb-spool-'));
+    try {
+      const spooled = join(dir, 'spool.part');
+      await writeFile(spooled, files.jpeg!);
+      await copied.onSourceFile({ scanId: multi.scanId, fileId: multi.fileIds[1]!, index: 1, fileType: 'image', body: { bytes: files.webp! } });
+      await copied.onSourceFile({ scanId: multi.scanId, fileId: multi.fileIds[0]!, index: 0, fileType: 'image', body: { bytes: files.png! } });
+      await copied.onSourceFile({ scanId: multi.scanId, fileId: multi.fileIds[1]!, index: 1, fileType: 'image', body: { bytes: files.webp! } });
+      await copied.onSourceFile({ scanId: scans.jpeg!.scanId, fileId: scans.jpeg!.fileIds[0]!, index: 0, fileType: 'image', body: { path: spooled, size: files.jpeg!.length } });
+      await copied.onSourceFile({ scanId: scans.video!.scanId, fileId: scans.video!.fileIds[0]!, index: 0, fileType: 'video', body: { bytes: fakeMp4(4096) } });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    expect([...copied.thumbnails.keys()].sort()).toEqual([multi.fileIds[1], multi.fileIds[0], scans.jpeg!.fileIds[0]].sort());
+    const images = counting(api);
+    const ids = [multi.scanId, scans.jpeg!.scanId, scans.png1!.scanId];
+    const found = await fetchThumbnails({ db: sb.db, images, scanIds: ids, ready: copied.thumbnails });
+    expect(found.reused).toBe(2);
+    expect(found.thumbnails.get(multi.scanId)?.sourceWidth).toBe(640);
+    expect(found.thumbnails.get(scans.jpeg!.scanId)?.width).toBe(90);
+    expect(images.fetched).toEqual([scans.png1!.fileIds[0]]);
+  });
+
+  it('keeps the fetched images in a folder when asked, named by scan and file, as the originals', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'scancopy-thumb-keep-'));
+    try {
+      const keepDir = join(dir, 'images', 'target');
+      const found = await fetchThumbnails({ db: sb.db, images: counting(api), scanIds: [scans.jpeg!.scanId, scans.lost!.scanId], keepDir });
+      const kept = join(keepDir, `scan_${scans.jpeg!.scanId}_file_${scans.jpeg!.fileIds[0]}.jpg`);
+      expect(found.originals).toEqual(new Map([[scans.jpeg!.scanId, kept]]));
+      expect((await readFile(kept)).equals(files.jpeg!)).toBe(true);
+      // The lost file's partial download is not left behind.
+      expect(await readdir(keepDir)).toEqual([basename(kept)]);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -18,6 +18,7 @@ import { ANALYSIS_COLUMNS, countComments, isPogDrop, SCAN_DETAILS_COLUMNS, type 
 import { writeCsv } from '../reports/csv.js';
 import { writeAnalysisHtml } from '../reports/html.js';
 import { writeScanPage, type OriginalImage } from '../reports/scan-page.js';
+import type { Thumbnail } from '../reports/thumbnail.js';
 import { writeAnalysisXlsx } from '../reports/xlsx.js';
 import { buildAnalysisRows, groupDetails, type ScanPair } from './analyze/rows.js';
 import { localImageFiles } from './analyze/local-images.js';
@@ -28,6 +29,7 @@ import type { RunContext } from './context.js';
 export type { ScanPair } from './analyze/rows.js';
 export type { ImageFetcher } from './analyze/thumbnails.js';
 export { matchMapping, readScanMapping, type MappingMatch } from './analyze/mapping.js';
+export { thumbnailsFromCopy, type CopiedImages } from './analyze/copy-images.js';
 
 export interface AnalyzeSide {
   /** The instance's read-only database. */
@@ -59,6 +61,8 @@ export interface AnalyzeOptions {
   pogTolerance?: number;
   /** Keep the images fetched for thumbnails in `<runDir>/images/source|target/`, so the scan-level page opens them at full resolution. @default false */
   keepImages?: boolean;
+  /** Thumbnails of source files, by file id, made from the bytes this run's copy downloaded (thumbnailsFromCopy): not fetched again. */
+  sourceThumbnails?: ReadonlyMap<number, Thumbnail>;
   /** Download folders (with their manifest.csv) holding the source scans' images: their thumbnails are made from those files, and the scan-level page links them. */
   sourceImageFolders?: readonly string[];
 }
@@ -109,7 +113,7 @@ export type AnalyzeEvent =
   | { type: 'thumbnails-start'; side: 'source' | 'target'; scans: number; concurrency: number; boundMs: number; onDisk: number }
   | { type: 'thumbnail-progress'; side: 'source' | 'target'; done: number; total: number; failed: number }
   | { type: 'thumbnail-failed'; side: 'source' | 'target'; scanId: number; fileId?: number; code: ThumbnailFailureCode; reason: string }
-  | { type: 'thumbnails-done'; side: 'source' | 'target'; fetched: number; scans: number; fromDisk: number; videos: number; failed: number }
+  | { type: 'thumbnails-done'; side: 'source' | 'target'; fetched: number; scans: number; fromDisk: number; fromCopy: number; videos: number; failed: number }
   | { type: 'file-written'; kind: AnalyzeFileKind; path: string }
   | { type: 'analyze-done'; rows: number; counts: Record<AnalysisComment, number> };
 
@@ -247,25 +251,26 @@ async function collectThumbnails(
   if (options.thumbnails === false || (!options.source.images && !options.target.images)) return undefined;
   const boundMs = options.thumbnailBoundMs ?? ANALYZE_DEFAULTS.thumbnailBoundMs;
   const onDisk = await localImageFiles(options.sourceImageFolders ?? []);
-  const side = async (name: 'source' | 'target', s: AnalyzeSide, ids: number[], localFiles: ReadonlyMap<number, string>): Promise<ScanImages> => {
-    if (!s.images) return { thumbnails: new Map(), videos: new Map(), failures: new Map(), local: 0, originals: new Map() };
+  const side = async (name: 'source' | 'target', s: AnalyzeSide, ids: number[], localFiles: ReadonlyMap<number, string>, ready?: ReadonlyMap<number, Thumbnail>): Promise<ScanImages> => {
+    if (!s.images) return { thumbnails: new Map(), videos: new Map(), failures: new Map(), local: 0, reused: 0, originals: new Map() };
     emit({ type: 'thumbnails-start', side: name, scans: ids.length, concurrency: s.images.limitOf('download'), boundMs, onDisk: localFiles.size });
     const found = await fetchThumbnails({
       db: s.db,
       images: s.images,
       scanIds: ids,
       localFiles,
+      ready,
       keepDir: options.keepImages ? join(resolve(options.runDir), 'images', name) : undefined,
       boundMs,
       signal,
       onFailure: (failure) => emit({ type: 'thumbnail-failed', side: name, ...failure }),
       onProgress: (progress) => emit({ type: 'thumbnail-progress', side: name, ...progress }),
     });
-    emit({ type: 'thumbnails-done', side: name, fetched: found.thumbnails.size, scans: ids.length, fromDisk: found.local, videos: found.videos.size, failed: found.failures.size });
+    emit({ type: 'thumbnails-done', side: name, fetched: found.thumbnails.size, scans: ids.length, fromDisk: found.local, fromCopy: found.reused, videos: found.videos.size, failed: found.failures.size });
     return found;
   };
   // Each side has its own client and limiter: both fetch at once.
-  const [source, target] = await Promise.all([side('source', options.source, sourceIds, onDisk), side('target', options.target, targetIds, new Map())]);
+  const [source, target] = await Promise.all([side('source', options.source, sourceIds, onDisk, options.sourceThumbnails), side('target', options.target, targetIds, new Map())]);
   return { source, target };
 }
 

@@ -28,11 +28,11 @@ import { COPY_MODES, type CopyMode } from './copy/payload.js';
 import { batchesOf, runPipeline } from './copy/pipeline.js';
 import { findJobRun, type RunFiles } from './copy/run-folder.js';
 import type { JobCheckpointInfo } from './copy/resume-choice.js';
-import type { CopyOutcome, CopySourceApi, CopyTargetApi, CrashPoint, Runtime } from './copy/runtime.js';
+import type { CopyOutcome, CopySourceApi, CopyTargetApi, CrashPoint, Runtime, SourceFile } from './copy/runtime.js';
 
 export type { CopyEvent, PipelineStage, StageRates } from './copy/events.js';
 export type { CopyMode } from './copy/payload.js';
-export type { CrashPoint, CopySourceApi, CopyTargetApi } from './copy/runtime.js';
+export type { CrashPoint, CopySourceApi, CopyTargetApi, SourceFile } from './copy/runtime.js';
 export { CRASH_POINTS } from './copy/runtime.js';
 export { notOnSource, type CopyFailure } from './copy/outputs.js';
 export { planCopy, type CopyPlan, type PlanCopyOptions } from './copy/plan.js';
@@ -91,6 +91,12 @@ export interface CopyOptions {
   barrier?: boolean;
   /** Called at named points; tests make the process die there. */
   crashPoint?: (name: CrashPoint) => void;
+  /**
+   * Called with each source file as downloaded, so a caller can reuse the bytes (the
+   * analysis's thumbnails) instead of fetching them again; the bytes are kept until it
+   * resolves, and its failure is not the copy's.
+   */
+  onSourceFile?: (file: SourceFile) => Promise<void>;
 }
 
 export const COPY_DEFAULTS = {
@@ -268,8 +274,8 @@ export async function findCopyCheckpoint(o: JobSelector): Promise<JobCheckpointI
   };
 }
 
-type ResolvedCopyOptions = Required<Omit<CopyOptions, 'maxDurationMs' | 'crashPoint' | 'limits' | 'thresholds'>> &
-  Pick<CopyOptions, 'maxDurationMs' | 'crashPoint'> & { limits: Record<PipelineStage, number>; thresholds: StageRates };
+type ResolvedCopyOptions = Required<Omit<CopyOptions, 'maxDurationMs' | 'crashPoint' | 'onSourceFile' | 'limits' | 'thresholds'>> &
+  Pick<CopyOptions, 'maxDurationMs' | 'crashPoint' | 'onSourceFile'> & { limits: Record<PipelineStage, number>; thresholds: StageRates };
 
 function resolveOptions(o: CopyOptions): ResolvedCopyOptions {
   const whole = (name: string, value: number, min: number): number => {
@@ -325,6 +331,7 @@ function buildRuntime(opts: ResolvedCopyOptions, opened: OpenedJob, stats: RunSt
     stop,
     emit,
     crashPoint: (name) => opts.crashPoint?.(name),
+    onSourceFile: opts.onSourceFile,
     reconcileDelayMs: opts.reconcileDelayMs,
     commitHorizonMs: opts.commitHorizonMs,
     createAttempts: opts.createAttempts,

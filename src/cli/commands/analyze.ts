@@ -215,7 +215,7 @@ export function analyzeView(): EventView<AnalyzeEvent> {
         case 'thumbnail-failed':
           return `[IMAGES] ${e.side} scan ${e.scanId}: no image (${e.code}: ${e.reason})`;
         case 'thumbnails-done':
-          return `[IMAGES] ${e.side}: ${e.fetched}/${e.scans} first images${e.fromDisk ? ` (${e.fromDisk} from disk)` : ''}${e.videos ? `, ${e.videos} videos` : ''}${e.failed ? `, ${e.failed} without image` : ''}`;
+          return `[IMAGES] ${e.side}: ${e.fetched}/${e.scans} first images${e.fromDisk ? ` (${e.fromDisk} from disk)` : ''}${e.fromCopy ? ` (${e.fromCopy} from the copy's downloads)` : ''}${e.videos ? `, ${e.videos} videos` : ''}${e.failed ? `, ${e.failed} without image` : ''}`;
         case 'file-written':
           return `[WRITE] ${e.path}`;
         case 'analyze-done':

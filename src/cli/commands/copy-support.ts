@@ -3,7 +3,7 @@ import { setMaxListeners } from 'node:events';
 import { parseCount } from '../../config/parse.js';
 import { EXIT, ScanCopyError } from '../../core/errors.js';
 import type { Instance } from '../../platform/instance.js';
-import type { AnalyzeEvent } from '../../workflows/analyze.js';
+import type { AnalyzeEvent, AnalyzeOptions } from '../../workflows/analyze.js';
 import type { CopyResult } from '../../workflows/copy.js';
 import { pairsFromCopy } from '../../workflows/copy/pairs.js';
 import { createEventRenderer, type EventRenderer, type OutputOptions } from '../render.js';
@@ -57,7 +57,7 @@ export function stopOnSignals(): SignalStop {
 /** `copy --analyze`: the job's scans that exist on the source, each with its copy or none, in the copy's run folder. */
 export async function runAnalysisAfterCopy(
   result: CopyResult,
-  ctx: { source: Instance; target: Instance; signal: AbortSignal; output: OutputOptions },
+  ctx: { source: Instance; target: Instance; signal: AbortSignal; output: OutputOptions; sourceThumbnails?: AnalyzeOptions['sourceThumbnails'] },
 ): Promise<void> {
   const pairs = pairsFromCopy(result);
   if (pairs.length === 0) return;
@@ -72,6 +72,7 @@ export async function runAnalysisAfterCopy(
         pairs,
         runDir: result.runDir,
         timestamp: result.files.ts,
+        sourceThumbnails: ctx.sourceThumbnails,
       },
       { signal: ctx.signal, onEvent: renderer.onEvent },
     );

@@ -130,9 +130,14 @@ async function runCopy(flags: CopyFlags, command: Command): Promise<void> {
       crashPoint: crashPointFromEnv(process.env.SCANCOPY_CRASH_AT),
     };
     Object.assign(options, await chooseResume(flags, options));
+    // The analysis's source thumbnails are made from the bytes the copy downloads, not fetched again.
+    const copiedImages = flags.analyze ? (await import('../../workflows/analyze.js')).thumbnailsFromCopy() : undefined;
+    if (copiedImages) options.onSourceFile = copiedImages.onSourceFile;
     const result = await copyScans(options, { signal: signals.signal, onEvent: renderer.onEvent });
     renderer.result(resultData(result), copySummaryLines(result));
-    if (flags.analyze && !result.stopped) await runAnalysisAfterCopy(result, { source, target, signal: signals.signal, output: outputOptions(command) });
+    if (flags.analyze && !result.stopped) {
+      await runAnalysisAfterCopy(result, { source, target, signal: signals.signal, output: outputOptions(command), sourceThumbnails: copiedImages?.thumbnails });
+    }
     process.exitCode = result.stopped === 'interrupted' ? EXIT.interrupted : result.stopped === 'max-duration' ? EXIT.maxDuration : result.failed > 0 ? failedItemsExit(result.failures.map((f) => f.code)) : result.duplicates.length > 0 ? EXIT.failedItems : EXIT.ok;
   } finally {
     renderer.close();

@@ -12,7 +12,7 @@ import { registerSecret } from '../../core/redact.js';
 import { openInstance, type Instance } from '../../platform/instance.js';
 import { startSandbox, type RunningSandbox } from '../../sandbox/sandbox.js';
 import { seedCatalog, seedDemo, type SeededCatalog } from '../../sandbox/seed.js';
-import { analyzeScans } from '../../workflows/analyze.js';
+import { analyzeScans, thumbnailsFromCopy } from '../../workflows/analyze.js';
 import { copyScans, pairsFromCopy } from '../../workflows/copy.js';
 import { createEventRenderer, outputOptions, type OutputOptions } from '../render.js';
 import { COPY_VIEW, copySummaryLines } from '../render/copy.js';
@@ -99,6 +99,7 @@ async function runDemo(flags: DemoFlags, output: OutputOptions): Promise<number>
 
     step('copy', `copying ${scanIds.length} scans to target store ${targetStoreId} in auto mode`);
     const copyRenderer = createEventRenderer(output, COPY_VIEW);
+    const copiedImages = thumbnailsFromCopy();
     const copy = await copyScans(
       {
         source: { apiUrl: source.apiUrl, api: src.api, db: src.db },
@@ -107,6 +108,7 @@ async function runDemo(flags: DemoFlags, output: OutputOptions): Promise<number>
         targetStoreId,
         mode: 'auto',
         resultsDir: resolve(flags.results),
+        onSourceFile: copiedImages.onSourceFile,
       },
       { signal: signals.signal, onEvent: copyRenderer.onEvent },
     ).finally(() => copyRenderer.close());
@@ -124,6 +126,7 @@ async function runDemo(flags: DemoFlags, output: OutputOptions): Promise<number>
         timestamp: copy.files.ts,
         pollMs: 250,
         waitMs: 120_000,
+        sourceThumbnails: copiedImages.thumbnails,
       },
       { signal: signals.signal, onEvent: analyzeRenderer.onEvent },
     ).finally(() => analyzeRenderer.close());

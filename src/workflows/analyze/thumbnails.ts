@@ -1,6 +1,7 @@
 /**
- * The first image of each scan, shrunk for the HTML report. The bytes come from a download
- * folder of this run when it holds the file (no second fetch), else from the instance's API:
+ * The first image of each scan, shrunk for the HTML report. The bytes come from this run
+ * when it has them (a copy's downloads, a download folder: no second fetch), else from the
+ * instance's API:
  * streamed to a temporary file and shrunk from there, so memory stays bounded however large
  * the photos (or kept in the run folder when asked: the scan-level page's originals).
  * Fetches go through the client's own download limiter, as many at once as it allows, and
@@ -42,6 +43,8 @@ export interface ScanImages {
   failures: Map<number, ThumbnailFailure>;
   /** Thumbnails made from files already on disk. */
   local: number;
+  /** Thumbnails taken from `ready`. */
+  reused: number;
   /** Originals on disk by scan id (a download folder's file, or one kept in `keepDir`): what the scan-level page links to. */
   originals: Map<number, string>;
 }
@@ -56,6 +59,8 @@ export interface FetchThumbnailsOptions {
   db: Queryable;
   images: ImageFetcher;
   scanIds: readonly number[];
+  /** Thumbnails already made from this run's bytes, by file id (a copy's downloads): used instead of a fetch. */
+  ready?: ReadonlyMap<number, Thumbnail>;
   /** Files already downloaded in this run, by file id (a download folder's manifest). */
   localFiles?: ReadonlyMap<number, string>;
   /** Keep each fetched image here (`scan_<id>_file_<id><ext>`) instead of deleting it after its thumbnail: the originals the scan-level page opens. */
@@ -76,7 +81,7 @@ interface Job {
 
 export async function fetchThumbnails(options: FetchThumbnailsOptions): Promise<ScanImages> {
   const scans = await selectScansWithFiles(options.db, [...new Set(options.scanIds)]);
-  const out: ScanImages = { thumbnails: new Map(), videos: new Map(), failures: new Map(), local: 0, originals: new Map() };
+  const out: ScanImages = { thumbnails: new Map(), videos: new Map(), failures: new Map(), local: 0, reused: 0, originals: new Map() };
   const queue: Job[] = scans.map((scan) => ({ scanId: scan.id, file: scan.files.find((f) => f.fileType === 'image') ?? scan.files[0] }));
   const progress: ThumbnailProgress = { done: 0, total: queue.length, failed: 0 };
   const boundMs = options.boundMs ?? THUMBNAIL_BOUND_MS;
@@ -108,6 +113,12 @@ export async function fetchThumbnails(options: FetchThumbnailsOptions): Promise<
         out.thumbnails.set(job.scanId, await makeThumbnail(local));
         out.originals.set(job.scanId, local);
         out.local++;
+        return settle();
+      }
+      const made = options.ready?.get(file.fileId);
+      if (made !== undefined) {
+        out.thumbnails.set(job.scanId, made);
+        out.reused++;
         return settle();
       }
       // Into the folder it is kept in, when kept: a rename across file systems would be a copy.

@@ -7,6 +7,7 @@ import type { RetryPolicy } from '../../core/retry.js';
 import type { Semaphore } from '../../core/semaphore.js';
 import type { RunStats } from '../../core/stats.js';
 import type { Queryable } from '../../platform/db.js';
+import type { FileBytes } from '../../platform/multipart.js';
 import type { FetchedFile, FetchFileOptions, UploadInput } from '../../platform/api.js';
 import type { ScanPayload } from '../../platform/types.js';
 import type { CopyEvent, PipelineStage, StageCount } from './events.js';
@@ -37,6 +38,17 @@ export interface CopyTargetApi {
 export type CopyOutcome = 'created' | 'skipped' | 'failed';
 export type CopyStats = RunStats<CopyOutcome, PipelineStage>;
 
+/** A source file as the copy downloaded it: in memory or in its spool file. */
+export interface SourceFile {
+  scanId: number;
+  fileId: number;
+  /** Its place among the scan's files. */
+  index: number;
+  /** The source's `file_type` (`image`, `video`). */
+  fileType: string;
+  body: FileBytes;
+}
+
 export interface Runtime {
   state: JobState;
   source: { api: CopySourceApi; db: Queryable };
@@ -58,6 +70,8 @@ export interface Runtime {
   stop: AbortSignal;
   emit: (event: CopyEvent) => void;
   crashPoint: (name: CrashPoint) => void;
+  /** The caller's look at each downloaded file (CopyOptions.onSourceFile). */
+  onSourceFile?: (file: SourceFile) => Promise<void>;
   /** Wait before looking for a scan whose create answer was lost. */
   reconcileDelayMs: number;
   /** How long after it was sent a create may still commit (settle.ts). */

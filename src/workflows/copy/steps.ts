@@ -110,9 +110,15 @@ export async function downloadStep(rt: Runtime, at: Attempt, task: FileTask): Pr
       rt.emit({ type: 'downloaded', batch: at.batch, scanId: task.scanId, fileId: task.fileId, bytes: file.size, attempt: at.attempt, latencyMs, progress: { ...at.progress.download } });
       const filename = file.originalFilename || `file_${task.fileId}`;
       const hold = held;
-      if ('bytes' in file) return { body: { bytes: file.bytes }, contentType: file.contentType, filename, release: async () => rt.memory.release(hold) };
-      const path = file.path;
-      return { body: { path, size: file.size }, sha256: file.sha256, contentType: file.contentType, filename, release: () => rm(path, { force: true }) };
+      const body: FileBytes = 'bytes' in file ? { bytes: file.bytes } : { path: file.path, size: file.size };
+      const free = 'bytes' in file ? async (): Promise<void> => rt.memory.release(hold) : () => rm(file.path, { force: true });
+      // Beside the upload, not before it; the bytes are kept until the caller's look is over.
+      const seen = rt.onSourceFile?.({ scanId: task.scanId, fileId: task.fileId, index: task.index, fileType: task.fileType, body }).catch(() => undefined);
+      const release = async (): Promise<void> => {
+        await seen;
+        await free();
+      };
+      return 'bytes' in file ? { body, contentType: file.contentType, filename, release } : { body, sha256: file.sha256, contentType: file.contentType, filename, release };
     } catch (error) {
       rt.memory.release(held);
       return fileFailure(rt, at, 'download', task, error, started);
