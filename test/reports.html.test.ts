@@ -104,12 +104,12 @@ describe.skipIf(!haveChromium)('HTML report in headless Chromium', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  /** Cell text of one column, found by its header, for every row. */
+  /** Cell text of one column, found by its header's CSV name, for every row. */
   const column = (name: string): Promise<Array<string | null | undefined>> =>
     page.$$eval(
       '#analysis',
       ([table], header) => {
-        const at = Array.from((table as HTMLTableElement).tHead!.rows[0]!.cells).findIndex((th) => th.textContent === header);
+        const at = Array.from((table as HTMLTableElement).tHead!.rows[0]!.cells).findIndex((th) => th.getAttribute('data-column') === header);
         return Array.from((table as HTMLTableElement).tBodies[0]!.rows).map((tr) => (at === -1 ? undefined : tr.cells[at]?.textContent));
       },
       name,
@@ -128,6 +128,17 @@ describe.skipIf(!haveChromium)('HTML report in headless Chromium', () => {
     expect(new Set(await column('source_section_name'))).toEqual(new Set(HOSTILE_NAMES));
     expect(await column('source_scan_id')).toEqual(rows.map((r) => String(r.source_scan_id)));
     expect(requests).toEqual([url]);
+  });
+
+  it('names the columns for people, the CSV\'s name in each header\'s tooltip', async () => {
+    const headers = await page.$$eval('#analysis thead th[data-column]', (ths) => ths.map((th) => [th.getAttribute('data-column'), th.textContent]));
+    expect(headers.slice(0, 3)).toEqual([
+      ['source_scan_id', 'Source scan'],
+      ['target_scan_id', 'Target scan'],
+      ['comment', 'Comment'],
+    ]);
+    expect(Object.fromEntries(headers)).toMatchObject({ source_planogram_name: 'Source planogram', target_pre_pog_percentage: 'Target pre-POG %', target_hole_count: 'Target holes', MAv2_Map_by: 'Target mapped by' });
+    expect(new Set(headers.map(([, label]) => label)).size).toBe(headers.length);
   });
 
   it('summarises counts per comment in a table and an SVG bar per comment', async () => {
@@ -182,14 +193,14 @@ describe.skipIf(!haveChromium)('HTML report in headless Chromium', () => {
 
   it('sorts by a column on a click on its header, the other way on a second click', async () => {
     const ids = rows.map((r) => r.source_scan_id);
-    await page.click('#analysis thead th:text-is("source_scan_id")');
+    await page.click('#analysis thead th[data-column="source_scan_id"]');
     expect((await column('source_scan_id')).map(Number)).toEqual([...ids].sort((a, b) => a - b));
-    await page.click('#analysis thead th:text-is("source_scan_id")');
+    await page.click('#analysis thead th[data-column="source_scan_id"]');
     expect((await column('source_scan_id')).map(Number)).toEqual([...ids].sort((a, b) => b - a));
-    await page.click('#analysis thead th:text-is("comment")');
+    await page.click('#analysis thead th[data-column="comment"]');
     const comments = await column('comment');
     expect(comments).toEqual([...comments].sort((a, b) => (a as string).localeCompare(b as string)));
-    await page.click('#analysis thead th:text-is("source_scan_id")');
+    await page.click('#analysis thead th[data-column="source_scan_id"]');
     expect((await column('source_scan_id')).map(Number)).toEqual([...ids].sort((a, b) => a - b));
   });
 

@@ -94,6 +94,38 @@ export const ANALYSIS_COLUMNS: readonly AnalysisColumn[] = [
   'MAv2_Map_by',
 ];
 
+/** What a reader calls each side field; the CSVs keep the seed's names. */
+const SIDE_FIELD_LABELS: Record<SideField, string> = {
+  store_planogram_id: 'store POG id',
+  planogram_name: 'planogram',
+  section_id: 'section id',
+  section_name: 'section',
+  is_additional_section: 'additional section',
+  pre_pog_percentage: 'pre-POG %',
+  post_pog_percentage: 'post-POG %',
+  pre_osa_percentage: 'pre-OSA %',
+  post_osa_percentage: 'post-OSA %',
+  ok_count: 'OK',
+  wandering_count: 'wandering',
+  oos_count: 'OOS',
+  hole_count: 'holes',
+};
+
+const OTHER_LABELS: Partial<Record<AnalysisColumn, string>> = {
+  source_scan_id: 'Source scan',
+  target_scan_id: 'Target scan',
+  comment: 'Comment',
+  MAv2_Map_by: 'Target mapped by',
+};
+
+/** A column's name for the HTML pages: "Source pre-POG %" for `source_pre_pog_percentage`. */
+export function columnLabel(column: AnalysisColumn): string {
+  const other = OTHER_LABELS[column];
+  if (other !== undefined) return other;
+  const [side, ...rest] = column.split('_');
+  return `${side === 'source' ? 'Source' : 'Target'} ${SIDE_FIELD_LABELS[rest.join('_') as SideField]}`;
+}
+
 /** The seed tool's columns of `source_scandetails_<ts>.csv` and `target_scandetails_<ts>.csv`. */
 export const SCAN_DETAILS_COLUMNS = [
   'scan_id',

@@ -6,7 +6,7 @@
  * defined once in the style sheet however many rows show it.
  */
 import { writeFileAtomic } from '../core/atomic-file.js';
-import { ANALYSIS_COLUMNS, COMMENTS, commentCssColour, countComments, isPogDrop, type AnalysisColumn, type AnalysisRow, type CommentCount } from './analysis-columns.js';
+import { ANALYSIS_COLUMNS, columnLabel, COMMENTS, commentCssColour, countComments, isPogDrop, type AnalysisColumn, type AnalysisRow, type CommentCount } from './analysis-columns.js';
 import { commentClass, CONTENT_SECURITY_POLICY, REPORT_CSS, REPORT_SCRIPT } from './html-assets.js';
 import { countScanPairs, groupScanPairs, scanSummaryText } from './scan-pairs.js';
 import type { ScanPictures } from './thumbnail.js';
@@ -28,7 +28,8 @@ const NUMERIC = /(_id|_percentage|_count)$/;
 /** The CSV's columns with the comment moved next to the ids, where a reader looks first. */
 const LEADING: readonly AnalysisColumn[] = ['source_scan_id', 'target_scan_id', 'comment'];
 const TABLE_COLUMNS: readonly AnalysisColumn[] = [...LEADING, ...ANALYSIS_COLUMNS.filter((c) => !LEADING.includes(c))];
-const SAFE_DATA_URI = /^data:image\/(png|jpeg|gif|webp);base64,[A-Za-z0-9+/]+=*$/;
+/** The only images either page embeds: base64 raster data URIs (never SVG). */
+export const SAFE_DATA_URI = /^data:image\/(png|jpeg|gif|webp);base64,[A-Za-z0-9+/]+=*$/;
 
 export function escapeHtml(value: unknown): string {
   return String(value ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -86,8 +87,12 @@ export async function writeAnalysisHtml(path: string, rows: readonly AnalysisRow
 }
 
 function facts(list: ReadonlyArray<readonly [string, string]>, rows: readonly AnalysisRow[]): string {
-  const pairs = new Set(rows.map((r) => `${r.source_scan_id}>${r.target_scan_id ?? ''}`)).size;
-  const all: Array<readonly [string, string]> = [...list, ['Scan pairs', String(pairs)], ['Rows', String(rows.length)]];
+  return runFacts(list, new Set(rows.map((r) => `${r.source_scan_id}>${r.target_scan_id ?? ''}`)).size, rows.length);
+}
+
+/** The run's facts under a page's title, with its counts of pairs and rows. */
+export function runFacts(list: ReadonlyArray<readonly [string, string]>, pairs: number, rows: number): string {
+  const all: Array<readonly [string, string]> = [...list, ['Scan pairs', String(pairs)], ['Rows', String(rows)]];
   return `<dl class="run">${all.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`).join('')}</dl>`;
 }
 
@@ -169,7 +174,8 @@ function imageClasses(thumbnails: NonNullable<AnalysisHtmlOptions['thumbnails']>
 }
 
 function analysisTable(rows: readonly AnalysisRow[], images: ImageClasses | undefined, tolerance: number): string {
-  const sortable = (c: AnalysisColumn): string => `<th data-sort="${NUMERIC.test(c) ? 'num' : 'text'}" tabindex="0" title="Sort by this column">${escapeHtml(c)}</th>`;
+  const sortable = (c: AnalysisColumn): string =>
+    `<th data-column="${c}" data-sort="${NUMERIC.test(c) ? 'num' : 'text'}" tabindex="0" title="Sort by this column (${c} in the CSV)">${escapeHtml(columnLabel(c))}</th>`;
   const header = [images ? '<th>First images (source | target)</th>' : '', ...TABLE_COLUMNS.map(sortable)].join('');
   const body = rows.map((row) => {
     const index = COMMENTS.indexOf(row.comment);

@@ -19,7 +19,7 @@ import { isAbsolute, relative, sep } from 'node:path';
 import { writeFileAtomic } from '../core/atomic-file.js';
 import { COMMENTS, commentCssColour, countComments, isPogDrop, pogDelta, type AnalysisRow } from './analysis-columns.js';
 import { deltaChartSvg } from './delta-chart.js';
-import { escapeHtml, formatBytes } from './html.js';
+import { escapeHtml, formatBytes, runFacts, SAFE_DATA_URI } from './html.js';
 import { countScanPairs, groupScanPairs, scanSummaryText, type ScanPairRows } from './scan-pairs.js';
 import { SCAN_PAGE_CSP, SCAN_PAGE_CSS, SCAN_PAGE_SCRIPT } from './scan-page-assets.js';
 import type { ScanPictures } from './thumbnail.js';
@@ -114,8 +114,6 @@ interface PageData {
   images: { source: Record<number, ImageData>; target: Record<number, ImageData> };
 }
 
-const SAFE_DATA_URI = /^data:image\/(png|jpeg|gif|webp);base64,[A-Za-z0-9+/]+=*$/;
-
 export function formatScanPage(rows: readonly AnalysisRow[], options: ScanPageOptions = {}): string {
   const title = options.title ?? 'scancopy scans';
   const tolerance = options.pogTolerance ?? 0;
@@ -137,7 +135,7 @@ export function formatScanPage(rows: readonly AnalysisRow[], options: ScanPageOp
 </head>
 <body>
 <h1>${escapeHtml(title)}</h1>
-${factList(options.facts ?? [], counts.pairs, rows.length)}
+${runFacts(options.facts ?? [], counts.pairs, rows.length)}
 <p class="nav">One card per source scan and its copy.${link}</p>
 <p id="scan-summary"><b>${escapeHtml(summary.lead)}</b>${escapeHtml(summary.rest)}</p>
 <div class="overview">
@@ -187,11 +185,6 @@ ${SORT_FIELDS.map((f, i) => `<option value="${i}">${escapeHtml(f.label)}</option
 
 export async function writeScanPage(path: string, rows: readonly AnalysisRow[], options: ScanPageOptions = {}): Promise<void> {
   await writeFileAtomic(path, formatScanPage(rows, options));
-}
-
-function factList(list: ReadonlyArray<readonly [string, string]>, pairs: number, rows: number): string {
-  const all: Array<readonly [string, string]> = [...list, ['Scan pairs', String(pairs)], ['Rows', String(rows)]];
-  return `<dl class="run">${all.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`).join('')}</dl>`;
 }
 
 /** JSON inside a script element: `<` escaped so that no string can close the element. */
