@@ -46,7 +46,8 @@ export function deltaChartSvg(rows: readonly AnalysisRow[]): string {
   const counts = countDeltaBands(rows);
   const barWidth = 52;
   const plotHeight = 140;
-  const top = 22;
+  // Room for the title above the tallest bar's count.
+  const top = 36;
   const width = DELTA_BANDS.length * barWidth + 20;
   const height = top + plotHeight + 44;
   const max = Math.max(1, ...counts);

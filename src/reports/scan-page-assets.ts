@@ -42,9 +42,10 @@ th { background: #f0f0f0; }
 .shot button.enlarge { display: block; padding: 0; border: 1px solid #999; background: #eee; cursor: zoom-in; width: 164px; height: 124px; }
 .shot img { display: block; max-width: 160px; max-height: 120px; margin: auto; }
 .shot .noimg { width: 162px; height: 122px; border: 1px solid #999; background: #eee; color: #666; font-size: 11px; display: flex; align-items: center; justify-content: center; text-align: center; overflow: hidden; }
-.sections { display: flex; flex-direction: column; gap: .4rem; flex: 1; min-width: 0; }
+/* Sections side by side where there is room: a scan of three sections is not three screens tall. */
+.sections { display: grid; grid-template-columns: repeat(auto-fit, minmax(26rem, 1fr)); gap: .4rem; flex: 1; min-width: 0; align-items: start; }
 table.section { width: 100%; font-size: 12.5px; table-layout: fixed; }
-table.section th:first-child { width: 9.5rem; }
+table.section th:first-child { width: 8.5rem; }
 table.section th.change, table.section td.change { width: 5.5rem; }
 table.section td { overflow-wrap: anywhere; white-space: pre-wrap; background: #fff; }
 table.section td.num { text-align: right; font-variant-numeric: tabular-nums; }

@@ -133,7 +133,7 @@ async function runDemo(flags: DemoFlags, output: OutputOptions): Promise<number>
     analyzeRenderer.result({ command: 'analyze', counts: analysis.counts, files: analysis.files }, analyzeSummaryLines(analysis));
 
     const elapsedMs = Date.now() - started;
-    say.result({ command: 'demo', html: analysis.files.html, runDir: copy.runDir, elapsedMs }, closingLines(analysis.files.html, copy.runDir, elapsedMs));
+    say.result({ command: 'demo', html: analysis.files.html, runDir: copy.runDir, elapsedMs }, closingLines(analysis.files.html, analysis.files.scansHtml, copy.runDir, elapsedMs));
     // Copies failing processing are the demo's own doing (--processing-errors), not a failure of the run.
     return copy.failed > 0 || analysis.missing.length > 0 || analysis.notProcessed.length > 0 ? EXIT.failedItems : EXIT.ok;
   } catch (err) {
@@ -152,12 +152,13 @@ function demoLine(e: DemoEvent): string {
 }
 
 /** The closing summary, kept with --quiet: where to look first. */
-function closingLines(html: string, runDir: string, elapsedMs: number): string[] {
+function closingLines(html: string, scansHtml: string, runDir: string, elapsedMs: number): string[] {
   return [
     '',
     `Demo done in ${(elapsedMs / 1000).toFixed(1)} s. Everything is in ${runDir}`,
     `Look first at the HTML report (open it in a browser): ${html}`,
     'It shows each source scan beside its copy, coloured by what differs; the XLSX and CSVs next to it hold the same rows.',
+    `Scan by scan, both images side by side and the cells that differ marked: ${scansHtml}`,
     'Next: `scancopy sandbox --seed-demo` serves a sandbox to try `scancopy` (the guided wizard) and the commands against.',
   ];
 }

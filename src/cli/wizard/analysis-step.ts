@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { expandHome } from '../../core/paths.js';
 import { confirm } from '@inquirer/prompts';
 import { runTimestamp } from '../../core/timestamp.js';
-import { analyzeScans, matchMapping, readScanMapping, type AnalyzeResult, type ScanPair } from '../../workflows/analyze.js';
+import { analyzeScans, matchMapping, readScanMapping, type AnalyzeOptions, type AnalyzeResult, type ScanPair } from '../../workflows/analyze.js';
 import { pairsFromCopy, type CopyResult } from '../../workflows/copy.js';
 import { missingScanIds } from '../../workflows/find.js';
 import { analyzeView, parsePogTolerance, summaryLines } from '../commands/analyze.js';
@@ -24,6 +24,8 @@ export interface AnalysisInput {
   resultsDir: string;
   /** The copy this run made, if it made one. */
   copy?: CopyResult;
+  /** Thumbnails of the source files that copy downloaded, by file id: not fetched again. */
+  sourceThumbnails?: AnalyzeOptions['sourceThumbnails'];
 }
 
 /** Returns the analysis, or undefined when the user chose not to run it. */
@@ -62,6 +64,7 @@ export async function runAnalysisSteps(s: WizardSession, input: AnalysisInput): 
         timestamp,
         thumbnails,
         pogTolerance,
+        sourceThumbnails: input.sourceThumbnails,
       },
       { signal: signals.signal, onEvent: renderer.onEvent },
     );

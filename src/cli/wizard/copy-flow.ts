@@ -48,10 +48,12 @@ export async function runCopyFlow(s: WizardSession): Promise<number> {
     return result.stopped === 'interrupted' ? EXIT.interrupted : EXIT.maxDuration;
   }
 
-  const analysis = await runAnalysisSteps(s, { source, target, sourceIds: scanIds, resultsDir, copy: result });
+  const images = copy.mode === 'skip' ? undefined : copy.images;
+  const analysis = await runAnalysisSteps(s, { source, target, sourceIds: scanIds, resultsDir, copy: result, sourceThumbnails: images?.thumbnails });
   s.print('');
   if (analysis) {
     s.print(`Look first at the HTML report: ${analysis.files.html}`);
+    s.print(`Scan by scan, both images side by side: ${analysis.files.scansHtml}`);
   } else if (result) {
     s.print(`Done. The mapping is in ${result.files.mapping}`);
   }

@@ -8,6 +8,7 @@
 import { confirm } from '../ask.js';
 import { describeIdRanges } from './scan-ids.js';
 import { answerResume, copyScans, decideResume, findCopyCheckpoint, progressOf, restartWarning, type CopyMode, type CopyResult, type JobCheckpointInfo } from '../../workflows/copy.js';
+import { thumbnailsFromCopy, type CopiedImages } from '../../workflows/analyze.js';
 import { stopOnSignals } from '../commands/copy-support.js';
 import { createEventRenderer } from '../render.js';
 import { COPY_VIEW, copySummaryLines } from '../render/copy.js';
@@ -23,7 +24,8 @@ export interface CopyStepInput {
   resultsDir: string;
 }
 
-export type CopyStepOutcome = { mode: 'skip' } | { mode: 'declined' } | { mode: CopyMode; result: CopyResult };
+/** `images`: thumbnails of the source files the copy downloaded, for the analysis that follows. */
+export type CopyStepOutcome = { mode: 'skip' } | { mode: 'declined' } | { mode: CopyMode; result: CopyResult; images: CopiedImages };
 
 export async function runCopyStep(s: WizardSession, input: CopyStepInput): Promise<CopyStepOutcome> {
   const mode = await choose<CopyMode | 'skip'>('Copy mode:', [
@@ -62,6 +64,7 @@ export async function runCopyStep(s: WizardSession, input: CopyStepInput): Promi
 
   const renderer = createEventRenderer({ logFormat: 'text', quiet: false, tty: process.stderr.isTTY === true }, COPY_VIEW);
   const signals = stopOnSignals();
+  const images = thumbnailsFromCopy();
   try {
     const result = await copyScans(
       {
@@ -76,11 +79,12 @@ export async function runCopyStep(s: WizardSession, input: CopyStepInput): Promi
         batchDeadlineMs: s.config.timeouts.batch,
         resume: resume.resume,
         restart: resume.restart,
+        onSourceFile: images.onSourceFile,
       },
       { signal: signals.signal, onEvent: renderer.onEvent },
     );
     renderer.result({}, copySummaryLines(result));
-    return { mode, result };
+    return { mode, result, images };
   } finally {
     renderer.close();
     signals.dispose();
