@@ -30,6 +30,8 @@ it('copies the demo scans, analyses them and leaves every report in one run fold
   expect(existsSync(html)).toBe(true);
   expect(stdout).toMatch(/Created: {2}8/);
   expect(stdout).toContain('Compared 8 pair(s)');
+  // The seed plan's source section that no image shows: its copy has nothing to pair it with.
+  expect(stdout).toMatch(/^ {2}Section Missing in Target +1$/m);
 
   const runs = await readdir(join(cwd, 'out'));
   expect(runs).toHaveLength(1);

@@ -56,12 +56,16 @@ describe.each(testEngines())('recognition of auto-copied demo scans on $name', (
     expect(wrong).toBeLessThanOrEqual(26);
   });
 
-  it('at mis-map 0 recognises each image as its truth: the copy shows the source sections in order', async () => {
+  it('at mis-map 0 recognises each image as its truth: the copy shows the source sections in order, but for the one the source reported unseen', async () => {
+    let unseen = 0;
     for (const [sourceId, targetId] of [...mapping].slice(0, 20)) {
-      const truth = await recogniseScan(pair.target.db, targetId, { misMapRate: 0, seed: 1 });
-      const source = await reports(pair.source.db, [sourceId]);
-      expect(truth?.sections.map((s) => s.sectionName)).toEqual(source.map((r) => r.section));
+      const shown = (await recogniseScan(pair.target.db, targetId, { misMapRate: 0, seed: 1 }))?.sections.map((s) => s.sectionName);
+      const reported = (await reports(pair.source.db, [sourceId])).map((r) => r.section);
+      // The seed plan's one scan whose source reported a section none of its images shows: the copy cannot see it.
+      if (reported.length === (shown?.length ?? 0) + 1 && JSON.stringify(reported.slice(0, -1)) === JSON.stringify(shown)) unseen += 1;
+      else expect(shown).toEqual(reported);
     }
+    expect(unseen).toBe(1);
   });
 
   it('at mis-map 1 gets every scan wrong, with all three kinds of error and lower figures', async () => {

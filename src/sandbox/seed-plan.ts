@@ -35,8 +35,18 @@ export interface ScanPlan {
   createdAt: Date;
   /** One image per entry, in upload order; several may show the same section. */
   images: Array<{ section: SeededSection; variant: number; format: 'png' | 'jpeg'; filename: string }>;
-  /** One per distinct section shown, in order of first appearance. */
+  /**
+   * One per distinct section shown, in order of first appearance; in one scan of the plan
+   * (`unseenSection`) one more, that none of its images shows.
+   */
   recognised: Array<{ section: SeededSection; figures: SectionFigures }>;
+  /**
+   * The source's processing reported a section the images do not show (a shelf edge it
+   * caught that the photos cut off): a copy, recognised from the images, has no section for
+   * it, so the analysis shows "Section Missing in Target". The first scan whose planogram
+   * has such a section gets it, so any demo of a few scans shows the case.
+   */
+  unseenSection?: SeededSection;
   /** Bays of its realogram. */
   bays: number;
   mapBy: string;
@@ -66,6 +76,9 @@ const APP_VERSIONS = ['4.12.1', '4.12.3', '4.13.0'] as const;
 
 export function* planScans(catalog: SeededCatalog, opts: PlanOptions): Generator<ScanPlan> {
   const random = createRandom(opts.seed).fork('scans');
+  // Its own stream: the unseen section's figures leave every other scan's draws as they were.
+  const unseenRandom = createRandom(opts.seed).fork('unseen-section');
+  let unseenGiven = false;
   const firstDay = Date.parse(`${opts.endDate}T00:00:00Z`) - (opts.days - 1) * DAY;
   const byStore = new Map<number, Array<{ id: number; planogram: SeededPlanogram }>>();
   for (const sp of catalog.storePlanograms) {
@@ -99,6 +112,11 @@ export function* planScans(catalog: SeededCatalog, opts: PlanOptions): Generator
     });
     const distinct = [...new Map(images.map((img) => [img.section.id, img.section])).values()];
     const recognised = distinct.map((section) => ({ section, figures: simulateSectionFigures(random) }));
+    const unseenSection = unseenGiven ? undefined : planogram.sections.find((s) => !s.additional && !distinct.includes(s));
+    if (unseenSection) {
+      unseenGiven = true;
+      recognised.push({ section: unseenSection, figures: simulateSectionFigures(unseenRandom) });
+    }
     const bays = simulateBays(random);
     const primary = images[0]?.section as SeededSection;
 
@@ -128,6 +146,7 @@ export function* planScans(catalog: SeededCatalog, opts: PlanOptions): Generator
       createdAt,
       images,
       recognised,
+      ...(unseenSection ? { unseenSection } : {}),
       bays,
       mapBy: random.pick(MAP_BY),
       rawData,
