@@ -4,13 +4,15 @@
  * another job's run is refused with what differs; a corrupt checkpoint is a clear error and
  * nothing is deleted; --restart wants --yes without a terminal; SIGINT saves and exits 130,
  * --max-duration exits 5, and --resume then finishes with each scan created once; and one
- * process at a time runs a job.
+ * process at a time runs a job. `scancopy runs` lists the runs with their state, and
+ * `copy --resume RUN_DIR` alone continues a run from what its checkpoint recorded.
  */
 import { readdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyScans } from '../src/workflows/copy.js';
 import { censusByFileSets, cliInstanceArgs, runCli, startCopyPair, type CliRun, type CopyPair } from './helpers/copy.js';
+import { filesUnder, secretsFound } from './helpers/wizard.js';
 
 interface Json {
   type: string;
@@ -128,5 +130,37 @@ describe('scancopy copy: resume, restart and stops', () => {
     const resumed = await runCli(base(store, '--resume'), { cwd: pair.resultsDir, env });
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(await censusByFileSets(pair.source.db, pair.target.db, pair.scanIds, store)).toMatchObject({ duplicates: 0, missing: 0, targets: 6 });
+  });
+
+  it('lists an unfinished run with `scancopy runs`, and `copy --resume RUN_DIR` alone finishes it from what its checkpoint recorded', async () => {
+    const store = stores[2] as number;
+    const scans = pair.scanIds.slice(0, 4);
+    const cli = cliInstanceArgs(pair);
+    pair.target.setFaults('create:latency=700ms');
+    const stopped = await runCli(['copy', ...cli.args, '--scans', scans.join(','), '--target-store', String(store), '--results', pair.resultsDir, '--batch-size', '2', '--create-workers', '1', '--max-duration', '1s', '--log-format', 'json'], { cwd: pair.resultsDir, env });
+    pair.target.setFaults('');
+    expect(stopped.code, stopped.stderr).toBe(5);
+    const runDir = String((events(stopped).at(-1) as Json & { runDir: string }).runDir);
+
+    const listed = await runCli(['runs', '--results', pair.resultsDir], { cwd: pair.resultsDir, env: {} });
+    expect(listed.code, listed.stderr).toBe(0);
+    const line = listed.stdout.split('\n').find((l) => l.startsWith(basename(runDir))) ?? '';
+    expect(line).toMatch(new RegExp(`^${basename(runDir)} +unfinished +source -> target store ${store} \\(auto\\) +\\d/4 done`));
+
+    // No instance, scan, store or mode flag: all of it comes from the run folder; the secrets from the environment.
+    const resumed = await runCli(['copy', '--resume', runDir, '--log-format', 'json'], { cwd: pair.resultsDir, env });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(events(resumed).at(-1)).toMatchObject({ type: 'result', runDir, resumed: true, scans: 4, created: 4, failed: 0, pending: 0 });
+
+    const after = JSON.parse((await runCli(['runs', '--results', pair.resultsDir, '--json'], { cwd: pair.resultsDir, env: {} })).stdout) as Array<{ dir: string; state: string; instances: unknown }>;
+    expect(after.find((r) => r.dir === runDir)).toMatchObject({
+      state: 'finished',
+      instances: { source: { name: 'source', api: pair.source.apiUrl, db: pair.source.dbUrl }, target: { name: 'target', api: pair.target.apiUrl, db: pair.target.dbUrl } },
+    });
+    for (const file of await filesUnder(runDir)) expect(secretsFound(await readFile(file, 'latin1'), [pair.source.password, pair.target.password]), file).toEqual([]);
+
+    const old = await runCli(['copy', '--resume', join(pair.resultsDir, 'run_20000101_000000')], { cwd: pair.resultsDir, env });
+    expect(old.code).toBe(2);
+    expect(old.stderr).toMatch(/run_20000101_000000/);
   });
 });

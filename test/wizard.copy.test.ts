@@ -218,7 +218,7 @@ describe('the Copy Scan wizard', () => {
     expect(await term.capture()).toMatch(/Created: {2}3/);
   }, 180_000);
 
-  it('stops the copy on Ctrl-C with 130, then resumes it from the checkpoint on the next run', async () => {
+  it('stops the copy on Ctrl-C with 130, then resumes it from Step 0 on the next run; a restart warns once', async () => {
     const answerUpToCopy = async (term: Terminal, ids: string): Promise<void> => {
       await term.reply('What do you want to do?', '1');
       await term.reply('Source instance:', '');
@@ -248,12 +248,19 @@ describe('the Copy Scan wizard', () => {
       pair.source.setFaults('');
     }
 
+    // Step 0 offers the unfinished run (after the two workflows, whose numbers stay): only the passwords are asked again.
     const second = await wizard();
-    await answerUpToCopy(second, 'last');
-    const screen = await second.waitForPrompt('This job has a checkpoint');
-    expect(screen).toMatch(/\(\d of 4 scans done\)/);
-    await second.answer('1');
-    await second.reply('Start the copy?', '');
+    const menu = await second.waitForPrompt('What do you want to do?');
+    expect(menu).toMatch(/3\. Resume run_\d{8}_\d{6}: demo-src → demo-tgt store 1, auto, \d of 4 scans done \(\d{4}-\d\d-\d\d \d\d:\d\d UTC\)/);
+    await second.answer('3');
+    await second.reply('Source username', '');
+    await second.reply('Source password', SOURCE_PASSWORD);
+    await second.reply('Source DB password', '');
+    await second.reply('Target username', '');
+    await second.reply('Target password', TARGET_PASSWORD);
+    await second.reply('Target DB password', '');
+    expect(await second.waitForPrompt('Start the copy?')).toMatch(/Results: +resume the run in .*run_\d{8}_\d{6} \(\d of 4 scans done\)/);
+    await second.answer('');
     await second.reply('Run the analysis', 'n', 60_000);
     expect(await second.exitCode()).toBe(0);
     expect(await second.capture()).toMatch(/Scans: {4}4 \(resumed\)\nCreated: {2}4/);

@@ -1,6 +1,6 @@
 /** Turns any error into one clear line on stderr and an exit code from the design table. */
 import { EXIT, findScanCopyError } from '../core/errors.js';
-import { exitCodeFor } from '../core/failure.js';
+import { exitCodeOf } from '../workflows/exit-code.js';
 import { redactText, redactValue } from '../core/redact.js';
 
 export function describeError(err: unknown): string {
@@ -19,22 +19,13 @@ export function describeError(err: unknown): string {
  * a program reading the events learns why they stopped.
  */
 export function reportError(err: unknown, opts: { json?: boolean } = {}): number {
-  const code = exitCodeFor(err);
+  const code = exitCodeOf({ error: err });
   process.stderr.write(`scancopy: ${describeError(err)}\n`);
   if (process.env.SCANCOPY_DEBUG === '1' && err instanceof Error && err.stack) {
     process.stderr.write(`${redactText(err.stack)}\n`);
   }
   if (opts.json) process.stdout.write(`${errorJson(err, code)}\n`);
   return code;
-}
-
-/**
- * The exit code of a run that finished with failed items: 3 when any of them failed because
- * the instance refused the credentials (a 401 right after a fresh log-in), else 1.
- */
-export function failedItemsExit(codes: Iterable<string>): number {
-  for (const code of codes) if (code === 'AUTH_FAILED') return EXIT.auth;
-  return EXIT.failedItems;
 }
 
 export function errorJson(err: unknown, exitCode: number): string {

@@ -51,8 +51,11 @@ export function addInstanceOptions(cmd: Command, role: Role): Command {
   return cmd;
 }
 
+/** A resolved config whose instances of `R` are there, secrets filled in. */
+export type ConfigWith<R extends Role> = ResolvedConfig & { readonly [K in R]: ResolvedInstance };
+
 /** Resolves the config and makes sure every role in `roles` has an instance and its secrets. */
-export async function resolveCliInstances(opts: InstanceCliOptions, roles: readonly Role[], io: ResolveCliOptions = {}): Promise<ResolvedConfig> {
+export async function resolveCliInstances<R extends Role>(opts: InstanceCliOptions, roles: readonly R[], io: ResolveCliOptions = {}): Promise<ConfigWith<R>> {
   const env = io.env ?? process.env;
   const config = resolveConfig({ flags: pickFlags(opts), env, cwd: io.cwd ?? process.cwd() });
   const interactive = io.interactive ?? (process.stdin.isTTY === true && process.stderr.isTTY === true);
@@ -66,7 +69,7 @@ export async function resolveCliInstances(opts: InstanceCliOptions, roles: reado
     }
     filled[role] = await fillSecrets(role, instance, interactive);
   }
-  return Object.freeze({ ...config, ...filled });
+  return Object.freeze({ ...config, ...filled }) as ConfigWith<R>;
 }
 
 function pickFlags(opts: InstanceCliOptions): ConfigFlags {

@@ -40,6 +40,7 @@ const COMMANDS: ReadonlyArray<readonly [string, () => Promise<CommandFactory>]> 
   ['copy', async () => (await import('./commands/copy.js')).copyCommand],
   ['verify', async () => (await import('./commands/verify.js')).verifyCommand],
   ['demo', async () => (await import('./commands/demo.js')).demoCommand],
+  ['runs', async () => (await import('./commands/runs.js')).runsCommand],
   ['config', async () => (await import('./commands/config.js')).configCommand],
 ];
 

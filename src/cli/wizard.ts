@@ -1,12 +1,13 @@
 /**
  * `scancopy` with no arguments on a terminal: the guided workflow of the seed tool (seed
- * README "Workflows"), step by step, every answer checked where it is typed. Ctrl-C at a
- * prompt leaves with 130; the answers given so far are already saved for next time, and a
+ * README "Workflows"), step by step, every answer checked where it is typed; Step 0 also
+ * offers the unfinished copy runs to resume. Ctrl-C at a prompt leaves with 130; the answers given so far are already saved for next time, and a
  * copy's own state is in its checkpoint.
  */
 import { EXIT } from '../core/errors.js';
 import { runCopyFlow } from './wizard/copy-flow.js';
 import { runDownloadFlow } from './wizard/download-flow.js';
+import { resumableRuns, resumeChoice, runResumeFlow, type ResumableRun } from './wizard/resume-flow.js';
 import { choose, isPromptExit } from './wizard/prompts.js';
 import { WizardSession, type WizardIO } from './wizard/session.js';
 
@@ -19,11 +20,16 @@ export async function runWizard(io: Partial<WizardIO> = {}): Promise<number> {
   session.print('scancopy: guided workflow (Ctrl-C leaves at any prompt; your answers are kept for next time)');
   try {
     session.step('Step 0: Choose functionality');
+    const unfinished = await resumableRuns(session);
     const workflow = await choose('What do you want to do?', [
       { name: 'Copy Scan (copy scans to a target instance, then compare source and copy)', value: 'copy' },
-      { name: 'Download Images (save scan images with their seed names)', value: 'download' },
+      { name: 'Download Images (save the images of scans)', value: 'download' },
+      // Unfinished copies come after the two workflows, whose numbers stay 1 and 2.
+      ...unfinished.map((run, i) => resumeChoice(run, `resume:${i}`)),
     ]);
-    return workflow === 'copy' ? await runCopyFlow(session) : await runDownloadFlow(session);
+    if (workflow === 'copy') return await runCopyFlow(session);
+    if (workflow === 'download') return await runDownloadFlow(session);
+    return await runResumeFlow(session, unfinished[Number(workflow.slice('resume:'.length))] as ResumableRun);
   } catch (err) {
     if (!isPromptExit(err)) throw err;
     session.print('');

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ScanCopyError } from '../core/errors.js';
+import { redactText } from '../core/redact.js';
 import { Semaphore } from '../core/semaphore.js';
 import { ensureWritableDir } from '../core/writable-dir.js';
 import { RunStats, type StatsSnapshot } from '../core/stats.js';
@@ -19,7 +20,7 @@ import { describeCause } from './copy/describe.js';
 import { uploadedFiles, type ScanState } from './copy/state.js';
 import { DUPLICATE_COLUMNS, findDuplicates, type Duplicate } from './duplicates.js';
 import { SEED_THRESHOLDS } from './copy/batch-ledger.js';
-import { CheckpointCadence, jobOf, writeCheckpoint } from './copy/checkpoint.js';
+import { CheckpointCadence, jobOf, writeCheckpoint, type RunInstances } from './copy/checkpoint.js';
 import type { CopyEvent, PipelineStage, StageRates } from './copy/events.js';
 import { checkpointOf, openJob, type OpenedJob } from './copy/job.js';
 import { MemoryBudget } from './copy/limits.js';
@@ -40,11 +41,17 @@ export { pairsFromCopy } from './copy/pairs.js';
 export { probeTargetDb, type TargetDbProbe } from './copy/target-db.js';
 export { answerResume, checkResumeRequest, decideResume, progressOf, restartWarning, type JobCheckpointInfo, type ResumeAnswer, type ResumeDecision, type ResumeRequest } from './copy/resume-choice.js';
 export { sameInstance } from './copy/same-instance.js';
+export { buildCopyOptions, copyEnd, type CopyJobRequest, type CopyRunOverrides, type CopySettings } from './copy/options.js';
+export { listCopyRuns, readCopyRun, type CopyRun, type RunState } from './copy/runs.js';
+export type { RunInstance, RunInstances } from './copy/checkpoint.js';
 
 export interface CopyInstance<Api> {
   /** The API URL: part of the job's fingerprint. */
   apiUrl: string;
   api: Api;
+  /** The instance's name and DB URL (no password): recorded in the checkpoint, so the run can be resumed from its folder alone. */
+  name?: string;
+  dbUrl?: string;
 }
 
 export interface CopyOptions {
@@ -150,7 +157,7 @@ export async function copyScans(options: CopyOptions, ctx: RunContext<CopyEvent>
   await opts.source.db.query('SELECT 1');
   await ensureWritableDir(opts.resultsDir, 'results folder', 'Give a folder you can write to with --results (or resultsDir in the config).');
   const job = jobOf({ source: opts.source.apiUrl, target: opts.target.apiUrl, target_store: opts.targetStoreId, mode: opts.mode }, opts.scanIds);
-  const opened = await openJob({ job, resultsDir: opts.resultsDir, scanIds: opts.scanIds, batchSize: opts.batchSize, resume: opts.resume, restart: opts.restart, now: new Date() });
+  const opened = await openJob({ job, resultsDir: opts.resultsDir, scanIds: opts.scanIds, batchSize: opts.batchSize, resume: opts.resume, restart: opts.restart, now: new Date(), instances: runInstances(opts) });
   const { files, state } = opened;
   await completeCreatedLines(files.events, opened.scanIds, state.scans);
   const log = new EventLog(files.events);
@@ -178,7 +185,7 @@ export async function copyScans(options: CopyOptions, ctx: RunContext<CopyEvent>
   const alreadyDone = opened.scanIds.filter((id) => ['created', 'skipped'].includes(state.scan(id).status)).length;
   const settledBefore = opened.scanIds.filter((id) => state.scan(id).status !== 'pending').length;
   const rt = buildRuntime(opts, opened, stats, stopper.signal, emit);
-  const meta = { job, ts: files.ts, startedAt: opened.startedAt, capturedAt: opened.capturedAt, batchSize: opened.batchSize, scanIds: opened.scanIds };
+  const meta = { job, ts: files.ts, startedAt: opened.startedAt, capturedAt: opened.capturedAt, batchSize: opened.batchSize, scanIds: opened.scanIds, instances: opened.instances };
   const checkpoints = new CheckpointCadence();
   const saveCheckpoint = (crash: boolean): Promise<void> =>
     checkpoints.write(() =>
@@ -252,6 +259,16 @@ async function sweepDuplicates(db: Queryable | undefined, scanIds: readonly numb
 }
 
 /** Scans settled by this run (a resume's earlier ones excluded) per second; 0 when nothing was left to do. */
+/** Both instances' addresses, when the caller gave them. */
+function runInstances(o: Pick<CopyOptions, 'source' | 'target'>): RunInstances | undefined {
+  const { source, target } = o;
+  if (source.dbUrl === undefined || target.dbUrl === undefined) return undefined;
+  return {
+    source: { name: source.name ?? 'source', api: source.apiUrl, db: redactText(source.dbUrl) },
+    target: { name: target.name ?? 'target', api: target.apiUrl, db: redactText(target.dbUrl) },
+  };
+}
+
 function ratePerSecond(settled: number, elapsedMs: number): number {
   return settled > 0 && elapsedMs > 0 ? settled / (elapsedMs / 1000) : 0;
 }

@@ -1,8 +1,9 @@
 /** `scancopy analyze`: compare source scans with their copies and write the CSV, XLSX and HTML reports. */
+import { exitCodeOf } from '../../workflows/exit-code.js';
 import { setMaxListeners } from 'node:events';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
-import { EXIT, ScanCopyError } from '../../core/errors.js';
+import { ScanCopyError } from '../../core/errors.js';
 import { runTimestamp } from '../../core/timestamp.js';
 import { openInstance, type Instance } from '../../platform/instance.js';
 import { ANALYZE_DEFAULTS, analyzeScans, readScanMapping, type AnalyzeEvent, type AnalyzeResult, type ScanPair } from '../../workflows/analyze.js';
@@ -91,7 +92,7 @@ async function runAnalyze(flags: AnalyzeFlags, command: Command): Promise<void> 
   const pairs = await readPairs(flags);
   const config = await resolveCliInstances({ ...flags, resultsDir: flags.results }, ['source', 'target']);
   const open = (role: 'source' | 'target'): Promise<Instance> =>
-    openInstance(config[role] as NonNullable<typeof config.source>, { timeouts: config.timeouts, retry: config.retry, limits: config.limits, maxConnections: 2 });
+    openInstance(config[role], { timeouts: config.timeouts, retry: config.retry, limits: config.limits, maxConnections: 2 });
   const source = await open('source');
   let target: Instance | undefined;
   const renderer = createEventRenderer(outputOptions(command), analyzeView());
@@ -121,7 +122,7 @@ async function runAnalyze(flags: AnalyzeFlags, command: Command): Promise<void> 
       { signal: stop.signal, onEvent: renderer.onEvent },
     );
     renderer.result(resultData(result), summaryLines(result));
-    if (result.missing.length > 0 || result.notProcessed.length > 0 || result.processingFailed.length > 0) process.exitCode = EXIT.failedItems;
+    process.exitCode = exitCodeOf({ analyze: result });
   } finally {
     renderer.close();
     process.off('SIGINT', onSignal);

@@ -1,22 +1,24 @@
 /** `scancopy copy`: parse, open both instances, run copyScans, render, and leave with the design's exit code. */
+import { dirname } from 'node:path';
 import { confirm, select } from '../ask.js';
 import { Command, Option } from 'commander';
-import { EXIT, ScanCopyError } from '../../core/errors.js';
+import { ScanCopyError } from '../../core/errors.js';
 import { openInstance, type Instance } from '../../platform/instance.js';
-import { answerResume, checkResumeRequest, copyScans, decideResume, findCopyCheckpoint, planCopy, probeTargetDb, progressOf, restartWarning, type CopyMode, type ResumeAnswer, type CopyOptions, type CopyResult, type CrashPoint, type JobSelector } from '../../workflows/copy.js';
+import { answerResume, buildCopyOptions, checkResumeRequest, copyEnd, COPY_DEFAULTS, copyScans, decideResume, findCopyCheckpoint, planCopy, probeTargetDb, progressOf, readCopyRun, restartWarning, type CopyMode, type CopyRun, type ResumeAnswer, type CopyOptions, type CopyResult, type CrashPoint, type JobSelector } from '../../workflows/copy.js';
+import { exitCodeOf } from '../../workflows/exit-code.js';
+import type { ConfigFlags } from '../../config/index.js';
 import { resolveScanIds } from '../../workflows/find.js';
 import { NOT_ON_SOURCE } from '../../workflows/not-on-source.js';
 import { addInstanceOptions, resolveCliInstances, type InstanceCliOptions } from '../instance-options.js';
 import { createEventRenderer, noteRetry, outputOptions, type RetryNote } from '../render.js';
 import { COPY_VIEW, copySummaryLines } from '../render/copy.js';
-import { addScanSelectionOptions, parseScanSelection, type ScanSelectionFlags } from '../scan-selection.js';
+import { addScanSelectionOptions, parseScanSelection, type ScanSelection, type ScanSelectionFlags } from '../scan-selection.js';
 import { parseDuration, positiveInt, runAnalysisAfterCopy, stopOnSignals } from './copy-support.js';
-import { failedItemsExit } from '../exit.js';
 
 type CopyFlags = InstanceCliOptions &
   ScanSelectionFlags & {
-    targetStore: number;
-    mode: CopyMode;
+    targetStore?: number;
+    mode?: CopyMode;
     results?: string;
     batchSize?: number;
     downloadWorkers?: number;
@@ -49,6 +51,7 @@ journal.ndjson, events.ndjson.
 Examples:
   scancopy copy --source albt --target stgalbt --scans 12345,12346 --target-store 42
   scancopy copy --source albt --target stgalbt --store 7 --date 2026-11-28 --target-store 42 --mode mapped
+  scancopy copy --resume testResults/run_20261201_101500    continue that run; nothing else needed
   scancopy copy ... --resume            continue this job's checkpoint
   scancopy copy ... --restart --yes     discard it and start over
   scancopy copy ... --dry-run           scans, files and bytes, reading only`;
@@ -59,15 +62,15 @@ export function copyCommand(): Command {
   addInstanceOptions(cmd, 'target');
   addScanSelectionOptions(cmd);
   cmd
-    .addOption(new Option('--target-store <id>', 'store id on the target').argParser(positiveInt('--target-store')).makeOptionMandatory())
-    .addOption(new Option('--mode <mode>', 'auto: the target maps the scans itself; mapped: keep the source mapping').choices(['auto', 'mapped']).default('auto'))
+    .addOption(new Option('--target-store <id>', 'store id on the target').argParser(positiveInt('--target-store')))
+    .addOption(new Option('--mode <mode>', 'auto: the target maps the scans itself; mapped: keep the source mapping (default auto)').choices(['auto', 'mapped']))
     .addOption(new Option('--results <dir>', 'results folder (default ./testResults, or the config file\'s)'))
     .addOption(new Option('--batch-size <n>', 'scans per batch (default 10)').argParser(positiveInt('--batch-size')))
     .addOption(new Option('--download-workers <n>', 'files downloading at once (default 20)').argParser(positiveInt('--download-workers')))
     .addOption(new Option('--upload-workers <n>', 'files uploading at once (default 20)').argParser(positiveInt('--upload-workers')))
     .addOption(new Option('--create-workers <n>', 'scans being created at once (default 10)').argParser(positiveInt('--create-workers')))
     .addOption(new Option('--max-duration <time>', 'stop taking work after this long (90s, 30m, 2h, 1h30m), save, exit 5').argParser((text: string) => parseDuration(text)))
-    .addOption(new Option('--resume [checkpoint]', "continue this job's checkpoint (or the run folder / checkpoint named)"))
+    .addOption(new Option('--resume [run]', "continue this job's checkpoint, or the run folder (or checkpoint) named: alone, it takes the run's instances, scans, store and mode"))
     .option('--restart', "discard this job's checkpoint and start over (asks first, unless --yes)")
     .option('--yes', 'confirm --restart without asking')
     .option('--dry-run', 'show the scans, files and bytes that would be copied; write nothing')
@@ -83,8 +86,13 @@ export function copyCommand(): Command {
 
 async function runCopy(flags: CopyFlags, command: Command): Promise<void> {
   checkResumeRequest(flags);
-  const selection = parseScanSelection(flags);
-  const config = await resolveCliInstances({ ...flags, resultsDir: flags.results, batchSize: flags.batchSize }, ['source', 'target']);
+  // `--resume RUN_DIR` without a scan selection continues that run as it was started.
+  const run = typeof flags.resume === 'string' && !selectionGiven(flags) ? await readCopyRun(flags.resume) : undefined;
+  const selection: ScanSelection = run ? { kind: 'ids', ids: run.scanIds } : parseScanSelection(flags);
+  const targetStoreId = flags.targetStore ?? run?.job?.targetStore;
+  if (targetStoreId === undefined) throw new ScanCopyError('USAGE', "required option '--target-store <id>' not specified");
+  const mode = flags.mode ?? run?.job?.mode ?? COPY_DEFAULTS.mode;
+  const config = await resolveCliInstances({ ...flags, ...(run ? recordedInstances(run, flags) : {}), resultsDir: flags.results ?? (run ? dirname(run.dir) : undefined), batchSize: flags.batchSize }, ['source', 'target']);
   const limits = {
     download: flags.downloadWorkers ?? config.limits.download,
     upload: flags.uploadWorkers ?? config.limits.upload,
@@ -95,40 +103,29 @@ async function runCopy(flags: CopyFlags, command: Command): Promise<void> {
   const renderer = createEventRenderer(outputOptions(command), COPY_VIEW);
   const signals = stopOnSignals();
   try {
-    const source = await openInstance(config.source as NonNullable<typeof config.source>, instanceOptions);
+    const source = await openInstance(config.source, instanceOptions);
     opened.push(source);
-    const target = await openInstance(config.target as NonNullable<typeof config.target>, instanceOptions);
+    const target = await openInstance(config.target, instanceOptions);
     opened.push(target);
     await Promise.all([source.api.login({ signal: signals.signal }), target.api.login({ signal: signals.signal })]);
     const scanIds = await resolveScanIds(source.db, selection);
     if (scanIds.length === 0) throw new ScanCopyError('USAGE', 'no scans match the selection', { hint: 'Check the store and days with `scancopy find`.' });
-    const probed = await probeTargetDb(target, flags.targetStore);
+    const probed = await probeTargetDb(target, targetStoreId);
     if (probed.warning) renderer.note(`warning: ${probed.warning}`);
     const targetDb = probed.db;
 
     if (flags.dryRun) {
-      const plan = await planCopy({ source, target: { db: targetDb }, scanIds, targetStoreId: flags.targetStore, downloadWorkers: limits.download, signal: signals.signal });
-      renderer.result({ command: 'copy', dryRun: true, ...plan }, planLines(plan, flags.targetStore));
-      if (plan.targetStoreExists === false) process.exitCode = EXIT.usage;
-      else if (plan.notFound.length > 0) process.exitCode = EXIT.failedItems;
+      const plan = await planCopy({ source, target: { db: targetDb }, scanIds, targetStoreId, downloadWorkers: limits.download, signal: signals.signal });
+      renderer.result({ command: 'copy', dryRun: true, ...plan }, planLines(plan, targetStoreId));
+      process.exitCode = exitCodeOf({ copyPlan: plan });
       return;
     }
 
-    const options: CopyOptions = {
-      source: { apiUrl: config.source?.apiUrl as string, api: source.api, db: source.db },
-      target: { apiUrl: config.target?.apiUrl as string, api: target.api, db: targetDb },
-      scanIds,
-      targetStoreId: flags.targetStore,
-      mode: flags.mode,
-      resultsDir: config.resultsDir,
-      batchSize: config.batchSize,
-      limits,
-      maxDurationMs: flags.maxDuration,
-      batchDeadlineMs: config.timeouts.batch,
-      commitHorizonMs: flags.commitHorizon ?? config.timeouts.commitHorizon,
-      barrier: flags.barrier === true,
-      crashPoint: crashPointFromEnv(process.env.SCANCOPY_CRASH_AT),
-    };
+    const options = buildCopyOptions(
+      { source: { ...copyEnd(source, config.source), db: source.db }, target: { ...copyEnd(target, config.target), db: targetDb }, scanIds, targetStoreId, mode },
+      { ...config, limits },
+      { maxDurationMs: flags.maxDuration, commitHorizonMs: flags.commitHorizon, barrier: flags.barrier === true, crashPoint: crashPointFromEnv(process.env.SCANCOPY_CRASH_AT) },
+    );
     Object.assign(options, await chooseResume(flags, options));
     // The analysis's source thumbnails are made from the bytes the copy downloads, not fetched again.
     const copiedImages = flags.analyze ? (await import('../../workflows/analyze.js')).thumbnailsFromCopy() : undefined;
@@ -138,12 +135,35 @@ async function runCopy(flags: CopyFlags, command: Command): Promise<void> {
     if (flags.analyze && !result.stopped) {
       await runAnalysisAfterCopy(result, { source, target, signal: signals.signal, output: outputOptions(command), sourceThumbnails: copiedImages?.thumbnails });
     }
-    process.exitCode = result.stopped === 'interrupted' ? EXIT.interrupted : result.stopped === 'max-duration' ? EXIT.maxDuration : result.failed > 0 ? failedItemsExit(result.failures.map((f) => f.code)) : result.duplicates.length > 0 ? EXIT.failedItems : EXIT.ok;
+    process.exitCode = exitCodeOf({ copy: result });
   } finally {
     renderer.close();
     signals.dispose();
     await Promise.all(opened.map((i) => i.close()));
   }
+}
+
+function selectionGiven(flags: ScanSelectionFlags): boolean {
+  return flags.scans !== undefined || flags.scansFile !== undefined || flags.store !== undefined;
+}
+
+/**
+ * The instances a run recorded, as instance flags: its name (so a config entry's password
+ * command applies) and the addresses it copied between. A role named on the command line wins.
+ */
+function recordedInstances(run: CopyRun, flags: CopyFlags): ConfigFlags {
+  const out: ConfigFlags = {};
+  for (const role of ['source', 'target'] as const) {
+    if (flags[role] !== undefined || flags[`${role}Api`] !== undefined || flags[`${role}Db`] !== undefined) continue;
+    const recorded = run.instances?.[role];
+    if (!recorded) {
+      throw new ScanCopyError('USAGE', `the run in ${run.dir} does not record its ${role} instance (its checkpoint was written by an earlier scancopy)`, {
+        hint: `Give --${role} NAME (or --${role}-api and --${role}-db) as when it started.`,
+      });
+    }
+    Object.assign(out, { [role]: recorded.name, [`${role}Api`]: recorded.api, [`${role}Db`]: recorded.db });
+  }
+  return out;
 }
 
 /** The workflow decides what the checkpoint means; a terminal is asked when it says so. */

@@ -7,13 +7,14 @@
  */
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import { EXIT, ScanCopyError } from '../../core/errors.js';
+import { ScanCopyError } from '../../core/errors.js';
 import { registerSecret } from '../../core/redact.js';
 import { openInstance, type Instance } from '../../platform/instance.js';
 import { startSandbox, type RunningSandbox } from '../../sandbox/sandbox.js';
 import { seedCatalog, seedDemo, type SeededCatalog } from '../../sandbox/seed.js';
 import { analyzeScans, thumbnailsFromCopy } from '../../workflows/analyze.js';
-import { copyScans, pairsFromCopy } from '../../workflows/copy.js';
+import { buildCopyOptions, copyEnd, copyScans, pairsFromCopy } from '../../workflows/copy.js';
+import { exitCodeOf } from '../../workflows/exit-code.js';
 import { createEventRenderer, outputOptions, type OutputOptions } from '../render.js';
 import { COPY_VIEW, copySummaryLines } from '../render/copy.js';
 import { analyzeView, summaryLines as analyzeSummaryLines } from './analyze.js';
@@ -100,20 +101,14 @@ async function runDemo(flags: DemoFlags, output: OutputOptions): Promise<number>
     step('copy', `copying ${scanIds.length} scans to target store ${targetStoreId} in auto mode`);
     const copyRenderer = createEventRenderer(output, COPY_VIEW);
     const copiedImages = thumbnailsFromCopy();
-    const copy = await copyScans(
-      {
-        source: { apiUrl: source.apiUrl, api: src.api, db: src.db },
-        target: { apiUrl: target.apiUrl, api: tgt.api, db: tgt.db },
-        scanIds,
-        targetStoreId,
-        mode: 'auto',
-        resultsDir: resolve(flags.results),
-        onSourceFile: copiedImages.onSourceFile,
-      },
-      { signal: signals.signal, onEvent: copyRenderer.onEvent },
-    ).finally(() => copyRenderer.close());
+    const options = buildCopyOptions(
+      { source: { ...copyEnd(src, source), db: src.db }, target: { ...copyEnd(tgt, target), db: tgt.db }, scanIds, targetStoreId, mode: 'auto' },
+      { resultsDir: resolve(flags.results) },
+      { onSourceFile: copiedImages.onSourceFile },
+    );
+    const copy = await copyScans(options, { signal: signals.signal, onEvent: copyRenderer.onEvent }).finally(() => copyRenderer.close());
     copyRenderer.result({ command: 'copy', runDir: copy.runDir, created: copy.created, skipped: copy.skipped, failed: copy.failed }, copySummaryLines(copy));
-    if (copy.stopped) return EXIT.interrupted;
+    if (copy.stopped) return exitCodeOf({ copy });
 
     step('analyze', `waiting for the target to process ${copy.created} copies, then comparing each scan with its copy`);
     const analyzeRenderer = createEventRenderer(output, analyzeView());
@@ -135,7 +130,7 @@ async function runDemo(flags: DemoFlags, output: OutputOptions): Promise<number>
     const elapsedMs = Date.now() - started;
     say.result({ command: 'demo', html: analysis.files.html, runDir: copy.runDir, elapsedMs }, closingLines(analysis.files.html, analysis.files.scansHtml, copy.runDir, elapsedMs));
     // Copies failing processing are the demo's own doing (--processing-errors), not a failure of the run.
-    return copy.failed > 0 || analysis.missing.length > 0 || analysis.notProcessed.length > 0 ? EXIT.failedItems : EXIT.ok;
+    return exitCodeOf({ copy }, { analyze: { ...analysis, processingFailed: [] } });
   } catch (err) {
     if (signals.signal.aborted) throw new ScanCopyError('ABORTED', 'demo interrupted', { cause: err });
     throw err;

@@ -7,7 +7,7 @@ import { downloadScanImages, DOWNLOAD_DEFAULTS, type DownloadEvent, type Downloa
 import { resolveScanIds } from '../../workflows/find.js';
 import { positiveInt } from './copy-support.js';
 import { addInstanceOptions, resolveCliInstances, type InstanceCliOptions } from '../instance-options.js';
-import { failedItemsExit } from '../exit.js';
+import { exitCodeOf } from '../../workflows/exit-code.js';
 import { createEventRenderer, noteRetry, outputOptions, type EventView, type RetryNote } from '../render.js';
 import { addScanSelectionOptions, parseScanSelection, type ScanSelectionFlags } from '../scan-selection.js';
 
@@ -47,7 +47,7 @@ export function downloadCommand(): Command {
 async function runDownload(flags: DownloadFlags, command: Command): Promise<void> {
   const selection = parseScanSelection(flags);
   const config = await resolveCliInstances(flags, ['source']);
-  const address = config.source as NonNullable<typeof config.source>;
+  const address = config.source;
   const renderer = createEventRenderer(outputOptions(command), DOWNLOAD_VIEW);
   const source = await openInstance(address, {
     timeouts: config.timeouts,
@@ -70,7 +70,7 @@ async function runDownload(flags: DownloadFlags, command: Command): Promise<void
       { signal: stop.signal, onEvent: renderer.onEvent },
     );
     renderer.result(resultData(result), summaryLines(result));
-    if (result.failures.length > 0) process.exitCode = failedItemsExit(result.failures.map((f) => f.code));
+    process.exitCode = exitCodeOf({ download: result });
   } finally {
     renderer.close();
     process.off('SIGINT', onSignal);

@@ -28,7 +28,7 @@ export function findCommand(): Command {
     .action(async (flags: FindFlags) => {
       const selection = parseStoreSelection(flags);
       const config = await resolveCliInstances(flags, ['source']);
-      const source = config.source as NonNullable<typeof config.source>;
+      const source = config.source;
       const instance = await openInstance(source, { timeouts: config.timeouts, retry: config.retry, limits: config.limits, maxConnections: 1 });
       try {
         await instance.api.login();

@@ -1,9 +1,10 @@
 /** `scancopy verify`: check a copy pair by pair (files, bytes, payload) and print a table of what differs. */
+import { exitCodeOf } from '../../workflows/exit-code.js';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { confirm } from '@inquirer/prompts';
 import { Command, Option } from 'commander';
-import { EXIT, ScanCopyError } from '../../core/errors.js';
+import { ScanCopyError } from '../../core/errors.js';
 import { openInstance, type Instance } from '../../platform/instance.js';
 import { readScanMapping } from '../../workflows/analyze.js';
 import type { CopyMode } from '../../workflows/copy.js';
@@ -60,7 +61,7 @@ async function runVerify(flags: VerifyFlags, command: Command): Promise<void> {
   const signals = stopOnSignals();
   try {
     const open = async (role: 'source' | 'target'): Promise<Instance> => {
-      const inst = await openInstance(config[role] as NonNullable<typeof config.source>, { timeouts: config.timeouts, retry: config.retry, limits: { download: flags.workers }, maxConnections: 2 });
+      const inst = await openInstance(config[role], { timeouts: config.timeouts, retry: config.retry, limits: { download: flags.workers }, maxConnections: 2 });
       opened.push(inst);
       return inst;
     };
@@ -75,7 +76,7 @@ async function runVerify(flags: VerifyFlags, command: Command): Promise<void> {
       : undefined;
     renderer.result({ command: 'verify', mode, ...result, ...(removal ? { deleted: removal.deleted, deleteFailed: removal.failed } : {}) }, [...verifyLines(result, mode), ...removalLines(result.duplicates, removal, flags)]);
     const remaining = removal ? removal.failed.length + (flags.dryRun ? result.duplicates.length : 0) : result.duplicates.length;
-    if (result.mismatches.length > 0 || remaining > 0) process.exitCode = EXIT.failedItems;
+    process.exitCode = exitCodeOf({ verify: result, duplicatesLeft: remaining });
   } finally {
     renderer.close();
     signals.dispose();

@@ -2,8 +2,9 @@
 import { confirm } from '../ask.js';
 import { EXIT } from '../../core/errors.js';
 import { sameInstance } from '../../workflows/copy.js';
+import { exitCodeOf } from '../../workflows/exit-code.js';
 import { runAnalysisSteps } from './analysis-step.js';
-import { runCopyStep } from './copy-step.js';
+import { runCopyStep, type CopyStepInput, type CopyStepOutcome } from './copy-step.js';
 import { askInstance } from './instances.js';
 import { ask } from './prompts.js';
 import { askFolder } from './results-dir.js';
@@ -35,6 +36,11 @@ export async function runCopyFlow(s: WizardSession): Promise<number> {
 
   s.step('Step 4: Copy');
   const copy = await runCopyStep(s, { source, target, scanIds, targetStoreId, resultsDir });
+  return finishCopyFlow(s, { source, target, scanIds, targetStoreId, resultsDir }, copy);
+}
+
+/** After the copy (or its skip): the analysis steps, where to look, and the exit code. */
+export async function finishCopyFlow(s: WizardSession, input: CopyStepInput, copy: CopyStepOutcome): Promise<number> {
   if (copy.mode === 'declined') {
     s.print('');
     s.print('Nothing was copied. Your answers are saved: run scancopy again to start from them.');
@@ -44,12 +50,12 @@ export async function runCopyFlow(s: WizardSession): Promise<number> {
   if (result?.stopped) {
     s.print('');
     s.print(`Stopped with ${result.pending} scan(s) still to copy; the state is saved in ${result.runDir}.`);
-    s.print('Run scancopy again with the same answers and choose "Resume" to continue.');
-    return result.stopped === 'interrupted' ? EXIT.interrupted : EXIT.maxDuration;
+    s.print('Run scancopy again and choose to resume it at the first question.');
+    return exitCodeOf({ copy: result });
   }
 
   const images = copy.mode === 'skip' ? undefined : copy.images;
-  const analysis = await runAnalysisSteps(s, { source, target, sourceIds: scanIds, resultsDir, copy: result, sourceThumbnails: images?.thumbnails });
+  const analysis = await runAnalysisSteps(s, { source: input.source, target: input.target, sourceIds: result?.scanIds ?? input.scanIds, resultsDir: input.resultsDir, copy: result, sourceThumbnails: images?.thumbnails });
   s.print('');
   if (analysis) {
     s.print(`Look first at the HTML report: ${analysis.files.html}`);
@@ -57,6 +63,5 @@ export async function runCopyFlow(s: WizardSession): Promise<number> {
   } else if (result) {
     s.print(`Done. The mapping is in ${result.files.mapping}`);
   }
-  const failed = (result?.failed ?? 0) > 0 || (analysis !== undefined && (analysis.missing.length > 0 || analysis.notProcessed.length > 0 || analysis.processingFailed.length > 0));
-  return failed ? EXIT.failedItems : EXIT.ok;
+  return exitCodeOf(...(result ? [{ copy: result }] : []), ...(analysis ? [{ analyze: analysis }] : []));
 }

@@ -7,7 +7,7 @@
  */
 import { confirm } from '../ask.js';
 import { describeIdRanges } from './scan-ids.js';
-import { answerResume, copyScans, decideResume, findCopyCheckpoint, progressOf, restartWarning, type CopyMode, type CopyResult, type JobCheckpointInfo } from '../../workflows/copy.js';
+import { answerResume, buildCopyOptions, copyEnd, copyScans, decideResume, findCopyCheckpoint, progressOf, restartWarning, type CopyMode, type CopyResult, type JobCheckpointInfo } from '../../workflows/copy.js';
 import { thumbnailsFromCopy, type CopiedImages } from '../../workflows/analyze.js';
 import { stopOnSignals } from '../commands/copy-support.js';
 import { createEventRenderer } from '../render.js';
@@ -45,7 +45,7 @@ export async function runCopyStep(s: WizardSession, input: CopyStepInput): Promi
     resultsDir: input.resultsDir,
   };
   const decision = await decideResume({ interactive: true }, () => findCopyCheckpoint(job));
-  let resume: { resume?: boolean | string; restart?: boolean; existing?: JobCheckpointInfo } = {};
+  let resume: ResumeAnswered = {};
   if (decision.kind === 'choose') {
     const { existing } = decision;
     const answer = await choose(`This job has a checkpoint in ${existing.runDir} (${progressOf(existing)}):`, [
@@ -55,6 +55,17 @@ export async function runCopyStep(s: WizardSession, input: CopyStepInput): Promi
     resume = answerResume(existing, answer);
   }
 
+  return confirmAndCopy(s, input, mode, resume);
+}
+
+export interface ResumeAnswered {
+  resume?: boolean | string;
+  restart?: boolean;
+  existing?: JobCheckpointInfo;
+}
+
+/** The summary, its one confirmation, then the copy. */
+export async function confirmAndCopy(s: WizardSession, input: CopyStepInput, mode: CopyMode, resume: ResumeAnswered): Promise<CopyStepOutcome> {
   s.step('Summary');
   for (const line of summaryLines(input, mode, resume)) s.print(`  ${line}`);
   const warning = resume.restart && resume.existing ? restartWarning(resume.existing) : undefined;
@@ -66,23 +77,13 @@ export async function runCopyStep(s: WizardSession, input: CopyStepInput): Promi
   const signals = stopOnSignals();
   const images = thumbnailsFromCopy();
   try {
-    const result = await copyScans(
-      {
-        source: { apiUrl: input.source.address.apiUrl, api: input.source.instance.api, db: input.source.instance.db },
-        target: { apiUrl: input.target.address.apiUrl, api: input.target.instance.api, db: input.target.instance.db },
-        scanIds: input.scanIds,
-        targetStoreId: input.targetStoreId,
-        mode,
-        resultsDir: input.resultsDir,
-        batchSize: s.config.batchSize,
-        limits: s.config.limits,
-        batchDeadlineMs: s.config.timeouts.batch,
-        resume: resume.resume,
-        restart: resume.restart,
-        onSourceFile: images.onSourceFile,
-      },
-      { signal: signals.signal, onEvent: renderer.onEvent },
+    const end = (o: OpenedInstance) => ({ ...copyEnd(o.instance, o.address), db: o.instance.db });
+    const options = buildCopyOptions(
+      { source: end(input.source), target: end(input.target), scanIds: input.scanIds, targetStoreId: input.targetStoreId, mode },
+      { ...s.config, resultsDir: input.resultsDir },
+      { resume: resume.resume, restart: resume.restart, onSourceFile: images.onSourceFile },
     );
+    const result = await copyScans(options, { signal: signals.signal, onEvent: renderer.onEvent });
     renderer.result({}, copySummaryLines(result));
     return { mode, result, images };
   } finally {
@@ -91,7 +92,7 @@ export async function runCopyStep(s: WizardSession, input: CopyStepInput): Promi
   }
 }
 
-function summaryLines(input: CopyStepInput, mode: CopyMode, resume: { resume?: boolean | string; restart?: boolean; existing?: JobCheckpointInfo }): string[] {
+function summaryLines(input: CopyStepInput, mode: CopyMode, resume: ResumeAnswered): string[] {
   const instance = (o: OpenedInstance): string => `${o.address.name} (${o.address.apiUrl})`;
   const run = resume.existing
     ? `${resume.resume ? 'resume' : 'restart'} the run in ${resume.existing.runDir} (${progressOf(resume.existing)})`

@@ -1,6 +1,7 @@
 /** Workflow 2 of the seed README, "Download Images": source, scan ids, folder, download. Returns the exit code. */
-import { EXIT, findScanCopyError } from '../../core/errors.js';
+import { findScanCopyError } from '../../core/errors.js';
 import { downloadScanImages } from '../../workflows/download.js';
+import { exitCodeOf } from '../../workflows/exit-code.js';
 import { stopOnSignals } from '../commands/copy-support.js';
 import { DOWNLOAD_VIEW, summaryLines } from '../commands/download.js';
 import { createEventRenderer } from '../render.js';
@@ -30,13 +31,13 @@ export async function runDownloadFlow(s: WizardSession): Promise<number> {
       { signal: signals.signal, onEvent: renderer.onEvent },
     );
     renderer.result({}, summaryLines(result));
-    return result.failures.length > 0 ? EXIT.failedItems : EXIT.ok;
+    return exitCodeOf({ download: result });
   } catch (err) {
     if (findScanCopyError(err)?.code !== 'ABORTED') throw err;
     renderer.close();
     s.print('');
     s.print(`Stopped. Complete files are kept in ${outDir}; run the download again to fetch the rest.`);
-    return EXIT.interrupted;
+    return exitCodeOf({ error: err });
   } finally {
     renderer.close();
     signals.dispose();

@@ -21,13 +21,14 @@ export interface OpenedInstance {
   address: ResolvedInstance;
 }
 
-type Address = Pick<ConfigFlags, 'source' | 'sourceApi' | 'sourceDb' | 'target' | 'targetApi' | 'targetDb'>;
+export type Address = Pick<ConfigFlags, 'source' | 'sourceApi' | 'sourceDb' | 'target' | 'targetApi' | 'targetDb'>;
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
 
-export async function askInstance(s: WizardSession, role: Role): Promise<OpenedInstance> {
+/** `preset`: an address known already (a run being resumed): only the secrets are asked. */
+export async function askInstance(s: WizardSession, role: Role, preset?: Address): Promise<OpenedInstance> {
   const label = capitalize(role);
-  const chosen = await chooseAddress(s, role);
+  const chosen = preset ?? (await chooseAddress(s, role));
   let address = resolveAddress(s, role, chosen);
   let typed = chosen[role] === undefined;
   let secrets = await askSecrets(s, role, address, { api: true, db: true });
@@ -44,7 +45,7 @@ export async function askInstance(s: WizardSession, role: Role): Promise<OpenedI
     s.print(dbError ? `  ✖ ${label} database failed: ${messageOf(dbError)}` : `  ✔ ${label} database OK (${address.dbUrl})`);
     if (!apiError && !dbError) {
       if (typed) address = await offerToSave(s, role, address);
-      else await s.remember({ [role]: address.name });
+      else if (!preset || s.config.instances[address.name]) await s.remember({ [role]: address.name });
       if (secrets.username !== undefined) await s.remember({ usernames: { ...s.lastUsed.usernames, [address.apiUrl]: secrets.username } });
       const { timeouts, retry, limits } = s.config;
       const opened: ResolvedInstance = { ...address, ...secrets };

@@ -30,6 +30,18 @@ export interface Job extends JobIdentity {
   fingerprint: string;
 }
 
+/** Where an instance was reached (never a secret: URLs with credentials are refused before a run). */
+export interface RunInstance {
+  name: string;
+  api: string;
+  db: string;
+}
+
+export interface RunInstances {
+  source: RunInstance;
+  target: RunInstance;
+}
+
 export interface Checkpoint {
   format: typeof CHECKPOINT_FORMAT;
   completed_batches: number[];
@@ -48,6 +60,8 @@ export interface Checkpoint {
   journal_seq: number;
   scan_ids: number[];
   scans: Record<string, ScanState>;
+  /** The instances' addresses, so `--resume RUN_DIR` (and the wizard) can continue the run from its folder alone. */
+  instances?: RunInstances;
 }
 
 export function jobOf(identity: Omit<JobIdentity, 'scan_ids_sha256' | 'scan_count'>, scanIds: readonly number[]): Job {
@@ -89,6 +103,8 @@ const scanState = z.object({
   reason: z.string().optional(),
 });
 
+const runInstance = z.object({ name: z.string().min(1), api: z.string().min(1), db: z.string().min(1) });
+
 const checkpointSchema = z.object({
   format: z.literal(CHECKPOINT_FORMAT),
   completed_batches: z.array(z.number().int()),
@@ -111,6 +127,7 @@ const checkpointSchema = z.object({
   journal_seq: z.number().int().nonnegative(),
   scan_ids: z.array(z.number().int()),
   scans: z.record(z.string(), scanState),
+  instances: z.object({ source: runInstance, target: runInstance }).optional(),
 });
 
 /** Reads and validates a checkpoint; anything unreadable is CHECKPOINT_CORRUPT and nothing is touched. */

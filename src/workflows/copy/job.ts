@@ -7,7 +7,7 @@
 import { ScanCopyError } from '../../core/errors.js';
 import { Journal } from '../../core/journal.js';
 import { writeCsv } from '../../reports/csv.js';
-import { CHECKPOINT_FORMAT, writeCheckpoint, type Checkpoint, type Job } from './checkpoint.js';
+import { CHECKPOINT_FORMAT, writeCheckpoint, type Checkpoint, type Job, type RunInstances } from './checkpoint.js';
 import { createRunFolder, discardRunState, findJobRun, lockRun, openNamedRun, removeLeftovers, runFiles, type FoundRun, type RunFiles } from './run-folder.js';
 import { applyRecord, JobState, type JobHeader, type JournalRecord, type ScanState } from './state.js';
 
@@ -21,6 +21,8 @@ export interface OpenJobInput {
   resume: boolean | string;
   restart: boolean;
   now: Date;
+  /** Recorded in the checkpoint when known. */
+  instances?: RunInstances;
 }
 
 export interface OpenedJob {
@@ -32,6 +34,8 @@ export interface OpenedJob {
   startedAt: string;
   capturedAt: number;
   resumed: boolean;
+  /** This run's addresses, else those its checkpoint recorded. */
+  instances?: RunInstances;
   /** Torn journal lines dropped and temp files removed on opening. */
   repaired: { tornJournal: boolean; leftovers: number };
   /** Releases the run folder's lock. */
@@ -44,7 +48,7 @@ export async function openJob(input: OpenJobInput): Promise<OpenedJob> {
     const unlock = await lockRun(found.files.dir);
     await discardRunState(found.files).finally(unlock);
   }
-  else if (found && input.resume !== false) return resumeJob(found, input.job);
+  else if (found && input.resume !== false) return resumeJob(found, input.job, input.instances);
   else if (found) {
     const done = Object.values(found.checkpoint.scans).filter((s) => s.status === 'created' || s.status === 'skipped').length;
     throw new ScanCopyError('CHECKPOINT_EXISTS', `this job has a checkpoint in ${found.files.dir} (${done} of ${found.checkpoint.scan_ids.length} scans done)`, {
@@ -64,17 +68,17 @@ async function startJob(input: OpenJobInput): Promise<OpenedJob> {
   const startedAt = input.now.toISOString();
   const capturedAt = Math.floor(input.now.getTime() / 1000);
   // The checkpoint comes first: a folder without one holds nothing that was sent.
-  const meta = { job: input.job, ts, startedAt, capturedAt, batchSize: input.batchSize, scanIds };
+  const meta = { job: input.job, ts, startedAt, capturedAt, batchSize: input.batchSize, scanIds, instances: input.instances };
   await writeCheckpoint(files.checkpoint, checkpointOf(meta, scans, new Set(), 0));
   await writeCsv(files.initialMapping, MAPPING_COLUMNS, scanIds.map((id) => [id, '']));
   const { journal } = await Journal.open<JobHeader, JournalRecord>(files.journal, { fingerprint: input.job.fingerprint });
   return {
-    files, state: new JobState(scans, new Set(), journal), scanIds, batchSize: input.batchSize, startedAt, capturedAt, resumed: false,
+    files, state: new JobState(scans, new Set(), journal), scanIds, batchSize: input.batchSize, startedAt, capturedAt, resumed: false, instances: input.instances,
     repaired: { tornJournal: false, leftovers: 0 }, unlock,
   };
 }
 
-async function resumeJob(found: FoundRun, job: Job): Promise<OpenedJob> {
+async function resumeJob(found: FoundRun, job: Job, instances: RunInstances | undefined): Promise<OpenedJob> {
   const { files, checkpoint } = found;
   const unlock = await lockRun(files.dir);
   const leftovers = await removeLeftovers(files.dir);
@@ -91,7 +95,7 @@ async function resumeJob(found: FoundRun, job: Job): Promise<OpenedJob> {
   for (const line of contents.lines) if (line.seq > checkpoint.journal_seq) applyRecord(scans, completed, line.record);
   return {
     files, state: new JobState(scans, completed, journal), scanIds: [...checkpoint.scan_ids], batchSize: checkpoint.batch_size,
-    startedAt: checkpoint.started_at, capturedAt: checkpoint.captured_at, resumed: true, repaired: { tornJournal: contents.torn, leftovers }, unlock,
+    startedAt: checkpoint.started_at, capturedAt: checkpoint.captured_at, resumed: true, instances: instances ?? checkpoint.instances, repaired: { tornJournal: contents.torn, leftovers }, unlock,
   };
 }
 
@@ -102,6 +106,7 @@ export interface CheckpointMeta {
   capturedAt: number;
   batchSize: number;
   scanIds: readonly number[];
+  instances?: RunInstances;
 }
 
 export function checkpointOf(meta: CheckpointMeta, scans: ReadonlyMap<number, ScanState>, completed: ReadonlySet<number>, journalSeq: number): Checkpoint {
@@ -120,5 +125,6 @@ export function checkpointOf(meta: CheckpointMeta, scans: ReadonlyMap<number, Sc
     journal_seq: journalSeq,
     scan_ids: [...meta.scanIds],
     scans: Object.fromEntries(ordered.map(([id, s]) => [String(id), s])),
+    ...(meta.instances ? { instances: meta.instances } : {}),
   };
 }

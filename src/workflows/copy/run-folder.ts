@@ -33,7 +33,7 @@ export interface FoundRun {
   checkpoint: Checkpoint;
 }
 
-const RUN_DIR = /^run_(\d{8}_\d{6})$/;
+export const RUN_DIR = /^run_(\d{8}_\d{6})$/;
 
 export function runFiles(dir: string, ts: string, mode: CopyMode): RunFiles {
   return {
@@ -121,7 +121,7 @@ export async function openNamedRun(path: string, job: Job): Promise<FoundRun> {
   return { files: runFiles(dir, checkpoint.ts, checkpoint.job.mode), checkpoint };
 }
 
-async function checkpointIn(dir: string): Promise<string | undefined> {
+export async function checkpointIn(dir: string): Promise<string | undefined> {
   const names = await readdir(dir).catch(() => [] as string[]);
   const match = names.filter((n) => /^checkpoint_\d{8}_\d{6}\.json$/.test(n)).sort().at(-1);
   return match ? join(dir, match) : undefined;
@@ -166,6 +166,12 @@ export async function lockRun(dir: string): Promise<() => Promise<void>> {
     await rm(path, { force: true });
   }
   throw new ScanCopyError('IO_ERROR', `cannot lock the run folder ${dir}`);
+}
+
+/** The live process holding the run folder's lock, if any. */
+export async function lockHolder(dir: string): Promise<number | undefined> {
+  const holder = Number((await readFile(join(dir, 'copy.lock'), 'utf8').catch(() => '')).trim());
+  return holder > 0 && isAlive(holder) ? holder : undefined;
 }
 
 function isAlive(pid: number): boolean {
