@@ -5,7 +5,7 @@
  * (--quiet and the terminal bars: cli.render.test.ts).
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -48,9 +48,34 @@ describe('scancopy without a terminal', () => {
   it('lists every command and the exit codes in --help', async () => {
     const r = await scancopy(['--help']);
     expect(r.code).toBe(0);
-    for (const command of ['sandbox', 'find', 'download', 'analyze', 'copy', 'verify', 'demo']) expect(r.stdout).toMatch(new RegExp(`\\n  ${command} `));
+    for (const command of ['sandbox', 'find', 'download', 'analyze', 'copy', 'verify', 'demo', 'runs', 'config', 'completion']) expect(r.stdout).toMatch(new RegExp(`\\n  ${command} `));
     for (const code of ['0 ', '1 ', '2 ', '3 ', '4 ', '5 ', '130']) expect(r.stdout).toMatch(new RegExp(`\\n  ${code}`));
     expect(r.stdout).toContain('--log-format <format>');
+  });
+
+  it('prints bash and zsh completion scripts made from the commands and their options; bash completes with it', async () => {
+    const bash = await scancopy(['completion', 'bash']);
+    expect(bash.code, bash.stderr).toBe(0);
+    const script = join(cwd, 'scancopy.bash');
+    await writeFile(script, bash.stdout);
+    const complete = (words: string[]): Promise<string> =>
+      new Promise((done) => {
+        const line = `source '${script}'; COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _scancopy; echo "\${COMPREPLY[*]}"`;
+        execFile('bash', ['-c', line], { encoding: 'utf8' }, (_err, stdout) => done(stdout.trim()));
+      });
+    expect(await complete(['scancopy', 'co'])).toBe('copy config completion');
+    expect(await complete(['scancopy', 'copy', '--target-s'])).toBe('--target-store');
+    expect(await complete(['scancopy', 'download', '--dry'])).toBe('--dry-run');
+    expect(await complete(['scancopy', 'config', ''])).toMatch(/^path show /);
+    expect(await complete(['scancopy', 'completion', ''])).toMatch(/^bash zsh /);
+    expect(bash.stdout).not.toContain('--barrier');
+
+    const zsh = await scancopy(['completion', 'zsh']);
+    expect(zsh.code, zsh.stderr).toBe(0);
+    expect(zsh.stdout.startsWith('#compdef scancopy\n')).toBe(true);
+    expect(zsh.stdout).toContain("'copy:Copy scans from a source instance");
+    expect(zsh.stdout).toContain("'--mode[auto\\: the target maps the scans itself");
+    expect((await scancopy(['completion', 'fish'])).code).toBe(2);
   });
 
   it('shows the program-wide output options and the exit codes in each command help', async () => {

@@ -1,6 +1,6 @@
 /**
  * `scancopy download` as a user runs it: the seed's batch log and the summary on stdout,
- * exit 1 when a scan or file failed, scans picked by store and day, and Ctrl-C stopping
+ * exit 1 when a scan or file failed, scans picked by store and day, --dry-run, and Ctrl-C stopping
  * with exit 130 and nothing half-written under a final name.
  */
 import { spawn } from 'node:child_process';
@@ -73,6 +73,22 @@ describe('scancopy download', () => {
     expect(stdout).toContain('Failed:     1\n  scan 999999: NOT_FOUND: scan not found in the source database\n');
     expect(stdout).toContain(`Folder:     ${join(root, 'images')}`);
     expect((await readdir(join(root, 'images'))).sort()).toEqual([`${withSection}_Top Shelf_7.jpg`, `${withSection}_Top Shelf_7_2.jpg`, `${pogOnly}_8.png`, 'manifest.csv']);
+  });
+
+  it('--dry-run says what a run would download, counting files complete in the folder, and writes nothing', async () => {
+    const [withSection, pogOnly, empty] = ids as [number, number, number];
+    const fresh = await start(['--scans', `${withSection},${pogOnly},${empty},999999`, '--out', 'dry', '--dry-run']).done;
+    expect(fresh.code, fresh.stderr).toBe(1);
+    expect(fresh.stdout).toContain('Dry run: nothing was downloaded or written.');
+    expect(fresh.stdout).toContain('Scans:  4 selected, 1 not found (a run would fail them), 1 without files');
+    expect(fresh.stdout).toContain(`Files:  3: 0 complete in ${join(root, 'dry')} already, 3 to download`);
+    expect(fresh.stdout).toContain('  scan 999999: NOT_FOUND: scan not found in the source database');
+    expect((await readdir(root)).includes('dry')).toBe(false);
+
+    // The folder of the first test holds these scans' files: all complete.
+    const done = await start(['--scans', `${withSection},${pogOnly}`, '--out', 'images', '--dry-run']).done;
+    expect(done.code, done.stderr).toBe(0);
+    expect(done.stdout).toContain(`Files:  3: 3 complete in ${join(root, 'images')} already, 0 to download`);
   });
 
   it('picks scans by store and day, and exits 0 when everything is on disk', async () => {

@@ -42,17 +42,18 @@ const COMMANDS: ReadonlyArray<readonly [string, () => Promise<CommandFactory>]> 
   ['demo', async () => (await import('./commands/demo.js')).demoCommand],
   ['runs', async () => (await import('./commands/runs.js')).runsCommand],
   ['config', async () => (await import('./commands/config.js')).configCommand],
+  ['completion', async () => (await import('./commands/completion.js')).completionCommand],
 ];
 
 /**
  * The commands `argv` can run: those named in it (an option's value that happens to be a
- * command name only loads one more), none for a bare `--version`, and all for help or when
- * none is named, so that the program's help and the suggestion for a mistyped command see
- * every one.
+ * command name only loads one more), none for a bare `--version`, and all for help, for
+ * `completion` (its script lists them) or when none is named, so that the program's help and
+ * the suggestion for a mistyped command see every one.
  */
 export async function commandsFor(argv: readonly string[]): Promise<CommandFactory[]> {
   const named = COMMANDS.filter(([name]) => argv.includes(name));
-  const help = argv.some((a) => a === '-h' || a === '--help' || a === 'help');
+  const help = argv.some((a) => a === '-h' || a === '--help' || a === 'help' || a === 'completion');
   const versionOnly = argv.length > 0 && argv.every((a) => a === '--version' || a === '-V');
   const wanted = versionOnly ? [] : named.length > 0 && !help ? named : COMMANDS;
   return Promise.all(wanted.map(([, load]) => load()));

@@ -22,6 +22,7 @@ import { planBatch, type BatchPlan, type ScanProblem } from './download/plan.js'
 
 export type { BatchCounts, DownloadedFile, DownloadEvent, DownloadFailure } from './download/events.js';
 export type { ScanProblem } from './download/plan.js';
+export { planDownload, type DownloadPlan } from './download/plan.js';
 
 export interface DownloadOptions {
   /** The source instance: scans and section names from its read-only database, bytes through its API (retries, timeouts, expired-URL refresh). */

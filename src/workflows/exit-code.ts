@@ -9,7 +9,7 @@ import { EXIT } from '../core/errors.js';
 import { exitCodeFor } from '../core/failure.js';
 import type { AnalyzeResult } from './analyze.js';
 import type { CopyPlan, CopyResult } from './copy.js';
-import type { DownloadResult } from './download.js';
+import type { DownloadPlan, DownloadResult } from './download.js';
 import type { VerifyResult } from './verify.js';
 
 export type RunOutcome =
@@ -17,6 +17,7 @@ export type RunOutcome =
   | { copy: Pick<CopyResult, 'stopped' | 'failures' | 'duplicates'> }
   | { copyPlan: Pick<CopyPlan, 'targetStoreExists' | 'notFound'> }
   | { download: Pick<DownloadResult, 'failures'> }
+  | { downloadPlan: Pick<DownloadPlan, 'problems'> }
   | { analyze: Pick<AnalyzeResult, 'missing' | 'notProcessed' | 'processingFailed'> }
   /** `duplicatesLeft`: the extra copies still on the target after any removal. */
   | { verify: Pick<VerifyResult, 'mismatches'>; duplicatesLeft: number };
@@ -40,6 +41,7 @@ function codeOf(o: RunOutcome): number {
     return o.copy.duplicates.length > 0 ? EXIT.failedItems : EXIT.ok;
   }
   if ('copyPlan' in o) return o.copyPlan.targetStoreExists === false ? EXIT.usage : o.copyPlan.notFound.length > 0 ? EXIT.failedItems : EXIT.ok;
+  if ('downloadPlan' in o) return o.downloadPlan.problems.some((p) => p.kind === 'not-found') ? EXIT.failedItems : EXIT.ok;
   if ('download' in o) return o.download.failures.length > 0 ? failedItems(o.download.failures.map((f) => f.code)) : EXIT.ok;
   if ('analyze' in o) return o.analyze.missing.length + o.analyze.notProcessed.length + o.analyze.processingFailed.length > 0 ? EXIT.failedItems : EXIT.ok;
   return o.verify.mismatches.length > 0 || o.duplicatesLeft > 0 ? EXIT.failedItems : EXIT.ok;

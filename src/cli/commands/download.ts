@@ -1,9 +1,10 @@
 /** `scancopy download`: a source instance's scan images into one folder, named as the seed tool names them. */
 import { setMaxListeners } from 'node:events';
+import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { ScanCopyError } from '../../core/errors.js';
 import { openInstance } from '../../platform/instance.js';
-import { downloadScanImages, DOWNLOAD_DEFAULTS, type DownloadEvent, type DownloadResult } from '../../workflows/download.js';
+import { downloadScanImages, DOWNLOAD_DEFAULTS, planDownload, type DownloadEvent, type DownloadPlan, type DownloadResult } from '../../workflows/download.js';
 import { resolveScanIds } from '../../workflows/find.js';
 import { positiveInt } from './copy-support.js';
 import { addInstanceOptions, resolveCliInstances, type InstanceCliOptions } from '../instance-options.js';
@@ -11,7 +12,7 @@ import { exitCodeOf } from '../../workflows/exit-code.js';
 import { createEventRenderer, noteRetry, outputOptions, type EventView, type RetryNote } from '../render.js';
 import { addScanSelectionOptions, parseScanSelection, type ScanSelectionFlags } from '../scan-selection.js';
 
-type DownloadFlags = InstanceCliOptions & ScanSelectionFlags & { out: string; workers: number };
+type DownloadFlags = InstanceCliOptions & ScanSelectionFlags & { out: string; workers: number; dryRun?: boolean };
 
 const HELP_AFTER = `
 Names: {scan_id}_{section_name}_{store_pog_id}.ext, without the parts a scan lacks
@@ -23,11 +24,15 @@ Resuming: files are written under a temporary name and renamed when complete, an
 manifest.csv in the folder records each file's size and sha256. Run the same command
 again after an interruption: complete files are skipped, the rest downloaded.
 
-Exit code 1 when any file failed or a scan was not found.
+--dry-run reads the source database and the folder only: how many files the scans have,
+how many are complete in the folder already, and how many a run would download.
+
+Exit code 1 when any file failed or a scan was not found (a --dry-run too).
 
 Examples:
   scancopy download --source albt --scans 12345,12346
-  scancopy download --source albt --store 42 --date 2026-11-28 --out ./images --workers 8`;
+  scancopy download --source albt --store 42 --date 2026-11-28 --out ./images --workers 8
+  scancopy download --source albt --scans 12345-12400 --dry-run`;
 
 export function downloadCommand(): Command {
   const cmd = new Command('download').description('Download the images of scans from a source instance, resumably, with exact names.');
@@ -37,6 +42,7 @@ export function downloadCommand(): Command {
     .addOption(new Option('--out <dir>', 'download folder').default(DOWNLOAD_DEFAULTS.outDir))
     .addOption(new Option('--batch-size <n>', `scans per logged batch (default ${DOWNLOAD_DEFAULTS.batchSize}, or the config file's)`).argParser(positiveInt('--batch-size')))
     .addOption(new Option('--workers <n>', 'files downloading at once').argParser(positiveInt('--workers')).default(DOWNLOAD_DEFAULTS.workers))
+    .option('--dry-run', 'show the scans and files a run would download, and those already complete; write nothing')
     .addHelpText('after', HELP_AFTER)
     .action(async (flags: DownloadFlags, command: Command) => {
       await runDownload(flags, command);
@@ -65,6 +71,12 @@ async function runDownload(flags: DownloadFlags, command: Command): Promise<void
     await source.api.login({ signal: stop.signal });
     const scanIds = await resolveScanIds(source.db, selection);
     if (scanIds.length === 0) throw new ScanCopyError('USAGE', 'no scans match the selection', { hint: 'Check the store and days with `scancopy find`.' });
+    if (flags.dryRun) {
+      const plan = await planDownload(source.db, scanIds, resolve(flags.out));
+      renderer.result({ command: 'download', dryRun: true, outDir: resolve(flags.out), ...plan }, planLines(plan, resolve(flags.out)));
+      process.exitCode = exitCodeOf({ downloadPlan: plan });
+      return;
+    }
     const result = await downloadScanImages(
       { source, scanIds, outDir: flags.out, batchSize: config.batchSize, workers: flags.workers },
       { signal: stop.signal, onEvent: renderer.onEvent },
@@ -176,4 +188,15 @@ function resultData(r: DownloadResult): Record<string, unknown> {
     failures: r.failures,
     skippedScans: r.skippedScans,
   };
+}
+
+function planLines(plan: DownloadPlan, outDir: string): string[] {
+  const notFound = plan.problems.filter((p) => p.kind === 'not-found');
+  const noFiles = plan.problems.filter((p) => p.kind === 'no-files');
+  return [
+    'Dry run: nothing was downloaded or written.',
+    `Scans:  ${plan.scans} selected${notFound.length > 0 ? `, ${notFound.length} not found (a run would fail them)` : ''}${noFiles.length > 0 ? `, ${noFiles.length} without files` : ''}`,
+    `Files:  ${plan.files}: ${plan.complete} complete in ${outDir} already, ${plan.toDownload} to download`,
+    ...plan.problems.map((p) => `  scan ${p.scanId}: ${p.kind === 'not-found' ? 'NOT_FOUND' : 'NO_FILES'}: ${p.reason}`),
+  ];
 }

@@ -4,7 +4,8 @@
  */
 import type { Queryable } from '../../platform/db.js';
 import { selectFirstSectionNames, selectScansWithFiles } from '../../platform/queries.js';
-import type { FileTask } from './fetch-file.js';
+import { entryKey, taskKey, type FileTask } from './fetch-file.js';
+import { isComplete, readManifest } from './manifest.js';
 import { imageBaseName, storePogIdOf } from './naming.js';
 import { NOT_ON_SOURCE } from '../not-on-source.js';
 
@@ -42,4 +43,36 @@ export async function planBatch(db: Queryable, scanIds: readonly number[]): Prom
     });
   }
   return { tasks, problems };
+}
+
+export interface DownloadPlan {
+  scans: number;
+  /** Files the scans have. */
+  files: number;
+  /** Of them, complete in the folder already (the manifest says so and the file matches): a run skips them. */
+  complete: number;
+  /** Files a run would download. */
+  toDownload: number;
+  /** Scans not on the source (a run fails them) and scans without files (skipped). */
+  problems: ScanProblem[];
+}
+
+/**
+ * `download --dry-run`: what a run would fetch, reading only the source DB and the folder
+ * (its manifest and files); nothing is created, written or downloaded.
+ */
+export async function planDownload(db: Queryable, scanIds: readonly number[], outDir: string, batchSize = 500): Promise<DownloadPlan> {
+  const previous = new Map((await readManifest(outDir)).map((e) => [entryKey(e), e]));
+  const plan: DownloadPlan = { scans: scanIds.length, files: 0, complete: 0, toDownload: 0, problems: [] };
+  for (let i = 0; i < scanIds.length; i += batchSize) {
+    const batch = await planBatch(db, scanIds.slice(i, i + batchSize));
+    plan.problems.push(...batch.problems);
+    for (const task of batch.tasks) {
+      const entry = previous.get(taskKey(task.scanId, task.fileId, task.baseName));
+      if (entry && (await isComplete(outDir, entry))) plan.complete += 1;
+      else plan.toDownload += 1;
+    }
+    plan.files += batch.tasks.length;
+  }
+  return plan;
 }
