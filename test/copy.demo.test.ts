@@ -9,7 +9,7 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCsv } from '../src/reports/csv.js';
-import { copyScans, type CopyEvent, type CopyMode } from '../src/workflows/copy.js';
+import { copyScans, planCopy, type CopyEvent, type CopyMode } from '../src/workflows/copy.js';
 import { testEngines } from './helpers/databases.js';
 import { startCopyPair, type CopyPair } from './helpers/copy.js';
 
@@ -132,6 +132,10 @@ describe.each(testEngines())('copy of the demo scans on $name', (engine) => {
     const lacking = sources.filter((s) => s.sp !== null && !storePlanograms.has(Number(s.sp))).map((s) => s.id);
     expect(lacking.length).toBeGreaterThan(0);
     expect(lacking.length).toBeLessThan(sources.length);
+    // The dry run says so first, reading only.
+    const plan = await planCopy({ source: { api: pair.sourceApi, db: pair.source.db }, target: { db: pair.target.db }, scanIds: pair.scanIds, targetStoreId: pair.targetStoreId, mode: 'mapped', countBytes: false });
+    expect(plan.refused.map((r) => r.scanId)).toEqual(lacking);
+    expect(plan.copyable).toBe(sources.length - lacking.length);
     const uploads = async (): Promise<number> => ((await pair.target.db.query<{ n: number }>('SELECT count(*)::int AS n FROM sandbox_fileupload'))[0] as { n: number }).n;
     const [scansBefore, uploadsBefore] = [await targetScanCount(pair), await uploads()];
 

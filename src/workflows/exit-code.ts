@@ -15,7 +15,7 @@ import type { VerifyResult } from './verify.js';
 export type RunOutcome =
   | { error: unknown }
   | { copy: Pick<CopyResult, 'stopped' | 'failures' | 'duplicates'> }
-  | { copyPlan: Pick<CopyPlan, 'targetStoreExists' | 'notFound'> }
+  | { copyPlan: Pick<CopyPlan, 'targetStoreExists' | 'notFound' | 'refused'> }
   | { download: Pick<DownloadResult, 'failures'> }
   | { downloadPlan: Pick<DownloadPlan, 'problems'> }
   | { analyze: Pick<AnalyzeResult, 'missing' | 'notProcessed' | 'processingFailed'> }
@@ -40,7 +40,7 @@ function codeOf(o: RunOutcome): number {
     if (failed.length > 0) return failedItems(failed.map((f) => f.code));
     return o.copy.duplicates.length > 0 ? EXIT.failedItems : EXIT.ok;
   }
-  if ('copyPlan' in o) return o.copyPlan.targetStoreExists === false ? EXIT.usage : o.copyPlan.notFound.length > 0 ? EXIT.failedItems : EXIT.ok;
+  if ('copyPlan' in o) return o.copyPlan.targetStoreExists === false ? EXIT.usage : o.copyPlan.notFound.length + o.copyPlan.refused.length > 0 ? EXIT.failedItems : EXIT.ok;
   if ('downloadPlan' in o) return o.downloadPlan.problems.some((p) => p.kind === 'not-found') ? EXIT.failedItems : EXIT.ok;
   if ('download' in o) return o.download.failures.length > 0 ? failedItems(o.download.failures.map((f) => f.code)) : EXIT.ok;
   if ('analyze' in o) return o.analyze.missing.length + o.analyze.notProcessed.length + o.analyze.processingFailed.length > 0 ? EXIT.failedItems : EXIT.ok;

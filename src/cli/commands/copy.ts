@@ -115,7 +115,7 @@ async function runCopy(flags: CopyFlags, command: Command): Promise<void> {
     const targetDb = probed.db;
 
     if (flags.dryRun) {
-      const plan = await planCopy({ source, target: { db: targetDb }, scanIds, targetStoreId, downloadWorkers: limits.download, signal: signals.signal });
+      const plan = await planCopy({ source, target: { db: targetDb }, scanIds, targetStoreId, mode, downloadWorkers: limits.download, signal: signals.signal });
       renderer.result({ command: 'copy', dryRun: true, ...plan }, planLines(plan, targetStoreId));
       process.exitCode = exitCodeOf({ copyPlan: plan });
       return;
@@ -213,13 +213,14 @@ export function crashPointFromEnv(spec: string | undefined): ((name: CrashPoint)
 function planLines(plan: Awaited<ReturnType<typeof planCopy>>, storeId: number): string[] {
   const lines = [
     `Dry run: nothing was uploaded or created.`,
-    `Scans:  ${plan.scans} selected, ${plan.copyable} would be copied, ${plan.skipped.length} skipped${plan.notFound.length > 0 ? `, ${plan.notFound.length} not found (the copy would fail them)` : ''}`,
+    `Scans:  ${plan.scans} selected, ${plan.copyable} would be copied, ${plan.skipped.length} skipped${plan.notFound.length > 0 ? `, ${plan.notFound.length} not found (the copy would fail them)` : ''}${plan.refused.length > 0 ? `, ${plan.refused.length} refused in mapped mode (the copy would fail them before any upload)` : ''}`,
     `Files:  ${plan.files}`,
     `Bytes:  ${plan.bytes} (${(plan.bytes / 1e6).toFixed(2)} MB)`,
   ];
   if (plan.targetStoreExists === false) lines.push(`Target store ${storeId} does not exist on the target: the copy would be refused.`);
   if (plan.targetStoreExists === undefined) lines.push('Target database not readable: lost create answers could not be reconciled.');
   for (const id of plan.notFound) lines.push(`  scan ${id}: NOT_FOUND: ${NOT_ON_SOURCE}`);
+  for (const r of plan.refused) lines.push(`  scan ${r.scanId}: BAD_REQUEST: ${r.reason}`);
   for (const s of plan.skipped) lines.push(`  scan ${s.scanId} skipped: ${s.reason}`);
   for (const u of plan.unreadable) lines.push(`  scan ${u.scanId} file ${u.fileId} could not be fetched: ${u.code}: ${u.reason}`);
   return lines;

@@ -8,15 +8,18 @@ import { Semaphore } from '../../core/semaphore.js';
 import type { Queryable } from '../../platform/db.js';
 import { selectScansWithFiles, selectStoreExists } from '../../platform/queries.js';
 import { describeCause } from './describe.js';
-import { unusablePayloadReason } from './payload.js';
+import { unusablePayloadReason, type CopyMode } from './payload.js';
 import type { CopySourceApi } from './runtime.js';
 import type { SkipKind } from './state.js';
+import { targetStorePlanograms, type StorePlanogramChoice } from './store-planograms.js';
 
 export interface PlanCopyOptions {
   source: { api: CopySourceApi; db: Queryable };
   target?: { db?: Queryable };
   scanIds: readonly number[];
   targetStoreId: number;
+  /** Mapped mode also lists the scans whose planogram the target store does not carry (copy/store-planograms.ts). @default 'auto' */
+  mode?: CopyMode;
   /** Page size of the scan reads. @default 100 */
   pageSize?: number;
   /** Files fetched at once. @default 20 */
@@ -36,6 +39,8 @@ export interface CopyPlan {
   skipped: Array<{ scanId: number; kind: SkipKind; reason: string }>;
   /** Requested scans the source does not have: the copy would fail them. */
   notFound: number[];
+  /** Mapped mode: scans the copy would fail before any upload, their payload being one the target refuses. */
+  refused: Array<{ scanId: number; reason: string }>;
   /** Files that could not be fetched: the copy would fail on them too. */
   unreadable: Array<{ scanId: number; fileId: number; code: ErrorCode; reason: string }>;
   /** Whether the target store exists; undefined without target DB access. */
@@ -46,12 +51,13 @@ export async function planCopy(options: PlanCopyOptions): Promise<CopyPlan> {
   const pageSize = options.pageSize ?? 100;
   const queue = new Semaphore(options.downloadWorkers ?? 20, 'download workers');
   const ids = [...new Set(options.scanIds)];
-  const plan: CopyPlan = { scans: ids.length, copyable: 0, files: 0, bytes: 0, skipped: [], notFound: [], unreadable: [] };
+  const plan: CopyPlan = { scans: ids.length, copyable: 0, files: 0, bytes: 0, skipped: [], notFound: [], refused: [], unreadable: [] };
   if (options.target?.db) plan.targetStoreExists = await selectStoreExists(options.target.db, options.targetStoreId);
   for (let i = 0; i < ids.length; i += pageSize) {
     options.signal?.throwIfAborted();
     const page = ids.slice(i, i + pageSize);
     const rows = new Map((await selectScansWithFiles(options.source.db, page)).map((r) => [r.id, r]));
+    const storePlanograms = options.mode === 'mapped' && options.target?.db ? await targetStorePlanograms(options.source.db, options.target.db, options.targetStoreId, [...rows.values()]) : new Map<number, StorePlanogramChoice>();
     const fetches: Array<Promise<void>> = [];
     for (const id of page) {
       const row = rows.get(id);
@@ -60,6 +66,11 @@ export async function planCopy(options: PlanCopyOptions): Promise<CopyPlan> {
       else if (row.files.length === 0) plan.skipped.push({ scanId: id, kind: 'no-files', reason: `scan ${id} has no files` });
       else if (unusable) plan.skipped.push({ scanId: id, kind: 'no-payload', reason: `scan ${id} has no usable payload: ${unusable}` });
       if (!row || row.files.length === 0 || unusable) continue;
+      const choice = storePlanograms.get(id);
+      if (choice && 'refused' in choice) {
+        plan.refused.push({ scanId: id, reason: describeCause(choice.refused) });
+        continue;
+      }
       plan.copyable += 1;
       plan.files += row.files.length;
       if (options.countBytes === false) continue;
