@@ -1,16 +1,17 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { COMMENTS } from '../src/reports/analysis-columns.js';
+import { COMMENTS, type AnalysisRow } from '../src/reports/analysis-columns.js';
 import { escapeHtml, formatAnalysisHtml, writeAnalysisHtml } from '../src/reports/html.js';
 import { makeThumbnail, type ScanPictures, type Thumbnail } from '../src/reports/thumbnail.js';
 import { drawShelfPng } from '../src/sandbox/png.js';
-import { HOSTILE_NAMES, sampleRows } from './helpers/analysis-rows.js';
+import { analysisRow, HOSTILE_NAMES, sampleRows } from './helpers/analysis-rows.js';
+import { distinctThumbnail } from './helpers/images.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);
@@ -207,6 +208,57 @@ describe.skipIf(!haveChromium)('HTML report in headless Chromium', () => {
   it('counts copies, not rows, in the scan-level summary', async () => {
     const misMapped = rows.filter((r) => COMMENTS.indexOf(r.comment) < 3).length;
     expect(await page.textContent('#scan-summary')).toMatch(new RegExp(`^${misMapped} of ${rows.length} copies mis-mapped;`));
+  });
+
+  it('pages the rows, 100 at a time, the filters and the sort over all of them', async () => {
+    const many = sampleRows(perComment.map((n) => n * 12));
+    const path = join(dir, 'analysis_many.html');
+    await writeAnalysisHtml(path, many);
+    const other = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    try {
+      await other.goto(pathToFileURL(path).href);
+      const ids = (): Promise<number[]> => other.$$eval('#analysis tbody tr', (trs) => trs.map((tr) => Number(tr.querySelector('td.num')?.textContent)));
+      expect(await ids()).toEqual(many.slice(0, 100).map((r) => r.source_scan_id));
+      expect(await other.textContent('#page-count')).toBe(String(Math.ceil(many.length / 100)));
+      await other.click('#next');
+      expect(await ids()).toEqual(many.slice(100, 200).map((r) => r.source_scan_id));
+      await other.click('#analysis thead th[data-column="source_scan_id"]');
+      await other.click('#analysis thead th[data-column="source_scan_id"]');
+      expect(await other.textContent('#page-number')).toBe('1');
+      expect(await ids()).toEqual(many.map((r) => r.source_scan_id).sort((a, b) => b - a).slice(0, 100));
+      await other.selectOption('#comment-filter', 'No Issues');
+      expect(await other.textContent('#shown-count')).toBe(String(6 * 12));
+      expect(new Set(await other.$$eval('#analysis tbody tr', (trs) => trs.map((tr) => tr.getAttribute('data-comment'))))).toEqual(new Set(['No Issues']));
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('shows the first rows of 5,000 pairs quickly', async () => {
+    const big = Array.from({ length: 5000 }, (_, i) => analysisRow(i, COMMENTS[i % COMMENTS.length] as AnalysisRow['comment']));
+    const base = await makeThumbnail(drawShelfPng({ planogramId: 1, sectionId: 1, planogramName: 'P', sectionName: 'S', variant: 1, width: 1600, height: 1000 }));
+    const source = new Map<number, Thumbnail>();
+    const target = new Map<number, Thumbnail>();
+    for (const [i, row] of big.entries()) {
+      // A copy's image is the source's bytes: the same thumbnail.
+      source.set(row.source_scan_id, distinctThumbnail(base, i));
+      if (row.target_scan_id !== null) target.set(row.target_scan_id, distinctThumbnail(base, i));
+    }
+    const path = join(dir, 'analysis_5000.html');
+    await writeAnalysisHtml(path, big, { thumbnails: { source: { thumbnails: source }, target: { thumbnails: target } } });
+    const other = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    try {
+      await other.goto(pathToFileURL(path).href, { waitUntil: 'commit' });
+      await other.waitForSelector('#analysis tbody tr .thumb');
+      const rowsMs = await other.evaluate(() => performance.now());
+      const paintMs = await other.evaluate(() => performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? null);
+      console.log(`reports.html: 5,000 pairs (${((await stat(path)).size / 1e6).toFixed(1)} MB): first contentful paint ${paintMs === null ? 'n/a' : Math.round(paintMs)} ms, first rows ${Math.round(rowsMs)} ms`);
+      expect(await other.$$eval('#analysis tbody tr', (trs) => trs.length)).toBe(100);
+      // Generous for a loaded machine; the printed figure is the one to read.
+      expect(rowsMs).toBeLessThan(6000);
+    } finally {
+      await other.close();
+    }
   });
 
   it('renders a screenshot that is not blank', async () => {

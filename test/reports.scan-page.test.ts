@@ -17,6 +17,7 @@ import { fileHref, formatScanPage, writeScanPage } from '../src/reports/scan-pag
 import { makeThumbnail, type Thumbnail } from '../src/reports/thumbnail.js';
 import { drawShelfPng } from '../src/sandbox/png.js';
 import { analysisRow, sampleRows } from './helpers/analysis-rows.js';
+import { distinctThumbnail } from './helpers/images.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);
@@ -27,17 +28,6 @@ let thumb: Thumbnail;
 beforeAll(async () => {
   thumb = await makeThumbnail(drawShelfPng({ planogramId: 1, sectionId: 1, planogramName: 'P', sectionName: 'S', variant: 1, width: 1600, height: 1000 }));
 });
-
-/** The same picture made distinct by a JPEG comment after its SOI: what 5,000 different shelf photos weigh. */
-function distinct(base: Thumbnail, n: number): Thumbnail {
-  const jpeg = Buffer.from(base.dataUri.slice(base.dataUri.indexOf(',') + 1), 'base64');
-  const text = Buffer.from(`photo ${n}`, 'latin1');
-  const segment = Buffer.alloc(4 + text.length);
-  segment.writeUInt16BE(0xfffe, 0);
-  segment.writeUInt16BE(2 + text.length, 2);
-  text.copy(segment, 4);
-  return { ...base, dataUri: `data:image/jpeg;base64,${Buffer.concat([jpeg.subarray(0, 2), segment, jpeg.subarray(2)]).toString('base64')}` };
-}
 
 describe('scan-level page text', () => {
   it('escapes every name, also inside its data block, and runs only its own script', () => {
@@ -153,7 +143,7 @@ describe.skipIf(!haveChromium)('scan-level page in headless Chromium', () => {
       rows.push(row);
       if (i % 3 === 0) rows.push({ ...row, source_section_name: `bay ${i}`, target_section_name: `bay ${i}` });
       // A copy's image is the source's bytes: the same thumbnail.
-      const picture = distinct(thumb, i);
+      const picture = distinctThumbnail(thumb, i);
       source.set(row.source_scan_id, picture);
       if (row.target_scan_id !== null) target.set(row.target_scan_id, picture);
     }

@@ -27,7 +27,7 @@ th { background: #f0f0f0; }
 #summary tbody tr { cursor: pointer; }
 #summary td.n { text-align: right; font-variant-numeric: tabular-nums; }
 .swatch { display: inline-block; width: .9rem; height: .9rem; border: 1px solid #888; vertical-align: -2px; margin-right: .4rem; }
-.controls { margin: .8rem 0; }
+.controls, .pager { margin: .8rem 0; }
 .table-wrap { overflow: auto; max-height: 80vh; border: 1px solid #bbb; }
 #analysis { font-size: 12.5px; }
 #analysis thead th { position: sticky; top: 0; z-index: 1; }
@@ -44,30 +44,45 @@ th { background: #f0f0f0; }
 ${COMMENT_STYLES.map((s, i) => `tr.${commentClass(i)} { background-color: ${commentCssColour(s.comment)}; }`).join('\n')}
 `;
 
-/** Filter by comment (the select, or a click on a summary row) and by a POG % drop beyond the tolerance; the count of shown rows follows. */
+/**
+ * Filter by comment (the select, or a click on a summary row), by a POG % drop beyond the
+ * tolerance and by a search; sort by a column; show a page of the matching rows, which wait
+ * in the page's template until shown. ROWS_PER_PAGE is replaced by the writer.
+ */
 export const REPORT_SCRIPT = `
 (function () {
   var select = document.getElementById('comment-filter');
   var drops = document.getElementById('drop-filter');
   var search = document.getElementById('search');
   var body = document.querySelector('#analysis tbody');
-  var rows = body.querySelectorAll('tr');
+  var all = Array.prototype.slice.call(document.getElementById('analysis-rows').content.children);
   var shown = document.getElementById('shown-count');
+  var size = ROWS_PER_PAGE, page = 0, matching = [];
+  function render() {
+    var pages = Math.max(1, Math.ceil(matching.length / size));
+    if (page > pages - 1) page = pages - 1;
+    body.replaceChildren.apply(body, matching.slice(page * size, (page + 1) * size));
+    document.getElementById('page-number').textContent = String(page + 1);
+    document.getElementById('page-count').textContent = String(pages);
+    document.getElementById('prev').disabled = page === 0;
+    document.getElementById('next').disabled = page >= pages - 1;
+    shown.textContent = String(matching.length);
+  }
   function apply() {
     var wanted = select.value;
     var query = search.value.trim().toLowerCase();
-    var n = 0;
-    for (var i = 0; i < rows.length; i++) {
-      var on = (wanted === '' || rows[i].getAttribute('data-comment') === wanted) && (!drops.checked || rows[i].hasAttribute('data-drop')) &&
-        (query === '' || rows[i].getAttribute('data-search').indexOf(query) !== -1);
-      rows[i].hidden = !on;
-      if (on) n++;
-    }
-    shown.textContent = String(n);
+    matching = all.filter(function (row) {
+      return (wanted === '' || row.getAttribute('data-comment') === wanted) && (!drops.checked || row.hasAttribute('data-drop')) &&
+        (query === '' || row.getAttribute('data-search').indexOf(query) !== -1);
+    });
+    page = 0;
+    render();
   }
   select.addEventListener('change', apply);
   drops.addEventListener('change', apply);
   search.addEventListener('input', apply);
+  document.getElementById('prev').addEventListener('click', function () { page--; render(); });
+  document.getElementById('next').addEventListener('click', function () { page++; render(); });
   // Sort by a column: a click (or Enter) on its header, again for the other direction.
   var headers = document.querySelectorAll('#analysis thead th[data-sort]');
   function sortBy(th) {
@@ -76,21 +91,20 @@ export const REPORT_SCRIPT = `
     var down = th.getAttribute('aria-sort') === 'ascending';
     for (var h = 0; h < headers.length; h++) headers[h].removeAttribute('aria-sort');
     th.setAttribute('aria-sort', down ? 'descending' : 'ascending');
-    var list = Array.prototype.slice.call(body.querySelectorAll('tr'));
-    list.sort(function (a, b) {
-      var x = a.children[at].textContent;
-      var y = b.children[at].textContent;
-      var order;
+    var keyed = all.map(function (row, i) { return { row: row, key: row.children[at].textContent, i: i }; });
+    keyed.sort(function (a, b) {
+      var x = a.key, y = b.key, order;
       if (numeric) {
         // Empty cells (no figure) go last whichever the direction.
-        if (x === '' || y === '') return (x === '') - (y === '');
+        if (x === '' || y === '') return (x === '') - (y === '') || a.i - b.i;
         order = Number(x) - Number(y);
       } else {
         order = x.localeCompare(y);
       }
-      return down ? -order : order;
+      return (down ? -order : order) || a.i - b.i;
     });
-    for (var r = 0; r < list.length; r++) body.appendChild(list[r]);
+    all = keyed.map(function (k) { return k.row; });
+    apply();
   }
   for (var k = 0; k < headers.length; k++) {
     headers[k].addEventListener('click', function (event) { sortBy(event.currentTarget); });

@@ -2,8 +2,8 @@
  * `analysis_<ts>.html`: one self-contained page that works offline: the run's facts,
  * counts per comment with an inline-SVG bar chart, a filter by comment, and the analysis
  * table in the XLSX colours, each row with the source's and the copy's first image side
- * by side. Everything that comes from data is escaped; images are data: URIs, each scan's
- * defined once in the style sheet however many rows show it.
+ * by side. Everything that comes from data is escaped; images are data: URIs, each picture
+ * defined once in the style sheet however many rows and scans show it.
  */
 import { writeFileAtomic } from '../core/atomic-file.js';
 import { ANALYSIS_COLUMNS, columnLabel, COMMENTS, commentCssColour, countComments, isPogDrop, type AnalysisColumn, type AnalysisRow, type CommentCount } from './analysis-columns.js';
@@ -24,6 +24,7 @@ export interface AnalysisHtmlOptions {
   scansPage?: string;
 }
 
+const ROWS_PER_PAGE = 100;
 const NUMERIC = /(_id|_percentage|_count)$/;
 /** The CSV's columns with the comment moved next to the ids, where a reader looks first. */
 const LEADING: readonly AnalysisColumn[] = ['source_scan_id', 'target_scan_id', 'comment'];
@@ -48,7 +49,7 @@ export function formatAnalysisHtml(rows: readonly AnalysisRow[], options: Analys
 <meta http-equiv="Content-Security-Policy" content="${escapeHtml(CONTENT_SECURITY_POLICY)}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)}</title>
-<style>${REPORT_CSS}${images?.css ?? ''}</style>
+<style>${REPORT_CSS}</style>
 </head>
 <body>
 <h1>${escapeHtml(title)}</h1>
@@ -72,10 +73,11 @@ ${counts.map((c) => `<option value="${escapeHtml(c.comment)}">${escapeHtml(c.com
 <label class="drops"><input type="checkbox" id="drop-filter"> only rows whose copy's pre-POG % dropped by more than ${escapeHtml(tolerance)} points (${drops})</label>
 <span class="shown">showing <b id="shown-count">${rows.length}</b> of ${rows.length} rows</span>
 </div>
+<div class="pager"><button type="button" id="prev">&#8592; previous</button> <span>page <b id="page-number">1</b> of <b id="page-count">1</b>, ${ROWS_PER_PAGE} rows a page</span> <button type="button" id="next">next &#8594;</button></div>
 <div class="table-wrap">
 ${analysisTable(rows, images, tolerance)}
 </div>
-<script>${REPORT_SCRIPT}</script>
+${images ? `<style>${images.css}</style>\n` : ''}<script>${REPORT_SCRIPT.replace('ROWS_PER_PAGE', String(ROWS_PER_PAGE))}</script>
 </body>
 </html>
 `;
@@ -157,19 +159,21 @@ interface ImageClasses {
 
 /** One CSS class per scan image, so a scan shown in several rows embeds its image once. */
 function imageClasses(thumbnails: NonNullable<AnalysisHtmlOptions['thumbnails']>): ImageClasses {
-  const rules: string[] = [];
+  // Class names by picture: a copy's image is its source's bytes, so most pictures serve two classes.
+  const byPicture = new Map<string, string[]>();
   const classes = (side: 's' | 't', pictures: ScanPictures): SideClasses => {
     const out = new Map<number, string>();
     for (const [scanId, thumb] of pictures.thumbnails) {
       if (!Number.isSafeInteger(scanId) || !SAFE_DATA_URI.test(thumb.dataUri)) continue;
       const name = `img-${side}${scanId}`;
       out.set(scanId, name);
-      rules.push(`.${name} { background-image: url("${thumb.dataUri}"); }`);
+      byPicture.set(thumb.dataUri, [...(byPicture.get(thumb.dataUri) ?? []), name]);
     }
     return { classes: out, pictures };
   };
   const source = classes('s', thumbnails.source);
   const target = classes('t', thumbnails.target);
+  const rules = [...byPicture].map(([uri, names]) => `${names.map((n) => `.${n}`).join(',')} { background-image: url("${uri}"); }`);
   return { css: `\n${rules.join('\n')}\n`, source, target };
 }
 
@@ -188,12 +192,15 @@ function analysisTable(rows: readonly AnalysisRow[], images: ImageClasses | unde
       .toLowerCase();
     return `<tr class="${commentClass(index)}" data-comment="${escapeHtml(row.comment)}" data-search="${escapeHtml(search)}"${drop}>${pictures}${cells}</tr>`;
   });
+  // The rows wait in an inert template, and the script shows a page of them at a time: laying
+  // out thousands of rows of images at once took the browser seconds.
   return `<table id="analysis">
 <thead><tr>${header}</tr></thead>
-<tbody>
+<tbody></tbody>
+</table>
+<template id="analysis-rows">
 ${body.join('\n')}
-</tbody>
-</table>`;
+</template>`;
 }
 
 function thumb(images: SideClasses, scanId: number | null, side: string): string {

@@ -55,3 +55,14 @@ export function fakeMp4(bytes: number): Buffer {
   out.write('ftypisom', 4, 'latin1');
   return out;
 }
+
+/** The same thumbnail made distinct by a JPEG comment after its SOI: what many different shelf photos weigh in a report. */
+export function distinctThumbnail<T extends { dataUri: string }>(base: T, n: number): T {
+  const jpeg = Buffer.from(base.dataUri.slice(base.dataUri.indexOf(',') + 1), 'base64');
+  const text = Buffer.from(`photo ${n}`, 'latin1');
+  const segment = Buffer.alloc(4 + text.length);
+  segment.writeUInt16BE(0xfffe, 0);
+  segment.writeUInt16BE(2 + text.length, 2);
+  text.copy(segment, 4);
+  return { ...base, dataUri: `data:image/jpeg;base64,${Buffer.concat([jpeg.subarray(0, 2), segment, jpeg.subarray(2)]).toString('base64')}` };
+}
