@@ -160,7 +160,7 @@ describe.skipIf(!haveChromium)('the scan-level page of a real analysis with came
     expect(requests.every((u) => u.startsWith('file://'))).toBe(true);
   });
 
-  it('enlarges both images of a pair at full resolution, the EXIF-turned one upright', async () => {
+  it('enlarges both images of a pair at full resolution, the EXIF-turned one upright, scrolling together at actual size', async () => {
     const card = page.locator(`#cards .card[data-source="${rotated}"]`);
     await card.locator('button.enlarge').first().click();
     await expect.poll(() => page.isVisible('#viewer')).toBe(true);
@@ -175,6 +175,9 @@ describe.skipIf(!haveChromium)('the scan-level page of a real analysis with came
     await page.click('#viewer-actual');
     const shownWidth = await page.$eval('#viewer-source img', (i) => i.getBoundingClientRect().width);
     expect(shownWidth).toBeGreaterThan(2000);
+    // The two originals scroll together.
+    await page.$eval('#viewer-source', (pane) => pane.scrollTo(700, 1500));
+    await expect.poll(() => page.$eval('#viewer-target', (pane) => [pane.scrollLeft, pane.scrollTop])).toEqual([700, 1500]);
     await page.keyboard.press('Escape');
     expect(await page.isVisible('#viewer')).toBe(false);
     // The originals linked are the run's files: the download folder's and the kept copies in <run>/images/target.

@@ -224,6 +224,21 @@ export const SCAN_PAGE_SCRIPT = `
     var actual = viewer.classList.toggle('actual');
     $('viewer-actual').textContent = actual ? 'fit to window' : 'actual size';
   });
+  // At actual size the two panes scroll together, so the same part of both shelves stays in view.
+  var panes = [$('viewer-source'), $('viewer-target')], expected = [null, null];
+  panes.forEach(function (pane, i) {
+    pane.addEventListener('scroll', function () {
+      var mine = expected[i];
+      if (mine && mine.left === pane.scrollLeft && mine.top === pane.scrollTop) return;
+      var other = panes[1 - i];
+      var ratio = function (a, b) { return b > 0 ? a / b : 0; };
+      var left = Math.round(ratio(pane.scrollLeft, pane.scrollWidth - pane.clientWidth) * (other.scrollWidth - other.clientWidth));
+      var top = Math.round(ratio(pane.scrollTop, pane.scrollHeight - pane.clientHeight) * (other.scrollHeight - other.clientHeight));
+      other.scrollLeft = left;
+      other.scrollTop = top;
+      expected[1 - i] = { left: other.scrollLeft, top: other.scrollTop };
+    });
+  });
   viewer.addEventListener('click', function (event) { if (event.target === viewer || event.target.classList.contains('viewer-panes')) closeViewer(); });
   document.addEventListener('keydown', function (event) { if (event.key === 'Escape' && !viewer.hidden) closeViewer(); });
   search.addEventListener('input', apply);
