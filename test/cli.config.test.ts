@@ -22,7 +22,7 @@ describe('scancopy config', () => {
     const none = await runCli(['config', 'path'], { cwd });
     expect(none.code).toBe(0);
     expect(none.stdout).toBe('');
-    expect(none.stderr).toMatch(/^no config file: \.\/scancopy\.config\.json does not exist here/);
+    expect(none.stderr).toMatch(/^no config file: neither \.\/scancopy\.config\.json nor \S+\/\.config\/scancopy\/config\.json exists/);
     await writeFile(join(cwd, 'scancopy.config.json'), JSON.stringify({ instances: { stg: { api: 'https://stg.example.net' } }, batchSize: 7 }));
     const found = await runCli(['config', 'path'], { cwd });
     expect(found.stdout).toBe(`${join(cwd, 'scancopy.config.json')}\n`);

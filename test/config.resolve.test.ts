@@ -3,7 +3,7 @@
  * section 1, validation errors naming the key and the value, secrets kept out of URLs and
  * files, and lastUsed written atomically without a secret.
  */
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -69,6 +69,20 @@ describe('defaults', () => {
     expect(config.target?.dbUrl).toBe('postgres://proxyuser@albt-maint.rebotics.net:5432/albt');
     expect(config.retry).toEqual({ retries: 3, baseMs: 1000, capMs: 60_000, retryAfterCapMs: 60_000, budgetRatio: 0.2, budgetWindowMs: 60_000 });
     expect(config.limits).toEqual({ download: 20, upload: 20, create: 10 });
+  });
+
+  it('without ./scancopy.config.json the user config file is read: $XDG_CONFIG_HOME/scancopy/config.json, else ~/.config/scancopy/config.json', async () => {
+    const xdg = join(cwd, 'xdg');
+    await mkdir(join(xdg, 'scancopy'), { recursive: true });
+    await writeFile(join(xdg, 'scancopy', 'config.json'), JSON.stringify({ batchSize: 7 }));
+    expect(resolveIn({ env: { XDG_CONFIG_HOME: xdg } })).toMatchObject({ batchSize: 7, configPath: join(xdg, 'scancopy', 'config.json') });
+    const home = join(cwd, 'home');
+    await mkdir(join(home, '.config', 'scancopy'), { recursive: true });
+    await writeFile(join(home, '.config', 'scancopy', 'config.json'), JSON.stringify({ batchSize: 8 }));
+    expect(resolveIn({ env: { HOME: home } }).batchSize).toBe(8);
+    // ./scancopy.config.json, where scancopy always looked, still comes first.
+    await writeConfig({ batchSize: 9 });
+    expect(resolveIn({ env: { XDG_CONFIG_HOME: xdg } })).toMatchObject({ batchSize: 9, configPath: join(cwd, 'scancopy.config.json') });
   });
 
   it('is frozen', () => {
@@ -214,6 +228,14 @@ describe('saveLastUsed', () => {
     expect(written).toEqual({ instances: { stg: { api: 'http://h:1' } }, batchSize: 4, lastUsed: { source: 'stg', target: 'prod', targetStore: 3, scanIds: [3, 1, 2], resultsDir: 'r' } });
     expect((await readdir(cwd)).filter((f) => f.endsWith('.partial'))).toEqual([]);
     expect(resolveIn().lastUsed).toMatchObject({ source: 'stg', targetStore: 3 });
+  });
+
+  it('writes the user config file (creating its folder) when no config file was read and there is none here', async () => {
+    const xdg = join(cwd, 'xdg');
+    const path = await saveLastUsed({ cwd, env: { XDG_CONFIG_HOME: xdg } }, { targetStore: 5 });
+    expect(path).toBe(join(xdg, 'scancopy', 'config.json'));
+    expect(resolveIn({ env: { XDG_CONFIG_HOME: xdg } }).lastUsed).toEqual({ targetStore: 5 });
+    expect(await readdir(cwd)).toEqual(['xdg']);
   });
 
   it('creates the file when there is none', async () => {

@@ -52,7 +52,8 @@ afterAll(async () => {
 });
 
 async function wizard(): Promise<Terminal> {
-  const term = await Terminal.start(`${process.execPath} ${BIN}`, { cwd, env: { SCANCOPY_DEBUG: '' } });
+  // No config file here: the wizard keeps its answers in the user's config file, under XDG_CONFIG_HOME.
+  const term = await Terminal.start(`${process.execPath} ${BIN}`, { cwd, env: { SCANCOPY_DEBUG: '', XDG_CONFIG_HOME: join(cwd, 'xdg') } });
   terms.push(term);
   return term;
 }
@@ -146,7 +147,8 @@ describe('the Copy Scan wizard', () => {
     }
     expect(names.some((n) => n.endsWith('_highlighted.xlsx'))).toBe(true);
 
-    const config = JSON.parse(await readFile(join(cwd, 'scancopy.config.json'), 'utf8')) as Record<string, unknown>;
+    expect(existsSync(join(cwd, 'scancopy.config.json'))).toBe(false);
+    const config = JSON.parse(await readFile(join(cwd, 'xdg', 'scancopy', 'config.json'), 'utf8')) as Record<string, unknown>;
     expect(config).toMatchObject({
       instances: { 'demo-src': { api: pair.source.apiUrl, db: pair.source.dbUrl }, 'demo-tgt': { api: pair.target.apiUrl } },
       lastUsed: {

@@ -12,7 +12,8 @@ import { registerSecret } from '../core/redact.js';
 import { isPostgresUrl } from '../platform/db.js';
 
 export const CONFIG_HELP = `
-Config file (--config F, else ./scancopy.config.json), every key optional, no secrets:
+Config file (--config F, else ./scancopy.config.json, else ~/.config/scancopy/config.json or
+$XDG_CONFIG_HOME/scancopy/config.json; scancopy config path says which), every key optional, no secrets:
   {
     "instances": { "stg": { "api": "https://stg.example.net", "db": "postgres://reader@db-host:5432/stg",
                             "passwordCommand": ["pass", "show", "scancopy/stg-api"], "dbPasswordCommand": ["pass", "show", "scancopy/stg-db"] },
@@ -43,7 +44,7 @@ export function addInstanceOptions(cmd: Command, role: Role): Command {
     .addOption(new Option(`--${role}-api <url>`, `${role} API base URL (overrides the instance's)`))
     .addOption(new Option(`--${role}-db <url>`, `${role} database URL, postgres://user@host:port/db (overrides the instance's)`));
   if (!cmd.options.some((o) => o.long === '--config')) {
-    cmd.addOption(new Option('--config <file>', 'config file (default ./scancopy.config.json when present)'));
+    cmd.addOption(new Option('--config <file>', 'config file (default ./scancopy.config.json, else the user config file, when present)'));
     cmd.addHelpText('after', CONFIG_HELP);
   }
   const secrets = `${env.username}, ${env.password}, ${env.dbPassword}`;

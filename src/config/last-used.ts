@@ -4,21 +4,31 @@
  * write is atomic, and what is written is checked to hold no registered secret.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { dirname, resolve } from 'node:path';
 import { writeFileAtomic } from '../core/atomic-file.js';
 import { ScanCopyError } from '../core/errors.js';
 import { redactText } from '../core/redact.js';
-import { CONFIG_FILE_NAME, instanceEntrySchema, instanceName, lastUsedSchema, validate, type InstanceEntry, type LastUsed } from './schema.js';
+import { CONFIG_FILE_NAME, instanceEntrySchema, instanceName, lastUsedSchema, userConfigFile, validate, type InstanceEntry, type LastUsed } from './schema.js';
 
 export interface SaveLastUsedInput {
   cwd: string;
-  /** Else ./scancopy.config.json. */
+  /** The config file read (the wizard keeps its answers there); else ./scancopy.config.json when it exists, else the user's config file. */
   configPath?: string;
+  env?: Readonly<Record<string, string | undefined>>;
+}
+
+/** Where answers are saved: the config file that was read, else the one that would be read, else the user's (XDG) config file. */
+export function configWritePath(input: SaveLastUsedInput): string {
+  if (input.configPath !== undefined) return resolve(input.cwd, input.configPath);
+  const local = resolve(input.cwd, CONFIG_FILE_NAME);
+  return existsSync(local) ? local : userConfigFile(input.env ?? {}, homedir());
 }
 
 /** Merges `lastUsed` into the config file's `lastUsed` and writes it; returns the path. */
 export async function saveLastUsed(input: SaveLastUsedInput, lastUsed: LastUsed): Promise<string> {
-  const path = resolve(input.cwd, input.configPath ?? CONFIG_FILE_NAME);
+  const path = configWritePath(input);
   const checked = validate(lastUsedSchema, lastUsed, 'lastUsed');
   const current = readObject(path);
   const previous = typeof current.lastUsed === 'object' && current.lastUsed !== null ? current.lastUsed : {};
@@ -27,7 +37,7 @@ export async function saveLastUsed(input: SaveLastUsedInput, lastUsed: LastUsed)
 
 /** Adds or replaces `instances[name]`: addresses only (the schema refuses a DB URL holding a password). */
 export async function saveInstance(input: SaveLastUsedInput, name: string, entry: InstanceEntry): Promise<string> {
-  const path = resolve(input.cwd, input.configPath ?? CONFIG_FILE_NAME);
+  const path = configWritePath(input);
   validate(instanceName, name, 'instance name');
   const checked = validate(instanceEntrySchema, entry, `instances.${name}`);
   const current = readObject(path);
@@ -40,6 +50,7 @@ async function writeConfigObject(path: string, next: Record<string, unknown>): P
   if (redactText(text) !== text) {
     throw new ScanCopyError('INTERNAL', `refusing to write ${path}: it would hold a secret`);
   }
+  await mkdir(dirname(path), { recursive: true });
   await writeFileAtomic(path, text);
   return path;
 }

@@ -5,6 +5,7 @@
  * carries a credential is refused wherever it comes from.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { ScanCopyError } from '../core/errors.js';
@@ -29,6 +30,7 @@ import {
   type LastUsed,
   type StageLimits,
   type TimeoutName,
+  userConfigFile,
 } from './schema.js';
 
 export type Role = 'source' | 'target';
@@ -78,7 +80,7 @@ export interface ResolveConfigInput {
   /** The process environment (the CLI passes process.env); `.env` in `cwd` fills what it lacks. */
   env?: Readonly<Record<string, string | undefined>>;
   cwd: string;
-  /** Else `flags.config`, else ./scancopy.config.json when it exists. */
+  /** Else `flags.config`, else ./scancopy.config.json when it exists, else the user's config file when it exists. */
   configPath?: string;
 }
 
@@ -92,7 +94,7 @@ export function resolveConfig(input: ResolveConfigInput): ResolvedConfig {
   const flags = input.flags ?? {};
   const env = { ...readDotEnv(input.cwd), ...dropUndefined(input.env ?? {}) };
   const configPath = input.configPath ?? flags.config;
-  const { file, path } = readConfigFile(input.cwd, configPath);
+  const { file, path } = readConfigFile(input.cwd, configPath, input.env ?? {});
 
   const limits = validate(limitsSchema, { ...DEFAULTS.limits, ...file.limits, ...dropUndefined(flags.limits ?? {}) }, 'limits');
   const timeoutSeconds = validate(timeoutsSchema, { ...DEFAULTS.timeouts, ...file.timeouts, ...dropUndefined(flags.timeouts ?? {}) }, 'timeouts');
@@ -202,13 +204,14 @@ function refuseDbPassword(role: Role, url: string, where: string): void {
   });
 }
 
-/** Reads the config file: an explicit path must exist; ./scancopy.config.json is optional. */
-export function readConfigFile(cwd: string, configPath?: string): { file: ConfigFile; path?: string } {
-  const path = resolve(cwd, configPath ?? CONFIG_FILE_NAME);
-  if (!existsSync(path)) {
-    if (configPath === undefined) return { file: {} };
-    throw new ScanCopyError('CONFIG_INVALID', `config file ${path} not found`, { hint: 'Check the --config path.' });
-  }
+/**
+ * Reads the config file: an explicit path must exist; else ./scancopy.config.json, else the
+ * user's (XDG) config file, whichever exists first; none is fine.
+ */
+export function readConfigFile(cwd: string, configPath?: string, env: Readonly<Record<string, string | undefined>> = {}): { file: ConfigFile; path?: string } {
+  const path = configPath !== undefined ? resolve(cwd, configPath) : [resolve(cwd, CONFIG_FILE_NAME), userConfigFile(env, homedir())].find((p) => existsSync(p));
+  if (path === undefined) return { file: {} };
+  if (!existsSync(path)) throw new ScanCopyError('CONFIG_INVALID', `config file ${path} not found`, { hint: 'Check the --config path.' });
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));

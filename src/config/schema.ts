@@ -3,11 +3,18 @@
  * passwords come from the environment, `.env` or a prompt, so a config file can be shared.
  * Durations in the file are in seconds; the resolved config carries milliseconds.
  */
+import { isAbsolute, join } from 'node:path';
 import { z } from 'zod';
 import { ScanCopyError } from '../core/errors.js';
 import { redactText, urlHasCredentials } from '../core/redact.js';
 
 export const CONFIG_FILE_NAME = 'scancopy.config.json';
+
+/** The user's config file: `$XDG_CONFIG_HOME/scancopy/config.json`, else `~/.config/scancopy/config.json`. */
+export function userConfigFile(env: Readonly<Record<string, string | undefined>>, home: string): string {
+  const xdg = env.XDG_CONFIG_HOME;
+  return join(xdg && isAbsolute(xdg) ? xdg : join(env.HOME || home, '.config'), 'scancopy', 'config.json');
+}
 
 export const INSTANCE_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
 

@@ -4,19 +4,20 @@
  * shown: an instance shows its addresses and which secrets are set, not their values.
  */
 import { Command } from 'commander';
-import { CONFIG_FILE_NAME, resolveConfig, type ResolvedInstance } from '../../config/index.js';
+import { homedir } from 'node:os';
+import { CONFIG_FILE_NAME, resolveConfig, userConfigFile, type ResolvedInstance } from '../../config/index.js';
 import { redactValue } from '../../core/redact.js';
 
 export function configCommand(): Command {
   const cmd = new Command('config').description('Show which config file is used and the settings it resolves to (never a secret).');
   cmd
     .command('path')
-    .description(`print the config file read from here (./${CONFIG_FILE_NAME}), or say that there is none`)
+    .description(`print the config file read from here (./${CONFIG_FILE_NAME}, else the user's config file), or say that there is none`)
     .option('--config <file>', 'a config file instead of ./scancopy.config.json')
     .action((flags: { config?: string }) => {
       const config = resolveConfig({ flags: { config: flags.config }, env: process.env, cwd: process.cwd() });
       if (config.configPath) process.stdout.write(`${config.configPath}\n`);
-      else process.stderr.write(`no config file: ./${CONFIG_FILE_NAME} does not exist here (the wizard creates it; every key is optional)\n`);
+      else process.stderr.write(`no config file: neither ./${CONFIG_FILE_NAME} nor ${userConfigFile(process.env, homedir())} exists (the wizard creates the second; every key is optional)\n`);
     });
   cmd
     .command('show')

@@ -17,7 +17,7 @@ export function runsCommand(): Command {
   return new Command('runs')
     .description('List past copy runs (folder, job, state, counts) under the results folder.')
     .addOption(new Option('--results <dir>', "results folder (default ./testResults, or the config file's)"))
-    .option('--config <file>', 'config file (default ./scancopy.config.json when present)')
+    .option('--config <file>', 'config file (default ./scancopy.config.json, else the user config file, when present)')
     .option('--json', 'print a JSON array')
     .addHelpText('after', HELP_AFTER)
     .action(async (flags: { results?: string; config?: string; json?: boolean }) => {

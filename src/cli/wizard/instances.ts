@@ -109,7 +109,7 @@ async function offerToSave(s: WizardSession, role: Role, address: ResolvedInstan
   );
   if (!name) return address;
   try {
-    const path = await saveInstance({ cwd: s.io.cwd, configPath: s.config.configPath }, name, { api: address.apiUrl, db: address.dbUrl });
+    const path = await saveInstance({ cwd: s.io.cwd, configPath: s.config.configPath, env: s.io.env }, name, { api: address.apiUrl, db: address.dbUrl });
     s.print(`  Saved "${name}" in ${path}${named && name === address.name ? ' (its new address)' : ''}.`);
     await s.remember({ [role]: name });
   } catch (err) {

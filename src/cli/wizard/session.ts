@@ -41,7 +41,7 @@ export class WizardSession {
   async remember(values: LastUsed): Promise<void> {
     this.remembered = { ...this.remembered, ...values };
     try {
-      await saveLastUsed({ cwd: this.io.cwd, configPath: this.config.configPath }, values);
+      await saveLastUsed({ cwd: this.io.cwd, configPath: this.config.configPath, env: this.io.env }, values);
     } catch (err) {
       this.print(`  (could not save these answers for next time: ${describeError(err)})`);
     }
