@@ -3,8 +3,8 @@
  * typed result, with progress as events. Nothing here prints or exits. The sandbox is its
  * own entry, `scancopy/sandbox`.
  */
-export { copyScans, findCopyCheckpoint, planCopy, COPY_DEFAULTS, CRASH_POINTS } from './workflows/copy.js';
-export type { CopyOptions, CopyResult, CopyEvent, CopyMode, CopyFailure, CopyPlan } from './workflows/copy.js';
+export { copyScans, findCopyCheckpoint, openLedger, planCopy, COPY_DEFAULTS, CRASH_POINTS } from './workflows/copy.js';
+export type { CopyOptions, CopyResult, CopyEvent, CopyMode, CopyFailure, CopyPlan, Ledger, OpenLedgerOptions } from './workflows/copy.js';
 export { verifyCopy } from './workflows/verify.js';
 export type { VerifyOptions, VerifyResult, VerifyMismatch, VerifyEvent } from './workflows/verify.js';
 export { downloadScanImages, DOWNLOAD_DEFAULTS } from './workflows/download.js';

@@ -154,6 +154,22 @@ describe('precedence: flags > env > .env > file > defaults', () => {
     expect(redactText('flag-pass-55')).toBe('***');
   });
 
+  it('the ledger: the user state folder by default, else the file, SCANCOPY_LEDGER, --ledger; never a password in its URL', async () => {
+    expect(resolveIn({ env: { XDG_STATE_HOME: '/var/state' } }).ledger).toEqual({ location: '/var/state/scancopy' });
+    expect(resolveIn().ledger.location).toBe(join(homedir(), '.local', 'state', 'scancopy'));
+    await writeConfig({ ledger: 'ledger-here', ledgerPasswordCommand: ['pass', 'show', 'ledger'] });
+    expect(resolveIn().ledger).toEqual({ location: join(cwd, 'ledger-here'), passwordCommand: ['pass', 'show', 'ledger'] });
+    expect(resolveIn({ env: { SCANCOPY_LEDGER: 'postgres://team@db:5432/ledger', SCANCOPY_LEDGER_DB_PASSWORD: 'led-pw-1' } }).ledger).toMatchObject({
+      location: 'postgres://team@db:5432/ledger', password: 'led-pw-1',
+    });
+    expect(resolveIn({ env: { SCANCOPY_LEDGER: '/elsewhere' }, flags: { ledger: '~/mine' } }).ledger.location).toBe(join(homedir(), 'mine'));
+    const err = configError(() => resolveIn({ flags: { ledger: 'postgres://team:ledger-pass-77@db/ledger' } }));
+    expect(err.message).toBe("--ledger must not hold the ledger's DB password");
+    expect(err.hint).toContain('SCANCOPY_LEDGER_DB_PASSWORD');
+    expect(`${err.message} ${err.hint}`).not.toContain('ledger-pass-77');
+    expect(configError(() => resolveIn({ flags: { ledger: 'http://nope' } })).message).toContain('ledger = "http://nope": expected a folder or a postgres:// URL');
+  });
+
   it('a results folder starting with ~ is under the home folder', () => {
     expect(resolveIn({ flags: { resultsDir: '~/runs' } }).resultsDir).toBe(join(homedir(), 'runs'));
     expect(expandHome('~', '/h')).toBe('/h');

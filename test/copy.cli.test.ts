@@ -68,7 +68,9 @@ describe('scancopy copy output', () => {
   it('a requested scan not on the source fails (exit 1) as in download; the others are copied, and the summary names it', async () => {
     const missing = [999_997, 999_998];
     const scans = [pair.scanIds[0] as number, missing[0] as number, pair.scanIds[1] as number, missing[1] as number];
-    const run = await runCli(['copy', ...args, '--scans', scans.join(','), '--target-store', String(pair.targetStoreId), '--results', pair.resultsDir], { cwd: pair.resultsDir, env });
+    // The test before copied these scans into this store: a ledger of its own, or they would be skipped as already copied.
+    const ledger = join(pair.resultsDir, 'ledger-not-found');
+    const run = await runCli(['copy', ...args, '--scans', scans.join(','), '--target-store', String(pair.targetStoreId), '--results', pair.resultsDir, '--ledger', ledger], { cwd: pair.resultsDir, env });
     expect(run.code, run.stderr).toBe(1);
     const lines = run.stdout.split('\n');
     for (const id of missing) expect(lines).toContain(`[BATCH 1] [FAILED] scan ${id} at read: NOT_FOUND: scan not found in the source database`);

@@ -32,12 +32,13 @@ describe('decideResume', () => {
     expect(await decideResume({ interactive: false }, found)).toEqual({ kind: 'run' });
   });
 
-  it('turns the answer into the run, a cancel into ABORTED, and warns that a restart creates scans again', () => {
+  it('turns the answer into the run, a cancel into ABORTED, and warns that a restart creates scans again unless a ledger skips them', () => {
     expect(answerResume(existing, 'resume')).toEqual({ kind: 'run', resume: true, existing });
     expect(answerResume(existing, 'restart')).toEqual({ kind: 'run', restart: true, existing });
     expect(() => answerResume(existing, 'cancel')).toThrow(expect.objectContaining({ code: 'ABORTED' }));
-    expect(restartWarning(existing)).toMatch(/the 2 scan\(s\) this job already created will be created again on the target/);
-    expect(restartWarning({ ...existing, created: 0 })).toBeUndefined();
+    expect(restartWarning(existing, { recopy: true })).toMatch(/the 2 scan\(s\) this job already created will be created again on the target/);
+    expect(restartWarning({ ...existing, created: 0 }, { recopy: true })).toBeUndefined();
+    expect(restartWarning(existing, { recopy: false })).toBeUndefined();
   });
 });
 

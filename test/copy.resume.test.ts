@@ -72,7 +72,8 @@ describe('scancopy copy: resume, restart and stops', () => {
     expect(refused.stderr).toContain('--yes');
     const restarted = await runCli(base(store, '--restart', '--yes'), { cwd: pair.resultsDir, env });
     expect(restarted.code, restarted.stderr).toBe(0);
-    expect(events(restarted).at(-1)).toMatchObject({ type: 'result', created: 6, resumed: false });
+    // The ledger still knows the first run's copies: starting over copies none of them again.
+    expect(events(restarted).at(-1)).toMatchObject({ type: 'result', created: 0, skipped: 6, resumed: false });
     const again = await runCli(base(store), { cwd: pair.resultsDir, env });
     expect(again.stderr).toContain(String(events(restarted)[0]?.runDir));
   });
@@ -111,8 +112,9 @@ describe('scancopy copy: resume, restart and stops', () => {
     const first = copyScans(pair.options({ targetStoreId: store }), { onEvent: (e) => e.type === 'copy-start' && started() });
     await running;
     const second = await copyScans(pair.options({ targetStoreId: store, resume: true })).catch((e: unknown) => e);
-    expect(second).toMatchObject({ code: 'USAGE' });
-    expect((second as Error).message).toContain(`another scancopy process (pid ${process.pid}) is running this job`);
+    expect(second).toMatchObject({ code: 'JOB_LOCKED' });
+    expect((second as Error).message).toContain(`another scancopy process (pid ${process.pid} on `);
+    expect((second as Error).message).toMatch(/is running this job in .+; its lock: .+copy\.lock$/);
     await expect(first).resolves.toMatchObject({ created: 6 });
     pair.target.setFaults('');
   });
@@ -136,8 +138,10 @@ describe('scancopy copy: resume, restart and stops', () => {
     const store = stores[2] as number;
     const scans = pair.scanIds.slice(0, 4);
     const cli = cliInstanceArgs(pair);
+    // The SIGINT test copied these scans into this store: a ledger of its own, or they would be skipped as already copied.
+    const own = { ...env, SCANCOPY_LEDGER: join(pair.resultsDir, 'ledger-runs') };
     pair.target.setFaults('create:latency=700ms');
-    const stopped = await runCli(['copy', ...cli.args, '--scans', scans.join(','), '--target-store', String(store), '--results', pair.resultsDir, '--batch-size', '2', '--create-workers', '1', '--max-duration', '1s', '--log-format', 'json'], { cwd: pair.resultsDir, env });
+    const stopped = await runCli(['copy', ...cli.args, '--scans', scans.join(','), '--target-store', String(store), '--results', pair.resultsDir, '--batch-size', '2', '--create-workers', '1', '--max-duration', '1s', '--log-format', 'json'], { cwd: pair.resultsDir, env: own });
     pair.target.setFaults('');
     expect(stopped.code, stopped.stderr).toBe(5);
     const runDir = String((events(stopped).at(-1) as Json & { runDir: string }).runDir);
@@ -148,7 +152,7 @@ describe('scancopy copy: resume, restart and stops', () => {
     expect(line).toMatch(new RegExp(`^${basename(runDir)} +unfinished +source -> target store ${store} \\(auto\\) +\\d/4 done`));
 
     // No instance, scan, store or mode flag: all of it comes from the run folder; the secrets from the environment.
-    const resumed = await runCli(['copy', '--resume', runDir, '--log-format', 'json'], { cwd: pair.resultsDir, env });
+    const resumed = await runCli(['copy', '--resume', runDir, '--log-format', 'json'], { cwd: pair.resultsDir, env: own });
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(events(resumed).at(-1)).toMatchObject({ type: 'result', runDir, resumed: true, scans: 4, created: 4, failed: 0, pending: 0 });
 

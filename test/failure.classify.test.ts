@@ -26,6 +26,7 @@ const EXPECTED: Record<ErrorCode, Expected> = {
   CHECKPOINT_CORRUPT: { retryCall: false, retryItem: false, mayHaveApplied: true, exit: 2 },
   JOB_MISMATCH: { retryCall: false, retryItem: false, mayHaveApplied: true, exit: 2 },
   CHECKPOINT_EXISTS: { retryCall: false, retryItem: false, mayHaveApplied: true, exit: 2 },
+  JOB_LOCKED: { retryCall: false, retryItem: false, mayHaveApplied: true, exit: 2 },
   INTEGRITY: { retryCall: true, retryItem: true, mayHaveApplied: true, exit: 1 },
   URL_EXPIRED: { retryCall: true, retryItem: true, mayHaveApplied: false, exit: 1 },
   ABORTED: { retryCall: false, retryItem: false, mayHaveApplied: true, exit: 130 },

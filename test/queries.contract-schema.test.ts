@@ -43,6 +43,11 @@ const CALLS: Record<keyof typeof queries, (db: Db) => Promise<unknown>> = {
     expect(await queries.selectStorePlanograms(db, { ids: [30], storeId: 2 })).toEqual([]);
   },
   selectFirstSectionNames: async (db) => expect(await queries.selectFirstSectionNames(db, [10])).toEqual(new Map([[10, 'Bay 1']])),
+  selectDatabaseIdentity: async (db) => {
+    const identity = await queries.selectDatabaseIdentity(db);
+    expect(identity.systemIdentifier).toMatch(/^\d{10,}$/);
+    expect(identity.database).toBe((await db.query<{ d: string }>('SELECT current_database() AS d'))[0]?.d);
+  },
 };
 
 const ROWS = `

@@ -21,11 +21,13 @@ $XDG_CONFIG_HOME/scancopy/config.json; scancopy config path says which), every k
     "resultsDir": "./testResults", "batchSize": 10,
     "limits": { "download": 20, "upload": 20, "create": 10 },
     "timeouts": { "login": 30, "meta": 60, "content": 120, "upload": 120, "create": 60, "batch": 1800 },
-    "retry": { "retries": 3, "base": 1, "cap": 60, "retryAfterCap": 60, "budget": 0.2, "budgetWindow": 60 }
+    "retry": { "retries": 3, "base": 1, "cap": 60, "retryAfterCap": 60, "budget": 0.2, "budgetWindow": 60 },
+    "ledger": "postgres://scancopy@ledger-db:5432/scancopy", "ledgerPasswordCommand": ["pass", "show", "scancopy/ledger"]
   }
   Durations in seconds. An instance not in the file gets https://NAME.rebotics.net and
   postgres://proxyuser@NAME-maint.rebotics.net:5432/NAME. Flags beat env (SCANCOPY_SOURCE,
-  SCANCOPY_SOURCE_API, SCANCOPY_SOURCE_DB; TARGET likewise; ./.env too), which beats the file.`;
+  SCANCOPY_SOURCE_API, SCANCOPY_SOURCE_DB; TARGET likewise; SCANCOPY_LEDGER; ./.env too), which
+  beats the file. The ledger defaults to $XDG_STATE_HOME/scancopy (else ~/.local/state/scancopy).`;
 
 export type InstanceCliOptions = ConfigFlags & Record<string, unknown>;
 
@@ -74,7 +76,7 @@ export async function resolveCliInstances<R extends Role>(opts: InstanceCliOptio
 }
 
 function pickFlags(opts: InstanceCliOptions): ConfigFlags {
-  const keys = ['config', 'source', 'sourceApi', 'sourceDb', 'target', 'targetApi', 'targetDb', 'resultsDir', 'batchSize', 'limits', 'timeouts'] as const;
+  const keys = ['config', 'source', 'sourceApi', 'sourceDb', 'target', 'targetApi', 'targetDb', 'resultsDir', 'batchSize', 'limits', 'timeouts', 'ledger'] as const;
   const flags: Record<string, unknown> = {};
   for (const key of keys) if (opts[key] !== undefined) flags[key] = opts[key];
   return flags as ConfigFlags;

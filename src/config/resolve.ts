@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { ScanCopyError } from '../core/errors.js';
 import { expandHome } from '../core/paths.js';
@@ -21,6 +21,7 @@ import {
   DEFAULTS,
   instanceDefaults,
   instanceName,
+  ledgerTarget,
   limitsSchema,
   retrySchema,
   timeoutsSchema,
@@ -58,6 +59,15 @@ export interface ResolvedConfig {
   timeouts: Record<TimeoutName, number>;
   retry: Required<Pick<RetryOptions, 'retries' | 'baseMs' | 'capMs' | 'retryAfterCapMs' | 'budgetRatio' | 'budgetWindowMs'>>;
   lastUsed: LastUsed;
+  ledger: ResolvedLedger;
+}
+
+/** Where copies are recorded across run folders (workflows/copy/ledger.ts). */
+export interface ResolvedLedger {
+  /** An absolute folder, or a postgres:// URL without its password. */
+  location: string;
+  password?: string;
+  passwordCommand?: readonly string[];
 }
 
 /** Command-line values; `undefined` means not given. Durations in seconds, as in the file. */
@@ -73,6 +83,7 @@ export interface ConfigFlags {
   batchSize?: number;
   limits?: Partial<StageLimits>;
   timeouts?: Partial<Record<TimeoutName, number>>;
+  ledger?: string;
 }
 
 export interface ResolveConfigInput {
@@ -122,6 +133,7 @@ export function resolveConfig(input: ResolveConfigInput): ResolvedConfig {
       budgetWindowMs: retry.budgetWindow * 1000,
     },
     lastUsed: file.lastUsed ?? {},
+    ledger: resolveLedger(flags, env, file, input.cwd),
   };
   for (const role of ROLES) {
     const instance = resolveInstance(role, flags, env, instances);
@@ -177,6 +189,35 @@ function resolveInstance(role: Role, flags: ConfigFlags, env: Record<string, str
     ...(entry.passwordCommand ? { passwordCommand: entry.passwordCommand } : {}),
     ...(entry.dbPasswordCommand ? { dbPasswordCommand: entry.dbPasswordCommand } : {}),
   };
+}
+
+export const LEDGER_ENV = { location: 'SCANCOPY_LEDGER', password: 'SCANCOPY_LEDGER_DB_PASSWORD' } as const;
+
+/** --ledger, else SCANCOPY_LEDGER, else the file's `ledger`, else the user's state folder (XDG_STATE_HOME, or ~/.local/state). */
+function resolveLedger(flags: ConfigFlags, env: Record<string, string>, file: ConfigFile, cwd: string): ResolvedLedger {
+  const given =
+    flags.ledger !== undefined ? { value: flags.ledger, where: '--ledger' }
+    : env[LEDGER_ENV.location] ? { value: env[LEDGER_ENV.location] as string, where: LEDGER_ENV.location }
+    : file.ledger !== undefined ? { value: file.ledger, where: 'ledger' }
+    : undefined;
+  if (given && isPostgresUrlText(given.value) && URL.canParse(given.value) && new URL(given.value).password !== '') {
+    registerSecret(decodeURIComponent(new URL(given.value).password));
+    throw new ScanCopyError('CONFIG_INVALID', `${given.where} must not hold the ledger's DB password`, {
+      hint: `Give the URL without it (postgres://user@host:port/db) and put the password in ${LEDGER_ENV.password} (environment or ./.env) or ledgerPasswordCommand in the config.`,
+    });
+  }
+  const value = given ? validate(ledgerTarget, given.value, given.where, () => 'ledger') : join(env.XDG_STATE_HOME || join(homedir(), '.local', 'state'), 'scancopy');
+  const password = env[LEDGER_ENV.password];
+  registerSecret(password);
+  return {
+    location: isPostgresUrlText(value) ? value : resolve(cwd, expandHome(value)),
+    ...(password !== undefined ? { password } : {}),
+    ...(file.ledgerPasswordCommand ? { passwordCommand: file.ledgerPasswordCommand } : {}),
+  };
+}
+
+function isPostgresUrlText(value: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(value);
 }
 
 /** Applies dbHost/dbPort/dbUser/dbName of a config entry to a postgres:// URL. */

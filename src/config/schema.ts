@@ -37,6 +37,13 @@ export const dbTarget = z
   .refine((v) => /^postgres(ql)?:\/\//i.test(v) ? URL.canParse(v) : v === 'memory://' || !v.includes('://'), 'expected a postgres:// URL, memory:// or a folder')
   .refine((v) => !/^postgres(ql)?:\/\//i.test(v) || !URL.canParse(v) || new URL(v).password === '', `must not hold a password: ${SECRETS_GO}`);
 
+/** The ledger: a folder (the local, embedded one) or a shared postgres:// URL without a password. */
+export const ledgerTarget = z
+  .string()
+  .min(1)
+  .refine((v) => (/^postgres(ql)?:\/\//i.test(v) ? URL.canParse(v) : !v.includes('://')), 'expected a folder or a postgres:// URL')
+  .refine((v) => !/^postgres(ql)?:\/\//i.test(v) || !URL.canParse(v) || new URL(v).password === '', 'must not hold a password: it goes in SCANCOPY_LEDGER_DB_PASSWORD, ./.env or ledgerPasswordCommand');
+
 const positiveInt = z.int().min(1);
 const seconds = z.number().positive();
 
@@ -109,6 +116,10 @@ export const configFileSchema = z.strictObject({
   timeouts: timeoutsSchema.partial().optional(),
   retry: retrySchema.partial().optional(),
   lastUsed: lastUsedSchema.optional(),
+  /** @default $XDG_STATE_HOME/scancopy (else ~/.local/state/scancopy) */
+  ledger: ledgerTarget.optional(),
+  /** Prints the shared ledger's DB password as its first line: an argv, run without a shell. */
+  ledgerPasswordCommand: z.array(z.string().min(1)).min(1).optional(),
 });
 
 export type InstanceEntry = z.infer<typeof instanceEntrySchema>;

@@ -19,6 +19,8 @@ export const ERROR_CODES = [
   'CHECKPOINT_CORRUPT',
   'JOB_MISMATCH',
   'CHECKPOINT_EXISTS',
+  /** Another live process holds the job's (or the run folder's) lock. */
+  'JOB_LOCKED',
   'INTEGRITY',
   'URL_EXPIRED',
   'ABORTED',

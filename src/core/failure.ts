@@ -62,6 +62,7 @@ export const FAILURE_TABLE: Readonly<Record<ErrorCode, Row>> = {
   CHECKPOINT_CORRUPT: row(false, false, true, EXIT.usage),
   JOB_MISMATCH: row(false, false, true, EXIT.usage),
   CHECKPOINT_EXISTS: row(false, false, true, EXIT.usage),
+  JOB_LOCKED: row(false, false, true, EXIT.usage),
   INTEGRITY: row(true, true, true, EXIT.failedItems, true),
   URL_EXPIRED: row(true, true, false),
   ABORTED: row(false, false, true, EXIT.interrupted),

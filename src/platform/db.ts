@@ -33,6 +33,11 @@ export interface OpenDbOptions {
   statementTimeoutMs?: number;
   /** Pool size for postgres:// URLs. @default 10 */
   maxConnections?: number;
+  /**
+   * postgres://: one connection, kept open while the Db is (never closed for being idle), so
+   * a session-level advisory lock taken on it lasts until close() or the process's death.
+   */
+  session?: boolean;
 }
 
 export interface PgliteDb extends Db {
@@ -93,7 +98,8 @@ async function openPostgres(url: string, options: OpenDbOptions): Promise<Db> {
   const readOnly = options.readOnly ?? false;
   const pool = new pg.Pool({
     connectionString: url,
-    max: options.maxConnections ?? 10,
+    max: options.session ? 1 : (options.maxConnections ?? 10),
+    ...(options.session ? { idleTimeoutMillis: 0 } : {}),
     statement_timeout: options.statementTimeoutMs ?? 30_000,
     connectionTimeoutMillis: 10_000,
     types: { getTypeParser: pgTypeParser },

@@ -217,3 +217,16 @@ export async function selectFirstSectionNames(db: Queryable, scanIds: readonly n
 function scanFields(r: ScanRow): Omit<ScanSummary, 'fileCount'> {
   return { id: r.id, storeId: r.store_id, createdAt: r.created_at, status: r.status, hasReport: r.has_report };
 }
+
+/**
+ * The database's own identity: the cluster's `system_identifier` (fixed at initdb, so the same
+ * server however its host is spelt or tunnelled) and the database's name in it. Both
+ * PostgreSQL and PGlite report it.
+ */
+export async function selectDatabaseIdentity(db: Queryable): Promise<{ systemIdentifier: string; database: string }> {
+  const [row] = await db.query<{ system_identifier: string; database: string }>(
+    'SELECT system_identifier::text AS system_identifier, current_database() AS database FROM pg_control_system()',
+  );
+  if (!row) throw new Error('pg_control_system() returned no row');
+  return { systemIdentifier: row.system_identifier, database: row.database };
+}

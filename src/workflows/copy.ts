@@ -20,15 +20,18 @@ import { describeCause } from './copy/describe.js';
 import { uploadedFiles, type ScanState } from './copy/state.js';
 import { DUPLICATE_COLUMNS, findDuplicates, type Duplicate } from './duplicates.js';
 import { SEED_THRESHOLDS } from './copy/batch-ledger.js';
-import { CheckpointCadence, jobOf, writeCheckpoint, type RunInstances } from './copy/checkpoint.js';
+import { CheckpointCadence, jobOf, writeCheckpoint, type Job, type RunInstances } from './copy/checkpoint.js';
 import type { CopyEvent, PipelineStage, StageRates } from './copy/events.js';
 import { checkpointOf, openJob, type OpenedJob } from './copy/job.js';
 import { MemoryBudget } from './copy/limits.js';
 import { completeCreatedLines, EventLog, writeOutputs, type CopyFailure } from './copy/outputs.js';
 import { COPY_MODES, type CopyMode } from './copy/payload.js';
 import { batchesOf, runPipeline } from './copy/pipeline.js';
-import { findJobRun, type RunFiles } from './copy/run-folder.js';
+import { findJobRun, findKnownRun, type RunFiles } from './copy/run-folder.js';
 import type { JobCheckpointInfo } from './copy/resume-choice.js';
+import { instanceIdentity } from './copy/identity.js';
+import { runsOfJob, type Ledger } from './copy/ledger.js';
+import { openThroughLedger, recordRun, type PriorCopy } from './copy/prior-copies.js';
 import type { CopyOutcome, CopySourceApi, CopyTargetApi, CrashPoint, Runtime, SourceFile } from './copy/runtime.js';
 
 export type { CopyEvent, PipelineStage, StageRates } from './copy/events.js';
@@ -44,6 +47,7 @@ export { sameInstance } from './copy/same-instance.js';
 export { buildCopyOptions, copyEnd, type CopyJobRequest, type CopyRunOverrides, type CopySettings } from './copy/options.js';
 export { listCopyRuns, readCopyRun, type CopyRun, type RunState } from './copy/runs.js';
 export type { RunInstance, RunInstances } from './copy/checkpoint.js';
+export { openLedger, type Ledger, type OpenLedgerOptions } from './copy/ledger.js';
 
 export interface CopyInstance<Api> {
   /** The API URL: part of the job's fingerprint. */
@@ -96,6 +100,15 @@ export interface CopyOptions {
   restart?: boolean;
   /** The seed tool's schedule: each batch downloads all, then uploads all, then creates all. @default false */
   barrier?: boolean;
+  /**
+   * What has been copied where, across run folders and processes (copy/ledger.ts, openLedger):
+   * the job's lock is taken in it before any folder is made, its run folders are found through
+   * it, and scans it holds a copy of in the target store are skipped. Without it, only the
+   * results folder is looked in and the run folder is the only lock.
+   */
+  ledger?: Ledger;
+  /** Copy scans the ledger says are already in the target store again. @default false */
+  allowRecopy?: boolean;
   /** Called at named points; tests make the process die there. */
   crashPoint?: (name: CrashPoint) => void;
   /**
@@ -156,8 +169,21 @@ export async function copyScans(options: CopyOptions, ctx: RunContext<CopyEvent>
   // login is one error now, not one failed scan per id in a new run folder.
   await opts.source.db.query('SELECT 1');
   await ensureWritableDir(opts.resultsDir, 'results folder', 'Give a folder you can write to with --results (or resultsDir in the config).');
-  const job = jobOf({ source: opts.source.apiUrl, target: opts.target.apiUrl, target_store: opts.targetStoreId, mode: opts.mode }, opts.scanIds);
-  const opened = await openJob({ job, resultsDir: opts.resultsDir, scanIds: opts.scanIds, batchSize: opts.batchSize, resume: opts.resume, restart: opts.restart, now: new Date(), instances: runInstances(opts) });
+  const job = await jobFor(opts);
+  const { ledger } = opts;
+  // Before any folder is made: a second process of the same job stops here.
+  const unlockJob = ledger ? await ledger.lockJob(job.fingerprint) : async () => undefined;
+  let opened: OpenedJob;
+  let prior = new Map<number, PriorCopy>();
+  try {
+    const open = (knownRuns?: readonly string[]): Promise<OpenedJob> =>
+      openJob({ job, resultsDir: opts.resultsDir, scanIds: opts.scanIds, batchSize: opts.batchSize, resume: opts.resume, restart: opts.restart, now: new Date(), instances: runInstances(opts), knownRuns });
+    if (ledger) ({ opened, prior } = await openThroughLedger(ledger, job, open));
+    else opened = await open();
+  } catch (err) {
+    await unlockJob();
+    throw err;
+  }
   const { files, state } = opened;
   await completeCreatedLines(files.events, opened.scanIds, state.scans);
   const log = new EventLog(files.events);
@@ -165,6 +191,17 @@ export async function copyScans(options: CopyOptions, ctx: RunContext<CopyEvent>
     log.write(event);
     ctx.onEvent?.(event);
   };
+
+  let skips: { held: Set<number>; events: CopyEvent[] };
+  try {
+    skips = await skipPriorCopies(prior, opts, opened);
+  } catch (err) {
+    await log.close();
+    await state.journal.close();
+    await opened.unlock();
+    await unlockJob();
+    throw err;
+  }
 
   const stopper = new AbortController();
   setMaxListeners(0, stopper.signal);
@@ -182,9 +219,11 @@ export async function copyScans(options: CopyOptions, ctx: RunContext<CopyEvent>
 
   const stats = new RunStats<CopyOutcome, PipelineStage>(['created', 'skipped', 'failed'], ['download', 'upload', 'create']);
   for (const [id, s] of state.scans) if (s.status !== 'pending') stats.settle(id, s.status);
-  const alreadyDone = opened.scanIds.filter((id) => ['created', 'skipped'].includes(state.scan(id).status)).length;
+  // Scans the ledger skipped just now are this run's to report (their skipped events follow copy-start).
+  const skippedNow = skips.events.length - skips.held.size;
+  const alreadyDone = opened.scanIds.filter((id) => ['created', 'skipped'].includes(state.scan(id).status)).length - skippedNow;
   const settledBefore = opened.scanIds.filter((id) => state.scan(id).status !== 'pending').length;
-  const rt = buildRuntime(opts, opened, stats, stopper.signal, emit);
+  const rt = buildRuntime(opts, opened, stats, stopper.signal, emit, skips.held);
   const meta = { job, ts: files.ts, startedAt: opened.startedAt, capturedAt: opened.capturedAt, batchSize: opened.batchSize, scanIds: opened.scanIds, instances: opened.instances };
   const checkpoints = new CheckpointCadence();
   const saveCheckpoint = (crash: boolean): Promise<void> =>
@@ -205,6 +244,7 @@ export async function copyScans(options: CopyOptions, ctx: RunContext<CopyEvent>
       type: 'copy-start', runDir: files.dir, checkpoint: files.checkpoint, resumed: opened.resumed, scans: opened.scanIds.length, batches: totalBatches,
       batchSize: opened.batchSize, mode: opts.mode, barrier: opts.barrier, limits: opts.limits, alreadyDone, repaired: opened.repaired,
     });
+    for (const event of skips.events) emit(event);
     await runPipeline(rt, {
       batches, totalBatches, totalScans: opened.scanIds.length, barrier: opts.barrier,
       window: Math.max(2 * opened.batchSize, 2 * (opts.limits.download + opts.limits.upload + opts.limits.create)),
@@ -225,6 +265,9 @@ export async function copyScans(options: CopyOptions, ctx: RunContext<CopyEvent>
     await rm(spoolDirOf(files.dir), { recursive: true, force: true }).catch(() => undefined);
     await state.journal.close();
     await opened.unlock();
+    // Not fatal: the run stays registered as unfinished, and the next run reads its journal instead.
+    if (ledger) await recordRun(ledger, job, files.dir, state.scans).catch(() => undefined);
+    await unlockJob();
   }
   const failures = await writeOutputs(files, opened.scanIds, state.scans);
   const sweep = await sweepDuplicates(opts.target.db, opened.scanIds, state.scans);
@@ -242,6 +285,39 @@ export async function copyScans(options: CopyOptions, ctx: RunContext<CopyEvent>
   await log.close();
   await completeCreatedLines(files.events, opened.scanIds, state.scans);
   return result;
+}
+
+/** The job's identity from the instances themselves (copy/identity.ts), the target store, the mode and the scan set. */
+async function jobFor(o: Pick<CopyOptions, 'scanIds' | 'targetStoreId' | 'mode'> & { source: { apiUrl: string; db: Queryable }; target: { apiUrl: string; db?: Queryable } }): Promise<Job> {
+  const [source, target] = await Promise.all([instanceIdentity(o.source.apiUrl, o.source.db), instanceIdentity(o.target.apiUrl, o.target.db)]);
+  return jobOf({ source, target, target_store: o.targetStoreId, mode: o.mode ?? COPY_DEFAULTS.mode }, o.scanIds);
+}
+
+/**
+ * Scans not begun by this job (no create in doubt) that the ledger holds a copy of in the
+ * target store are skipped, unless `allowRecopy`; those another unfinished run has a create
+ * in doubt for fail, and are held out of this run, until that run is resumed. Returns those
+ * held and the events to say so, emitted after copy-start.
+ */
+async function skipPriorCopies(prior: ReadonlyMap<number, PriorCopy>, opts: ResolvedCopyOptions, opened: OpenedJob): Promise<{ held: Set<number>; events: CopyEvent[] }> {
+  const held = new Set<number>();
+  const events: CopyEvent[] = [];
+  const { state } = opened;
+  for (const [id, p] of prior) {
+    const s = state.scan(id);
+    if (p.kind === 'copied') {
+      if (opts.allowRecopy) continue;
+      const reason = `already copied in run ${p.runDir} (target scan ${p.targetScanId})`;
+      await state.record({ t: 'skipped', scan: id, kind: 'already-copied', reason });
+      events.push({ type: 'skipped', batch: s.batch, scanId: id, kind: 'already-copied', reason, attempt: s.attempts });
+    } else {
+      const reason = `run ${p.runDir} sent a create of this scan whose outcome is not known yet: resume that run first (--resume ${p.runDir})`;
+      await state.record({ t: 'failed', scan: id, stage: 'create', code: 'OUTCOME_UNKNOWN', reason });
+      events.push({ type: 'failed', batch: s.batch, scanId: id, stage: 'create', code: 'OUTCOME_UNKNOWN', reason, attempt: s.attempts, latencyMs: 0 });
+      held.add(id);
+    }
+  }
+  return { held, events };
 }
 
 /** The final sweep over every created scan of the job; never fails the copy, says why it did not look. */
@@ -273,13 +349,16 @@ function ratePerSecond(settled: number, elapsedMs: number): number {
   return settled > 0 && elapsedMs > 0 ? settled / (elapsedMs / 1000) : 0;
 }
 
-export type JobSelector = Pick<CopyOptions, 'scanIds' | 'targetStoreId' | 'mode' | 'resultsDir'> & { source: { apiUrl: string }; target: { apiUrl: string } };
+export type JobSelector = Pick<CopyOptions, 'scanIds' | 'targetStoreId' | 'mode' | 'resultsDir' | 'ledger'> & {
+  source: { apiUrl: string; db: Queryable };
+  target: { apiUrl: string; db?: Queryable };
+};
 
 /** This job's checkpoint under the results folder, if any: what a resume would continue (the wizard asks with it). */
 export async function findCopyCheckpoint(o: JobSelector): Promise<JobCheckpointInfo | undefined> {
-  const mode = o.mode ?? COPY_DEFAULTS.mode;
-  const job = jobOf({ source: o.source.apiUrl, target: o.target.apiUrl, target_store: o.targetStoreId, mode }, o.scanIds);
-  const found = await findJobRun(resolve(o.resultsDir ?? COPY_DEFAULTS.resultsDir), job);
+  const job = await jobFor(o);
+  const known = o.ledger ? await o.ledger.use((tx) => runsOfJob(tx, job.fingerprint)) : [];
+  const found = (await findJobRun(resolve(o.resultsDir ?? COPY_DEFAULTS.resultsDir), job)) ?? (await findKnownRun(known, job));
   if (!found) return undefined;
   const states = Object.values(found.checkpoint.scans);
   return {
@@ -291,8 +370,8 @@ export async function findCopyCheckpoint(o: JobSelector): Promise<JobCheckpointI
   };
 }
 
-type ResolvedCopyOptions = Required<Omit<CopyOptions, 'maxDurationMs' | 'crashPoint' | 'onSourceFile' | 'limits' | 'thresholds'>> &
-  Pick<CopyOptions, 'maxDurationMs' | 'crashPoint' | 'onSourceFile'> & { limits: Record<PipelineStage, number>; thresholds: StageRates };
+type ResolvedCopyOptions = Required<Omit<CopyOptions, 'maxDurationMs' | 'crashPoint' | 'onSourceFile' | 'limits' | 'thresholds' | 'ledger'>> &
+  Pick<CopyOptions, 'maxDurationMs' | 'crashPoint' | 'onSourceFile' | 'ledger'> & { limits: Record<PipelineStage, number>; thresholds: StageRates };
 
 function resolveOptions(o: CopyOptions): ResolvedCopyOptions {
   const whole = (name: string, value: number, min: number): number => {
@@ -324,6 +403,7 @@ function resolveOptions(o: CopyOptions): ResolvedCopyOptions {
     resume: o.resume ?? false,
     restart: o.restart ?? false,
     barrier: o.barrier ?? false,
+    allowRecopy: o.allowRecopy ?? false,
   };
 }
 
@@ -331,10 +411,11 @@ function spoolDirOf(runDir: string): string {
   return join(runDir, 'spool');
 }
 
-function buildRuntime(opts: ResolvedCopyOptions, opened: OpenedJob, stats: RunStats<CopyOutcome, PipelineStage>, stop: AbortSignal, emit: (e: CopyEvent) => void): Runtime {
+function buildRuntime(opts: ResolvedCopyOptions, opened: OpenedJob, stats: RunStats<CopyOutcome, PipelineStage>, stop: AbortSignal, emit: (e: CopyEvent) => void, held: ReadonlySet<number>): Runtime {
   const spoolDir = spoolDirOf(opened.files.dir);
   return {
     state: opened.state,
+    held,
     source: opts.source,
     target: opts.target,
     mode: opts.mode,

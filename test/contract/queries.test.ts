@@ -70,6 +70,14 @@ const CHECKS: Record<keyof typeof queries, () => Promise<void>> = {
     const first = [...details].sort((a, b) => (a.report_id ?? 0) - (b.report_id ?? 0))[0]?.section_name;
     if (first) expect(names.get(sample.id)).toBe(first);
   },
+  selectDatabaseIdentity: async () => {
+    // A role refused pg_control_system() (42501) makes copy identify the instance by its API URL instead (copy/identity.ts).
+    const identity = await queries.selectDatabaseIdentity(instance.db).catch((err: unknown) => {
+      if ((err as { context?: { sqlState?: string } }).context?.sqlState === '42501') return undefined;
+      throw err;
+    });
+    if (identity) expect(identity).toEqual({ systemIdentifier: expect.stringMatching(/^\d+$/), database: expect.any(String) });
+  },
 };
 
 beforeAll(async () => {

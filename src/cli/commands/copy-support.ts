@@ -1,10 +1,12 @@
 /** Pieces of the copy and verify commands: flag parsers, output flags, signal handling, analysis after a copy. */
 import { setMaxListeners } from 'node:events';
 import { parseCount } from '../../config/parse.js';
+import { runPasswordCommand } from '../../config/password-command.js';
+import type { ResolvedLedger } from '../../config/resolve.js';
 import { EXIT, ScanCopyError } from '../../core/errors.js';
 import type { Instance } from '../../platform/instance.js';
 import type { AnalyzeEvent, AnalyzeOptions } from '../../workflows/analyze.js';
-import type { CopyResult } from '../../workflows/copy.js';
+import { openLedger, type CopyResult, type Ledger } from '../../workflows/copy.js';
 import { pairsFromCopy } from '../../workflows/copy/pairs.js';
 import { createEventRenderer, type EventRenderer, type OutputOptions } from '../render.js';
 
@@ -80,4 +82,10 @@ export async function runAnalysisAfterCopy(
   } finally {
     renderer.close();
   }
+}
+
+/** The ledger the config names, its password from the environment or its password command. */
+export async function openConfiguredLedger(ledger: ResolvedLedger): Promise<Ledger> {
+  const password = ledger.password ?? (ledger.passwordCommand ? await runPasswordCommand(ledger.passwordCommand, 'ledgerPasswordCommand') : undefined);
+  return openLedger(ledger.location, password === undefined ? {} : { password });
 }

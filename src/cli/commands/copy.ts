@@ -4,7 +4,7 @@ import { confirm, select } from '../ask.js';
 import { Command, Option } from 'commander';
 import { ScanCopyError } from '../../core/errors.js';
 import { openInstance, type Instance } from '../../platform/instance.js';
-import { answerResume, buildCopyOptions, checkResumeRequest, copyEnd, COPY_DEFAULTS, copyScans, decideResume, findCopyCheckpoint, planCopy, probeTargetDb, progressOf, readCopyRun, restartWarning, type CopyMode, type CopyRun, type ResumeAnswer, type CopyOptions, type CopyResult, type CrashPoint, type JobSelector } from '../../workflows/copy.js';
+import { answerResume, buildCopyOptions, checkResumeRequest, copyEnd, COPY_DEFAULTS, copyScans, decideResume, findCopyCheckpoint, planCopy, probeTargetDb, progressOf, readCopyRun, restartWarning, type CopyMode, type CopyRun, type ResumeAnswer, type CopyOptions, type CopyResult, type CrashPoint, type JobSelector, type Ledger } from '../../workflows/copy.js';
 import { exitCodeOf } from '../../workflows/exit-code.js';
 import type { ConfigFlags } from '../../config/index.js';
 import { resolveScanIds } from '../../workflows/find.js';
@@ -13,7 +13,7 @@ import { addInstanceOptions, resolveCliInstances, type InstanceCliOptions } from
 import { createEventRenderer, noteRetry, outputOptions, type RetryNote } from '../render.js';
 import { COPY_VIEW, copySummaryLines } from '../render/copy.js';
 import { addScanSelectionOptions, parseScanSelection, type ScanSelection, type ScanSelectionFlags } from '../scan-selection.js';
-import { parseDuration, positiveInt, runAnalysisAfterCopy, stopOnSignals } from './copy-support.js';
+import { openConfiguredLedger, parseDuration, positiveInt, runAnalysisAfterCopy, stopOnSignals } from './copy-support.js';
 
 type CopyFlags = InstanceCliOptions &
   ScanSelectionFlags & {
@@ -32,6 +32,8 @@ type CopyFlags = InstanceCliOptions &
     analyze?: boolean;
     barrier?: boolean;
     commitHorizon?: number;
+    ledger?: string;
+    allowRecopy?: boolean;
   };
 
 const HELP_AFTER = `
@@ -75,6 +77,8 @@ export function copyCommand(): Command {
     .option('--yes', 'confirm --restart without asking')
     .option('--dry-run', 'show the scans, files and bytes that would be copied; write nothing')
     .addOption(new Option('--commit-horizon <time>', 'how long a create whose answer was lost may still commit: its scan is looked for until then, and only then created again (default: the create timeout + 30s)').argParser((text: string) => parseDuration(text, '--commit-horizon')))
+    .addOption(new Option('--ledger <dir|url>', 'where copies are recorded across run folders: a folder, or a shared postgres://user@host/db (password in SCANCOPY_LEDGER_DB_PASSWORD); default $XDG_STATE_HOME/scancopy'))
+    .option('--allow-recopy', 'copy scans the ledger says are already in the target store again')
     .option('--analyze', 'compare the copies with their sources when the copy is done')
     .addOption(new Option('--barrier', "the seed tool's schedule (each batch downloads all, then uploads all, then creates all), for comparison").hideHelp())
     .addHelpText('after', HELP_AFTER)
@@ -102,6 +106,7 @@ async function runCopy(flags: CopyFlags, command: Command): Promise<void> {
   const opened: Instance[] = [];
   const renderer = createEventRenderer(outputOptions(command), COPY_VIEW);
   const signals = stopOnSignals();
+  let ledger: Ledger | undefined;
   try {
     const source = await openInstance(config.source, instanceOptions);
     opened.push(source);
@@ -121,10 +126,11 @@ async function runCopy(flags: CopyFlags, command: Command): Promise<void> {
       return;
     }
 
+    ledger = await openConfiguredLedger(config.ledger);
     const options = buildCopyOptions(
       { source: { ...copyEnd(source, config.source), db: source.db }, target: { ...copyEnd(target, config.target), db: targetDb }, scanIds, targetStoreId, mode },
       { ...config, limits },
-      { maxDurationMs: flags.maxDuration, commitHorizonMs: flags.commitHorizon, barrier: flags.barrier === true, crashPoint: crashPointFromEnv(process.env.SCANCOPY_CRASH_AT) },
+      { maxDurationMs: flags.maxDuration, commitHorizonMs: flags.commitHorizon, barrier: flags.barrier === true, crashPoint: crashPointFromEnv(process.env.SCANCOPY_CRASH_AT), ledger, allowRecopy: flags.allowRecopy === true },
     );
     Object.assign(options, await chooseResume(flags, options));
     // The analysis's source thumbnails are made from the bytes the copy downloads, not fetched again.
@@ -139,7 +145,7 @@ async function runCopy(flags: CopyFlags, command: Command): Promise<void> {
   } finally {
     renderer.close();
     signals.dispose();
-    await Promise.all(opened.map((i) => i.close()));
+    await Promise.all([...opened.map((i) => i.close()), ledger?.close()]);
   }
 }
 
@@ -173,7 +179,7 @@ async function chooseResume(flags: CopyFlags, selector: JobSelector): Promise<Pi
   if (decision.kind === 'run') return { resume: decision.resume, restart: decision.restart };
   const { existing } = decision;
   if (decision.kind === 'confirm-restart') {
-    const warning = restartWarning(existing);
+    const warning = restartWarning(existing, { recopy: selector.ledger === undefined || flags.allowRecopy === true });
     const sure = await confirm({ message: `${warning ? `${capitalize(warning)}. ` : ''}Discard the checkpoint in ${existing.runDir} (${progressOf(existing)}) and start over?`, default: false }, { output: process.stderr });
     if (!sure) throw new ScanCopyError('ABORTED', 'restart not confirmed; nothing was changed');
     return { restart: true };

@@ -1,15 +1,15 @@
 /**
  * Step 4: mapped / auto / skip, then the copy itself, with the copy command's live view.
  * When this job (same instances, scans, store and mode) has a checkpoint under the results
- * folder, the user chooses to resume or restart it, as the seed tool asks. Nothing is copied
+ * folder or in a run folder the ledger knows, the user chooses to resume or restart it, as the seed tool asks. Nothing is copied
  * before a summary of the job is shown and confirmed; a restart that would create scans
  * again says so there, and that one confirmation is all it asks.
  */
 import { confirm } from '../ask.js';
 import { describeIdRanges } from './scan-ids.js';
-import { answerResume, buildCopyOptions, copyEnd, copyScans, decideResume, findCopyCheckpoint, progressOf, restartWarning, type CopyMode, type CopyResult, type JobCheckpointInfo } from '../../workflows/copy.js';
+import { answerResume, buildCopyOptions, copyEnd, copyScans, decideResume, findCopyCheckpoint, progressOf, restartWarning, type CopyMode, type CopyResult, type JobCheckpointInfo, type Ledger } from '../../workflows/copy.js';
 import { thumbnailsFromCopy, type CopiedImages } from '../../workflows/analyze.js';
-import { stopOnSignals } from '../commands/copy-support.js';
+import { openConfiguredLedger, stopOnSignals } from '../commands/copy-support.js';
 import { createEventRenderer } from '../render.js';
 import { COPY_VIEW, copySummaryLines } from '../render/copy.js';
 import type { OpenedInstance } from './instances.js';
@@ -37,14 +37,14 @@ export async function runCopyStep(s: WizardSession, input: CopyStepInput): Promi
   if (mode === 'skip') return { mode };
 
   const job = {
-    source: { apiUrl: input.source.address.apiUrl },
-    target: { apiUrl: input.target.address.apiUrl },
+    source: { apiUrl: input.source.address.apiUrl, db: input.source.instance.db },
+    target: { apiUrl: input.target.address.apiUrl, db: input.target.instance.db },
     scanIds: input.scanIds,
     targetStoreId: input.targetStoreId,
     mode,
     resultsDir: input.resultsDir,
   };
-  const decision = await decideResume({ interactive: true }, () => findCopyCheckpoint(job));
+  const decision = await decideResume({ interactive: true }, () => withLedger(s, (ledger) => findCopyCheckpoint({ ...job, ledger })));
   let resume: ResumeAnswered = {};
   if (decision.kind === 'choose') {
     const { existing } = decision;
@@ -58,6 +58,16 @@ export async function runCopyStep(s: WizardSession, input: CopyStepInput): Promi
   return confirmAndCopy(s, input, mode, resume);
 }
 
+/** The configured ledger, open for `fn`. */
+async function withLedger<T>(s: WizardSession, fn: (ledger: Ledger) => Promise<T>): Promise<T> {
+  const ledger = await openConfiguredLedger(s.config.ledger);
+  try {
+    return await fn(ledger);
+  } finally {
+    await ledger.close();
+  }
+}
+
 export interface ResumeAnswered {
   resume?: boolean | string;
   restart?: boolean;
@@ -68,7 +78,8 @@ export interface ResumeAnswered {
 export async function confirmAndCopy(s: WizardSession, input: CopyStepInput, mode: CopyMode, resume: ResumeAnswered): Promise<CopyStepOutcome> {
   s.step('Summary');
   for (const line of summaryLines(input, mode, resume)) s.print(`  ${line}`);
-  const warning = resume.restart && resume.existing ? restartWarning(resume.existing) : undefined;
+  // The ledger skips what the discarded run created: only a copy without one would create it again.
+  const warning = resume.restart && resume.existing ? restartWarning(resume.existing, { recopy: false }) : undefined;
   if (warning) s.print(`  ⚠ Warning: ${warning}.`);
   const go = await confirm({ message: warning ? 'Restart and copy these scans again?' : 'Start the copy?', default: warning === undefined });
   if (!go) return { mode: 'declined' };
@@ -78,12 +89,14 @@ export async function confirmAndCopy(s: WizardSession, input: CopyStepInput, mod
   const images = thumbnailsFromCopy();
   try {
     const end = (o: OpenedInstance) => ({ ...copyEnd(o.instance, o.address), db: o.instance.db });
-    const options = buildCopyOptions(
-      { source: end(input.source), target: end(input.target), scanIds: input.scanIds, targetStoreId: input.targetStoreId, mode },
-      { ...s.config, resultsDir: input.resultsDir },
-      { resume: resume.resume, restart: resume.restart, onSourceFile: images.onSourceFile },
-    );
-    const result = await copyScans(options, { signal: signals.signal, onEvent: renderer.onEvent });
+    const result = await withLedger(s, (ledger) => {
+      const options = buildCopyOptions(
+        { source: end(input.source), target: end(input.target), scanIds: input.scanIds, targetStoreId: input.targetStoreId, mode },
+        { ...s.config, resultsDir: input.resultsDir },
+        { resume: resume.resume, restart: resume.restart, onSourceFile: images.onSourceFile, ledger },
+      );
+      return copyScans(options, { signal: signals.signal, onEvent: renderer.onEvent });
+    });
     renderer.result({}, copySummaryLines(result));
     return { mode, result, images };
   } finally {

@@ -16,7 +16,7 @@ import type { ScanState } from './state.js';
 export const CHECKPOINT_FORMAT = 'scancopy-copy-checkpoint/1';
 
 export interface JobIdentity {
-  /** The source instance's API URL. */
+  /** The source instance's identity (copy/identity.ts): its database's, not its URL's spelling. */
   source: string;
   target: string;
   target_store: number;
@@ -99,7 +99,7 @@ const scanState = z.object({
   target_scan_id: z.number().optional(),
   via: z.enum(['api', 'reconciled']).optional(),
   stage: z.enum(['read', 'download', 'upload', 'create']).optional(),
-  code: z.enum([...ERROR_CODES, 'NO_FILES', 'NO_PAYLOAD']).optional(),
+  code: z.enum([...ERROR_CODES, 'NO_FILES', 'NO_PAYLOAD', 'ALREADY_COPIED']).optional(),
   reason: z.string().optional(),
 });
 

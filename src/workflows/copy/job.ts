@@ -4,11 +4,12 @@
  * records written after it replayed, then compacted into a fresh checkpoint. A checkpoint of
  * this job found without `resume` or `restart` stops the run: the caller must choose.
  */
+import { join } from 'node:path';
 import { ScanCopyError } from '../../core/errors.js';
-import { Journal } from '../../core/journal.js';
+import { Journal, readJournal } from '../../core/journal.js';
 import { writeCsv } from '../../reports/csv.js';
-import { CHECKPOINT_FORMAT, writeCheckpoint, type Checkpoint, type Job, type RunInstances } from './checkpoint.js';
-import { createRunFolder, discardRunState, findJobRun, lockRun, openNamedRun, removeLeftovers, runFiles, type FoundRun, type RunFiles } from './run-folder.js';
+import { CHECKPOINT_FORMAT, readCheckpoint, writeCheckpoint, type Checkpoint, type Job, type RunInstances } from './checkpoint.js';
+import { checkpointIn, createRunFolder, discardRunState, findJobRun, findKnownRun, lockRun, openNamedRun, removeLeftovers, runFiles, type FoundRun, type RunFiles } from './run-folder.js';
 import { applyRecord, JobState, type JobHeader, type JournalRecord, type ScanState } from './state.js';
 
 export const MAPPING_COLUMNS = ['Source_Scan_ID', 'Target_Scan_ID'] as const;
@@ -23,6 +24,8 @@ export interface OpenJobInput {
   now: Date;
   /** Recorded in the checkpoint when known. */
   instances?: RunInstances;
+  /** The job's run folders the ledger knows, newest first: looked in when the results folder has none. */
+  knownRuns?: readonly string[];
 }
 
 export interface OpenedJob {
@@ -43,7 +46,15 @@ export interface OpenedJob {
 }
 
 export async function openJob(input: OpenJobInput): Promise<OpenedJob> {
-  const found = typeof input.resume === 'string' ? await openNamedRun(input.resume, input.job) : await findJobRun(input.resultsDir, input.job);
+  const found =
+    typeof input.resume === 'string'
+      ? await openNamedRun(input.resume, input.job)
+      : ((await findJobRun(input.resultsDir, input.job)) ?? (await findKnownRun(input.knownRuns ?? [], input.job)));
+  if (!found && input.resume === true) {
+    throw new ScanCopyError('USAGE', `nothing to resume: this job has no checkpoint under ${input.resultsDir}${input.knownRuns ? ' nor in any run folder the ledger knows' : ''}`, {
+      hint: 'Start it without --resume, or name its run folder: --resume RUN_FOLDER.',
+    });
+  }
   if (found && input.restart) {
     const unlock = await lockRun(found.files.dir);
     await discardRunState(found.files).finally(unlock);
@@ -127,4 +138,21 @@ export function checkpointOf(meta: CheckpointMeta, scans: ReadonlyMap<number, Sc
     scans: Object.fromEntries(ordered.map(([id, s]) => [String(id), s])),
     ...(meta.instances ? { instances: meta.instances } : {}),
   };
+}
+
+/**
+ * A run folder's scans as its checkpoint and the journal after it say, read only: another
+ * process may be writing them (a torn last line is left out). Undefined when the folder or
+ * its checkpoint is gone or unreadable.
+ */
+export async function readRunScans(dir: string): Promise<{ job: Job; scans: Map<number, ScanState> } | undefined> {
+  const path = await checkpointIn(dir);
+  const checkpoint = path ? await readCheckpoint(path).catch(() => undefined) : undefined;
+  if (!checkpoint) return undefined;
+  const scans = new Map<number, ScanState>(checkpoint.scan_ids.map((id) => [id, structuredClone(checkpoint.scans[String(id)] as ScanState)]));
+  const contents = await readJournal<JobHeader, JournalRecord>(join(dir, 'journal.ndjson')).catch(() => undefined);
+  if (contents?.header?.fingerprint === checkpoint.job.fingerprint) {
+    for (const line of contents.lines) if (line.seq > checkpoint.journal_seq) applyRecord(scans, new Set(), line.record);
+  }
+  return { job: checkpoint.job, scans };
 }

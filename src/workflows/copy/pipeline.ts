@@ -73,7 +73,7 @@ async function runBatch(rt: Runtime, opts: PipelineOptions, batch: Batch, window
   let attempt = 0;
   for (;;) {
     attempt += 1;
-    const items = batch.scanIds.filter((id) => !isSettled(rt.state.scan(id)));
+    const items = batch.scanIds.filter((id) => !isSettled(rt.state.scan(id)) && !rt.held.has(id));
     if (items.length === 0 || rt.stop.aborted) break;
     window.enter(items.length);
     try {
@@ -82,7 +82,7 @@ async function runBatch(rt: Runtime, opts: PipelineOptions, batch: Batch, window
       window.leave(items.length);
     }
     if (rt.stop.aborted) break;
-    const failed = batch.scanIds.filter((id) => rt.state.scan(id).status === 'failed');
+    const failed = batch.scanIds.filter((id) => rt.state.scan(id).status === 'failed' && !rt.held.has(id));
     const rates = ledger.rates();
     const owed = failed.some((id) => refusedForNow(rt.state.scan(id).code));
     if (failed.length === 0 || attempt > opts.batchRetries || (!owed && stagesBelow(rates, opts.thresholds).length === 0)) break;

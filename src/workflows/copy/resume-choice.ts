@@ -68,8 +68,11 @@ export function progressOf(existing: JobCheckpointInfo): string {
   return `${existing.done} of ${existing.total} scans done`;
 }
 
-/** What a restart costs, said before it is confirmed: scans it created are created again. */
-export function restartWarning(existing: JobCheckpointInfo): string | undefined {
-  if (existing.created === 0) return undefined;
+/**
+ * What a restart costs, said before it is confirmed: scans it created are created again,
+ * unless a ledger is kept (it skips them; `recopy` is a copy without one, or with --allow-recopy).
+ */
+export function restartWarning(existing: JobCheckpointInfo, { recopy }: { recopy: boolean }): string | undefined {
+  if (existing.created === 0 || !recopy) return undefined;
   return `restarting discards the checkpoint in ${existing.runDir}: the ${existing.created} scan(s) this job already created will be created again on the target`;
 }

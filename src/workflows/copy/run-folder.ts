@@ -4,11 +4,12 @@
  * across resumes: it is found again by the fingerprint in its checkpoint, or, when the
  * checkpoint cannot be read, by the header of its journal.
  */
-import { mkdir, open, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ScanCopyError } from '../../core/errors.js';
 import { readJournal } from '../../core/journal.js';
 import { TEMP_SUFFIX } from '../../core/atomic-file.js';
+import { describeHolder, liveHolder, tryLock, type LockAttempt } from '../../core/process-lock.js';
 import { runTimestamp } from '../../core/timestamp.js';
 import { describeJobDifference, readCheckpoint, type Checkpoint, type Job } from './checkpoint.js';
 import type { CopyMode } from './payload.js';
@@ -102,6 +103,19 @@ export async function findJobRun(resultsDir: string, job: Job): Promise<FoundRun
   return undefined;
 }
 
+/**
+ * The newest of the job's run folders the ledger knows (anywhere, not only under this
+ * results folder) that still holds its checkpoint; moved or damaged folders are passed over.
+ */
+export async function findKnownRun(dirs: readonly string[], job: Job): Promise<FoundRun | undefined> {
+  for (const dir of dirs) {
+    const path = await checkpointIn(dir);
+    const checkpoint = path ? await readCheckpoint(path).catch(() => undefined) : undefined;
+    if (checkpoint?.job.fingerprint === job.fingerprint) return { files: runFiles(dir, checkpoint.ts, checkpoint.job.mode), checkpoint };
+  }
+  return undefined;
+}
+
 /** The run named by `--resume PATH` (a run folder or its checkpoint); another job's run is refused. */
 export async function openNamedRun(path: string, job: Job): Promise<FoundRun> {
   const target = resolve(path);
@@ -144,41 +158,24 @@ export async function discardRunState(files: RunFiles): Promise<void> {
 /**
  * One process at a time per run folder: two copies of one job could each create a scan
  * the other has not journaled yet. The lock names its process; one left by a process that
- * is gone (killed) is taken over. Returns the release.
+ * is gone (killed, its pid perhaps reused since) is taken over. Returns the release.
  */
 export async function lockRun(dir: string): Promise<() => Promise<void>> {
   const path = join(dir, 'copy.lock');
-  for (let tries = 0; tries < 2; tries++) {
-    try {
-      const handle = await open(path, 'wx');
-      await handle.writeFile(String(process.pid));
-      await handle.close();
-      return () => rm(path, { force: true });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new ScanCopyError('IO_ERROR', `cannot lock the run folder ${dir}`, { cause: err });
-    }
-    const holder = Number((await readFile(path, 'utf8').catch(() => '')).trim());
-    if (holder > 0 && isAlive(holder)) {
-      throw new ScanCopyError('USAGE', `another scancopy process (pid ${holder}) is running this job in ${dir}`, {
-        hint: 'Wait for it to finish or stop it (Ctrl-C saves its state), then resume.',
-      });
-    }
-    await rm(path, { force: true });
+  let attempt: LockAttempt;
+  try {
+    attempt = await tryLock(path);
+  } catch (err) {
+    throw new ScanCopyError('IO_ERROR', `cannot lock the run folder ${dir}`, { cause: err });
   }
-  throw new ScanCopyError('IO_ERROR', `cannot lock the run folder ${dir}`);
+  if (attempt.taken) return attempt.release;
+  throw new ScanCopyError('JOB_LOCKED', `another scancopy process (${describeHolder(attempt.holder)}) is running this job in ${dir}; its lock: ${path}`, {
+    hint: 'Wait for it to finish or stop it (Ctrl-C saves its state), then resume.',
+    context: { lock: path },
+  });
 }
 
 /** The live process holding the run folder's lock, if any. */
 export async function lockHolder(dir: string): Promise<number | undefined> {
-  const holder = Number((await readFile(join(dir, 'copy.lock'), 'utf8').catch(() => '')).trim());
-  return holder > 0 && isAlive(holder) ? holder : undefined;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return (await liveHolder(join(dir, 'copy.lock')))?.pid;
 }

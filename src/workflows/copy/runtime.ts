@@ -79,6 +79,8 @@ export interface Runtime {
   /** Creates sent per scan and attempt before giving up on an unknown outcome. */
   createAttempts: number;
   stats: CopyStats;
+  /** Scans another unfinished run has a create in doubt for: left failed, not attempted by this run. */
+  held: ReadonlySet<number>;
 }
 
 /** One attempt at one batch. */

@@ -8,7 +8,7 @@ import { ScanCopyError, type ErrorCode } from '../../core/errors.js';
 import type { Journal } from '../../core/journal.js';
 
 export type CopyStage = 'read' | 'download' | 'upload' | 'create';
-export type SkipKind = 'no-files' | 'no-payload';
+export type SkipKind = 'no-files' | 'no-payload' | 'already-copied';
 export type ScanStatus = 'pending' | 'created' | 'skipped' | 'failed';
 
 export interface ScanState {
@@ -27,7 +27,7 @@ export interface ScanState {
   /** How the target scan was learnt: the create's answer, or found in the target DB. */
   via?: 'api' | 'reconciled';
   stage?: CopyStage;
-  code?: ErrorCode | 'NO_FILES' | 'NO_PAYLOAD';
+  code?: ErrorCode | 'NO_FILES' | 'NO_PAYLOAD' | 'ALREADY_COPIED';
   reason?: string;
 }
 
@@ -50,7 +50,7 @@ export interface JobHeader {
   fingerprint: string;
 }
 
-export const SKIP_CODES: Record<SkipKind, ScanState['code']> = { 'no-files': 'NO_FILES', 'no-payload': 'NO_PAYLOAD' };
+export const SKIP_CODES: Record<SkipKind, ScanState['code']> = { 'no-files': 'NO_FILES', 'no-payload': 'NO_PAYLOAD', 'already-copied': 'ALREADY_COPIED' };
 
 /** Applies one record to the scans and completed batches (pure, idempotent where it matters). */
 export function applyRecord(scans: Map<number, ScanState>, completed: Set<number>, record: JournalRecord): void {
