@@ -64,7 +64,7 @@ export function copyCommand(): Command {
   addInstanceOptions(cmd, 'target');
   addScanSelectionOptions(cmd);
   cmd
-    .addOption(new Option('--target-store <id>', 'store id on the target').argParser(positiveInt('--target-store')))
+    .addOption(new Option('--target-store <id>', 'store id on the target (required, except with --resume RUN_DIR)').argParser(positiveInt('--target-store')))
     .addOption(new Option('--mode <mode>', 'auto: the target maps the scans itself; mapped: keep the source mapping (default auto)').choices(['auto', 'mapped']))
     .addOption(new Option('--results <dir>', 'results folder (default ./testResults, or the config file\'s)'))
     .addOption(new Option('--batch-size <n>', 'scans per batch (default 10)').argParser(positiveInt('--batch-size')))
