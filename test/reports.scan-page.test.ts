@@ -104,6 +104,9 @@ describe.skipIf(!haveChromium)('scan-level page in headless Chromium', () => {
     expect(await page.isDisabled('#next')).toBe(true);
     await page.selectOption('#comment-filter', String(COMMENTS.indexOf('Same POG Name but Different Section')));
     expect(await cardIds()).toEqual(Array.from({ length: 12 }, (_, k) => 1001 + 5 * k));
+    // The section that has the comment is outlined, not the copy's other sections.
+    expect(await page.$$eval('#cards table.section.match tr.comment-row td', (tds) => tds.map((td) => td.textContent))).toEqual(Array(12).fill('Same POG Name but Different Section'));
+    expect(await page.$$eval('#cards table.section', (t) => t.length)).toBe(12 + 3);
     expect(await page.textContent('#page-number')).toBe('1');
     await page.selectOption('#comment-filter', '');
     await page.check('#drop-filter');

@@ -47,6 +47,7 @@ th { background: #f0f0f0; }
 table.section { width: 100%; font-size: 12.5px; table-layout: fixed; }
 table.section th:first-child { width: 8.5rem; }
 table.section th.change, table.section td.change { width: 5.5rem; }
+table.section.match { outline: 3px solid #333; outline-offset: 1px; }
 table.section td { overflow-wrap: anywhere; white-space: pre-wrap; background: #fff; }
 table.section td.num { text-align: right; font-variant-numeric: tabular-nums; }
 table.section td.diff { background: #ffd6d6; outline: 2px solid #c00; outline-offset: -2px; font-weight: 600; }
@@ -103,10 +104,10 @@ export const SCAN_PAGE_SCRIPT = `
     var cls = 'num change' + (d === null || d === 0 ? '' : d > 0 ? ' up' : ' down' + (beyond ? ' beyond' : ''));
     return '<tr><th>' + label + '</th>' + cell(pair[0], 'num') + cell(pair[1], 'num' + (marked ? ' diff' : '')) + '<td class="' + cls + '">' + signed(d) + '</td></tr>';
   }
-  function section(s) {
+  function section(s, wanted) {
     // Cells are marked only where the rules compared the two sides (the first five comments).
     var compared = s.comment < 5;
-    return '<table class="section"><thead><tr><th></th><th>Source</th><th>Target</th><th class="change">Change</th></tr></thead><tbody>' +
+    return '<table class="section' + (s.comment === wanted ? ' match' : '') + '"><thead><tr><th></th><th>Source</th><th>Target</th><th class="change">Change</th></tr></thead><tbody>' +
       textRow('Planogram', s.planogram, compared) +
       textRow('Section', s.section, compared) +
       textRow('Additional section', [yesNo(s.additional[0]), yesNo(s.additional[1])], compared) +
@@ -137,7 +138,9 @@ export const SCAN_PAGE_SCRIPT = `
       (p.drop ? '<span class="badge drop">pre-POG % dropped by more than ' + data.tolerance + ' points</span>' : '') +
       (p.mapBy ? '<span class="mapby">target mapped by ' + esc(p.mapBy) + '</span>' : '') +
       '</header><div class="body"><div class="shots">' + shot('source', p.source, at) + shot('target', p.target, at) + '</div><div class="sections">';
-    for (var k = 0; k < p.sections.length; k++) h += section(p.sections[k]);
+    // With a comment filter on, the sections that have that comment are outlined.
+    var wanted = select.value === '' ? -1 : Number(select.value);
+    for (var k = 0; k < p.sections.length; k++) h += section(p.sections[k], wanted);
     return h + '</div></div></article>';
   }
 
