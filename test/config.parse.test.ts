@@ -1,6 +1,6 @@
-/** The one count parser behind every workers, batch-size and limit flag, and the one scan-id parser behind --scans, --scans-file and the wizard. */
+/** The one count parser behind every workers, batch-size and limit flag, the one scan-id parser behind --scans, --scans-file and the wizard, and the one duration parser behind every duration flag. */
 import { describe, expect, it } from 'vitest';
-import { parseCount, parseScanIds, parseScanIdsFile } from '../src/config/parse.js';
+import { parseCount, parseDuration, parseScanIds, parseScanIdsFile } from '../src/config/parse.js';
 
 describe('parseCount', () => {
   it('takes a positive whole number, spaces around it ignored', () => {
@@ -43,5 +43,22 @@ describe('parseScanIdsFile', () => {
   it('names the bad line, and refuses a file without ids', () => {
     expect(() => parseScanIdsFile('1\n2\nthree\n', 'ids.txt')).toThrow(/ids\.txt line 3 = "three"/);
     expect(() => parseScanIdsFile('\n\n', 'ids.txt')).toThrow(/ids\.txt: no scan ids in it/);
+  });
+});
+
+describe('parseDuration', () => {
+  it('takes units, compounds and bare seconds, in milliseconds', () => {
+    expect(['90s', '30m', '2h', '500ms', '1.5m', '1h30m', '45', ' 10m '].map((t) => parseDuration(t, '--max-duration'))).toEqual([
+      90_000, 1_800_000, 7_200_000, 500, 90_000, 5_400_000, 45_000, 600_000,
+    ]);
+  });
+
+  it('0 only where it means something (--wait 0: check once)', () => {
+    expect(parseDuration('0', '--wait', { zero: true })).toBe(0);
+    expect(() => parseDuration('0s', '--max-duration')).toThrow(expect.objectContaining({ code: 'USAGE', message: '--max-duration = "0s": must be more than 0' }));
+  });
+
+  it.each(['', 'ten', '-1m', '5d', '1h30', '10 m x'])('refuses %j naming where it came from', (text) => {
+    expect(() => parseDuration(text, '--commit-horizon')).toThrow(expect.objectContaining({ code: 'USAGE', message: `--commit-horizon = ${JSON.stringify(text)}: expected a duration such as 90s, 30m, 2h or 1h30m` }));
   });
 });

@@ -63,3 +63,22 @@ function scanId(token: string, where: string): number {
   if (!(value > 0)) throw new ScanCopyError('USAGE', `${where} = ${JSON.stringify(token)}: expected a positive whole number or a range such as 100-120`);
   return value;
 }
+
+const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/**
+ * A duration as typed (`--max-duration`, `--wait`, `--commit-horizon`, ...): `90s`, `30m`,
+ * `2h`, `500ms`, `1.5m`, `1h30m`; a bare number is seconds. In milliseconds. 0 only where
+ * `zero` allows it (`--wait 0`: check once).
+ */
+export function parseDuration(text: string, where: string, opts: { zero?: boolean } = {}): number {
+  const trimmed = text.trim();
+  const parts = [...trimmed.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)?/g)];
+  const whole = parts.map((p) => p[0]).join('') === trimmed;
+  if (parts.length === 0 || !whole || (parts.length > 1 && parts.some((p) => p[2] === undefined))) {
+    throw new ScanCopyError('USAGE', `${where} = ${JSON.stringify(text)}: expected a duration such as 90s, 30m, 2h or 1h30m`);
+  }
+  const ms = Math.round(parts.reduce((sum, p) => sum + Number(p[1]) * (UNIT_MS[p[2] ?? 's'] as number), 0));
+  if (ms === 0 && !opts.zero) throw new ScanCopyError('USAGE', `${where} = ${JSON.stringify(text)}: must be more than 0`);
+  return ms;
+}

@@ -1,4 +1,5 @@
 /** `scancopy analyze`: compare source scans with their copies and write the CSV, XLSX and HTML reports. */
+import { parseDuration } from '../../config/parse.js';
 import { exitCodeOf } from '../../workflows/exit-code.js';
 import { setMaxListeners } from 'node:events';
 import { join } from 'node:path';
@@ -71,7 +72,7 @@ export function analyzeCommand(): Command {
     .option('--no-thumbnails', 'leave the first images out of the HTML report')
     .addOption(
       new Option('--thumbnail-time <duration>', 'longest time for fetching the images: 90s, 10m')
-        .argParser((text) => parseDuration(text, '--thumbnail-time'))
+        .argParser((text) => parseDuration(text, '--thumbnail-time', { zero: true }))
         .default(ANALYZE_DEFAULTS.thumbnailBoundMs, '5m'),
     )
     .addOption(
@@ -160,11 +161,9 @@ function idList(text: string, flag: string, emptyAllowed: boolean): Array<number
   });
 }
 
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** `90s`, `10m`, `1h`, `500ms`; a bare number is seconds. */
+/** `90s`, `10m`, `1h`, `500ms`; a bare number is seconds; 0 checks once. */
 export function parseWait(text: string): number {
-  return parseDuration(text, '--wait');
+  return parseDuration(text, '--wait', { zero: true });
 }
 
 /** Points of POG %: a number from 0 to 100. */
@@ -174,12 +173,6 @@ export function parsePogTolerance(text: string): number {
     throw new ScanCopyError('USAGE', `--pog-tolerance = ${JSON.stringify(text)}: expected points of POG % from 0 to 100, such as 2 or 0.5`);
   }
   return value;
-}
-
-function parseDuration(text: string, flag: string): number {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
-  if (!match) throw new ScanCopyError('USAGE', `${flag} = ${JSON.stringify(text)}: expected a duration such as 90s, 10m or 1h`);
-  return Math.round(Number(match[1]) * (UNIT_MS[match[2] ?? 's'] as number));
 }
 
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;

@@ -14,20 +14,6 @@ export function positiveInt(flag: string): (text: string) => number {
   return (text) => parseCount(text, flag);
 }
 
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** `90s`, `30m`, `2h`, `1h30m`; a bare number is seconds. */
-export function parseDuration(text: string, flag = '--max-duration'): number {
-  const parts = [...text.trim().matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)?/g)];
-  const joined = parts.map((p) => p[0]).join('');
-  if (parts.length === 0 || joined !== text.trim() || (parts.length > 1 && parts.some((p) => p[2] === undefined))) {
-    throw new ScanCopyError('USAGE', `${flag} = ${JSON.stringify(text)}: expected a duration such as 90s, 30m, 2h or 1h30m`);
-  }
-  const ms = parts.reduce((sum, p) => sum + Number(p[1]) * (UNIT_MS[p[2] ?? 's'] as number), 0);
-  if (!(ms > 0)) throw new ScanCopyError('USAGE', `${flag} = ${JSON.stringify(text)}: must be more than 0`);
-  return Math.round(ms);
-}
-
 export interface SignalStop {
   signal: AbortSignal;
   dispose(): void;

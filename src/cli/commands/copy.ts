@@ -13,7 +13,8 @@ import { addInstanceOptions, resolveCliInstances, type InstanceCliOptions } from
 import { createEventRenderer, noteRetry, outputOptions, type RetryNote } from '../render.js';
 import { COPY_VIEW, copySummaryLines } from '../render/copy.js';
 import { addScanSelectionOptions, parseScanSelection, type ScanSelection, type ScanSelectionFlags } from '../scan-selection.js';
-import { openConfiguredLedger, parseDuration, positiveInt, runAnalysisAfterCopy, stopOnSignals } from './copy-support.js';
+import { parseDuration } from '../../config/parse.js';
+import { openConfiguredLedger, positiveInt, runAnalysisAfterCopy, stopOnSignals } from './copy-support.js';
 
 type CopyFlags = InstanceCliOptions &
   ScanSelectionFlags & {
@@ -71,7 +72,7 @@ export function copyCommand(): Command {
     .addOption(new Option('--download-workers <n>', 'files downloading at once (default 20)').argParser(positiveInt('--download-workers')))
     .addOption(new Option('--upload-workers <n>', 'files uploading at once (default 20)').argParser(positiveInt('--upload-workers')))
     .addOption(new Option('--create-workers <n>', 'scans being created at once (default 10)').argParser(positiveInt('--create-workers')))
-    .addOption(new Option('--max-duration <time>', 'stop taking work after this long (90s, 30m, 2h, 1h30m), save, exit 5').argParser((text: string) => parseDuration(text)))
+    .addOption(new Option('--max-duration <time>', 'stop taking work after this long (90s, 30m, 2h, 1h30m), save, exit 5').argParser((text: string) => parseDuration(text, '--max-duration')))
     .addOption(new Option('--resume [run]', "continue this job's checkpoint, or the run folder (or checkpoint) named: alone, it takes the run's instances, scans, store and mode"))
     .option('--restart', "discard this job's checkpoint and start over (asks first, unless --yes)")
     .option('--yes', 'confirm --restart without asking')
