@@ -179,8 +179,9 @@ async function chooseResume(flags: CopyFlags, selector: JobSelector): Promise<Pi
   const decision = await decideResume({ resume: flags.resume, restart: flags.restart, yes: flags.yes, interactive }, () => findCopyCheckpoint(selector));
   if (decision.kind === 'run') return { resume: decision.resume, restart: decision.restart };
   const { existing } = decision;
+  const recopy = selector.ledger === undefined || flags.allowRecopy === true;
   if (decision.kind === 'confirm-restart') {
-    const warning = restartWarning(existing, { recopy: selector.ledger === undefined || flags.allowRecopy === true });
+    const warning = restartWarning(existing, { recopy });
     const sure = await confirm({ message: `${warning ? `${capitalize(warning)}. ` : ''}Discard the checkpoint in ${existing.runDir} (${progressOf(existing)}) and start over?`, default: false }, { output: process.stderr });
     if (!sure) throw new ScanCopyError('ABORTED', 'restart not confirmed; nothing was changed');
     return { restart: true };
@@ -190,7 +191,7 @@ async function chooseResume(flags: CopyFlags, selector: JobSelector): Promise<Pi
       message: `This job has a checkpoint in ${existing.runDir} (${progressOf(existing)}).`,
       choices: [
         { name: 'Resume it', value: 'resume' },
-        { name: `Restart from scratch (discard it${existing.created > 0 ? `; its ${existing.created} created scan(s) are created again` : ''})`, value: 'restart' },
+        { name: `Restart from scratch (discard it${restartWarning(existing, { recopy }) ? `; its ${existing.created} created scan(s) are created again` : ''})`, value: 'restart' },
         { name: 'Cancel', value: 'cancel' },
       ],
     },
