@@ -69,24 +69,26 @@ describe('sandbox tokens', () => {
 });
 
 describe('tokens that expire again and again during a copy (--token-ttl)', () => {
-  const TTL_MS = 300;
+  // Long enough that a loaded machine's stall between a fresh log-in and the call it repeats
+  // stays inside one lifetime (that would be a true AUTH_FAILED), short against the copy.
+  const TTL_MS = 1000;
   let pair: CopyPair;
   beforeAll(async () => {
-    // Every call 20 ms slower, so the copy outlasts many token lifetimes on both sides.
-    const sandbox = { tokenTtlMs: TTL_MS, faults: '*:latency=20ms' };
+    // Every call 100 ms slower and one create at a time: the 40 creates alone take 4 s, several token lifetimes on both sides.
+    const sandbox = { tokenTtlMs: TTL_MS, faults: '*:latency=100ms' };
     pair = await startCopyPair({ scans: 40, source: sandbox, target: sandbox });
   });
   afterAll(async () => pair?.close());
 
-  it('logs in again each time and finishes with every scan created once, exit 0', async () => {
+  it('logs in again each time and finishes with every scan created once, exit 0', { timeout: 120_000 }, async () => {
     const { args, env } = cliInstanceArgs(pair);
-    const run = await runCli(['copy', ...args, '--scans', pair.scanIds.join(','), '--target-store', String(pair.targetStoreId), '--results', pair.resultsDir, '--batch-size', '5', '--create-workers', '2'], { cwd: pair.resultsDir, env });
+    const run = await runCli(['copy', ...args, '--scans', pair.scanIds.join(','), '--target-store', String(pair.targetStoreId), '--results', pair.resultsDir, '--batch-size', '5', '--create-workers', '1'], { cwd: pair.resultsDir, env });
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain('Created:  40');
     expect(run.stdout).toContain('Failed:   0');
     // The copy took several token lifetimes: without a log-in after each expiry its calls would have failed 401.
     const seconds = Number(/^Duration: ([\d.]+) s/m.exec(run.stdout)?.[1]);
-    expect(seconds * 1000).toBeGreaterThan(4 * TTL_MS);
+    expect(seconds * 1000).toBeGreaterThan(3 * TTL_MS);
     const census = await censusByFileSets(pair.source.db, pair.target.db, pair.scanIds, pair.targetStoreId);
     expect({ duplicates: census.duplicates, missing: census.missing, targets: census.targets }).toEqual({ duplicates: 0, missing: 0, targets: 40 });
   });

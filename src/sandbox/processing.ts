@@ -3,7 +3,9 @@
  * `delayMs` after its creation (`created` -> `progress`), recognised (scan-recognition.ts)
  * and its result written (recognition.ts, `done`), a few at a time so that processing never
  * starves the API. A share of scans (`errorRate`) ends in `error` or `interrupted` with no
- * realogram and no report, as processing on a real instance sometimes does.
+ * realogram and no report, as processing on a real instance sometimes does; the draw is keyed
+ * by the scan's images, like recognition's, so the same copy fails the same way whatever id
+ * the target gave it (a pipelined copy creates scans in no fixed order).
  */
 import type { Db } from '../platform/db.js';
 import { Semaphore } from '../core/semaphore.js';
@@ -95,7 +97,7 @@ export class Processor {
     const { db, misMapRate, seed, log } = this.options;
     try {
       await db.query("UPDATE realograms_implementation_scan SET status = 'progress' WHERE id = $1 AND status = 'created'", [scanId]);
-      const failure = processingFailure(seed, scanId, this.options.errorRate ?? 0);
+      const failure = processingFailure(seed, await imagesKey(db, scanId), this.options.errorRate ?? 0);
       if (failure) {
         await db.query('UPDATE realograms_implementation_scan SET status = $2 WHERE id = $1', [scanId, failure]);
         return;
@@ -115,10 +117,21 @@ export class Processor {
   }
 }
 
-/** Whether this scan's processing fails, and how: the same answer for the same seed and scan. */
-export function processingFailure(seed: number, scanId: number, rate: number): 'error' | 'interrupted' | undefined {
+/** Whether a scan's processing fails, and how: the same answer for the same seed and images. */
+export function processingFailure(seed: number, images: string, rate: number): 'error' | 'interrupted' | undefined {
   if (rate <= 0) return undefined;
-  const random = createRandom(hashSeed(seed, 'processing-failure', scanId));
+  const random = createRandom(hashSeed(seed, 'processing-failure', images));
   if (!random.chance(rate)) return undefined;
   return random.chance(1 / 3) ? 'interrupted' : 'error';
+}
+
+/** The scan's files' sha256s in scan order (its id when it has none): what the failure draw is keyed by. */
+async function imagesKey(db: Db, scanId: number): Promise<string> {
+  const [row] = await db.query<{ key: string | null }>(
+    `SELECT string_agg(f.sha256, ',' ORDER BY sf.id) AS key
+       FROM realograms_implementation_scanfile sf JOIN sandbox_fileupload f ON f.id = sf.file_id
+      WHERE sf.scan_id = $1`,
+    [scanId],
+  );
+  return row?.key ?? `scan-${scanId}`;
 }
