@@ -35,8 +35,18 @@ interface Pending {
   seq: number;
 }
 
-/** Reads a journal file; a missing file reads as empty. */
-export async function readJournal<H, R>(path: string): Promise<JournalContents<H, R>> {
+/**
+ * Checks one record as it is read back (the owner's schema): throws, with what is wrong,
+ * for a record it does not accept.
+ */
+export type ParseRecord<R> = (value: unknown) => R;
+
+/**
+ * Reads a journal file; a missing file reads as empty. With `parseRecord`, each record is
+ * checked (and returned as it answers): a line that is valid JSON but not a valid record is
+ * damage, not a torn write, wherever it is.
+ */
+export async function readJournal<H, R>(path: string, parseRecord?: ParseRecord<R>): Promise<JournalContents<H, R>> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -63,7 +73,7 @@ export async function readJournal<H, R>(path: string): Promise<JournalContents<H
       throw corrupt(path, index + 1, 'is not valid JSON', cause);
     }
     if (index === 0 && parsed.header !== undefined) header = parsed.header;
-    else if (typeof parsed.seq === 'number' && parsed.record !== undefined) lines.push({ seq: parsed.seq, record: parsed.record });
+    else if (typeof parsed.seq === 'number' && parsed.record !== undefined) lines.push({ seq: parsed.seq, record: checked(parsed.record, parseRecord, path, index + 1) });
     else if (last) {
       torn = true;
       break;
@@ -71,6 +81,15 @@ export async function readJournal<H, R>(path: string): Promise<JournalContents<H
     intactBytes += Buffer.byteLength(row) + 1;
   }
   return { header, lines, torn, intactBytes, headerBytes: header === undefined ? 0 : Buffer.byteLength(complete[0] ?? '') + 1 };
+}
+
+function checked<R>(record: R, parseRecord: ParseRecord<R> | undefined, path: string, line: number): R {
+  if (!parseRecord) return record;
+  try {
+    return parseRecord(record);
+  } catch (cause) {
+    throw corrupt(path, line, `is not a valid record (${(cause as Error).message})`, cause);
+  }
 }
 
 function corrupt(path: string, line: number, what: string, cause?: unknown): ScanCopyError {
@@ -105,9 +124,10 @@ export class Journal<H, R> {
    * existing header is kept (the caller compares it); a torn last line is cut off so that new
    * records start on a line of their own. Nothing intact is ever rewritten. New records are
    * numbered after `afterSeq` (the last seq a snapshot holds) and after those in the file.
+   * `parseRecord` checks the records read back, as `readJournal` does.
    */
-  static async open<H, R>(path: string, header: H, afterSeq = 0): Promise<{ journal: Journal<H, R>; contents: JournalContents<H, R> }> {
-    const contents = await readJournal<H, R>(path);
+  static async open<H, R>(path: string, header: H, afterSeq = 0, parseRecord?: ParseRecord<R>): Promise<{ journal: Journal<H, R>; contents: JournalContents<H, R> }> {
+    const contents = await readJournal<H, R>(path, parseRecord);
     let handle: FileHandle;
     try {
       handle = await open(path, 'a+');

@@ -9,60 +9,57 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { writeFileAtomic } from '../../core/atomic-file.js';
-import { ERROR_CODES, ScanCopyError } from '../../core/errors.js';
+import { ScanCopyError } from '../../core/errors.js';
 import { COPY_MODES, type CopyMode } from './payload.js';
-import type { ScanState } from './state.js';
+import { scanStateSchema } from './state.js';
 
 export const CHECKPOINT_FORMAT = 'scancopy-copy-checkpoint/1';
 
-export interface JobIdentity {
+const jobSchema = z.object({
   /** The source instance's identity (copy/identity.ts): its database's, not its URL's spelling. */
-  source: string;
-  target: string;
-  target_store: number;
-  mode: CopyMode;
+  source: z.string(),
+  target: z.string(),
+  target_store: z.number(),
+  mode: z.enum(COPY_MODES as [CopyMode, ...CopyMode[]]),
   /** sha256 of the sorted, distinct scan ids. */
-  scan_ids_sha256: string;
-  scan_count: number;
-}
+  scan_ids_sha256: z.string(),
+  scan_count: z.number().int(),
+  fingerprint: z.string(),
+});
 
-export interface Job extends JobIdentity {
-  fingerprint: string;
-}
+export type Job = z.infer<typeof jobSchema>;
+export type JobIdentity = Omit<Job, 'fingerprint'>;
 
 /** Where an instance was reached (never a secret: URLs with credentials are refused before a run). */
-export interface RunInstance {
-  name: string;
-  api: string;
-  db: string;
-}
+const runInstanceSchema = z.object({ name: z.string().min(1), api: z.string().min(1), db: z.string().min(1) });
+export type RunInstance = z.infer<typeof runInstanceSchema>;
+const runInstancesSchema = z.object({ source: runInstanceSchema, target: runInstanceSchema });
+export type RunInstances = z.infer<typeof runInstancesSchema>;
 
-export interface RunInstances {
-  source: RunInstance;
-  target: RunInstance;
-}
-
-export interface Checkpoint {
-  format: typeof CHECKPOINT_FORMAT;
-  completed_batches: number[];
-  scan_mapping: Array<{ source_scan_id: number; target_scan_id: number }>;
+/** The file's format, defined once: the type is what the schema accepts. */
+const checkpointSchema = z.object({
+  format: z.literal(CHECKPOINT_FORMAT),
+  completed_batches: z.array(z.number().int()),
+  scan_mapping: z.array(z.object({ source_scan_id: z.number(), target_scan_id: z.number() })),
   /** Scans failed so far (the seed's count). */
-  failed_scans: number;
-  job: Job;
+  failed_scans: z.number().int().nonnegative(),
+  job: jobSchema,
   /** The run folder's timestamp, the suffix of every file in it. */
-  ts: string;
-  started_at: string;
-  updated_at: string;
+  ts: z.string().regex(/^\d{8}_\d{6}$/),
+  started_at: z.string(),
+  updated_at: z.string(),
   /** `captured_at` of every payload of the job: its first start, in Unix seconds. */
-  captured_at: number;
-  batch_size: number;
+  captured_at: z.number().int(),
+  batch_size: z.number().int().positive(),
   /** The last journal record this checkpoint includes. */
-  journal_seq: number;
-  scan_ids: number[];
-  scans: Record<string, ScanState>;
+  journal_seq: z.number().int().nonnegative(),
+  scan_ids: z.array(z.number().int()),
+  scans: z.record(z.string(), scanStateSchema),
   /** The instances' addresses, so `--resume RUN_DIR` (and the wizard) can continue the run from its folder alone. */
-  instances?: RunInstances;
-}
+  instances: runInstancesSchema.optional(),
+});
+
+export type Checkpoint = z.infer<typeof checkpointSchema>;
 
 export function jobOf(identity: Omit<JobIdentity, 'scan_ids_sha256' | 'scan_count'>, scanIds: readonly number[]): Job {
   const ids = [...new Set(scanIds)].sort((a, b) => a - b);
@@ -88,48 +85,6 @@ export function describeJobDifference(theirs: Job, ours: Job): string {
   return parts.length > 0 ? parts.join('; ') : 'a different job';
 }
 
-const scanState = z.object({
-  batch: z.number().int().positive(),
-  status: z.enum(['pending', 'created', 'skipped', 'failed']),
-  attempts: z.number().int().nonnegative(),
-  source_file_ids: z.array(z.number()).optional(),
-  target_file_ids: z.array(z.number().nullable()).optional(),
-  create_intent: z.array(z.number()).optional(),
-  create_intent_at: z.number().optional(),
-  target_scan_id: z.number().optional(),
-  via: z.enum(['api', 'reconciled']).optional(),
-  stage: z.enum(['read', 'download', 'upload', 'create']).optional(),
-  code: z.enum([...ERROR_CODES, 'NO_FILES', 'NO_PAYLOAD', 'ALREADY_COPIED']).optional(),
-  reason: z.string().optional(),
-});
-
-const runInstance = z.object({ name: z.string().min(1), api: z.string().min(1), db: z.string().min(1) });
-
-const checkpointSchema = z.object({
-  format: z.literal(CHECKPOINT_FORMAT),
-  completed_batches: z.array(z.number().int()),
-  scan_mapping: z.array(z.object({ source_scan_id: z.number(), target_scan_id: z.number() })),
-  failed_scans: z.number().int().nonnegative(),
-  job: z.object({
-    source: z.string(),
-    target: z.string(),
-    target_store: z.number(),
-    mode: z.enum(COPY_MODES as [CopyMode, ...CopyMode[]]),
-    scan_ids_sha256: z.string(),
-    scan_count: z.number().int(),
-    fingerprint: z.string(),
-  }),
-  ts: z.string().regex(/^\d{8}_\d{6}$/),
-  started_at: z.string(),
-  updated_at: z.string(),
-  captured_at: z.number().int(),
-  batch_size: z.number().int().positive(),
-  journal_seq: z.number().int().nonnegative(),
-  scan_ids: z.array(z.number().int()),
-  scans: z.record(z.string(), scanState),
-  instances: z.object({ source: runInstance, target: runInstance }).optional(),
-});
-
 /** Reads and validates a checkpoint; anything unreadable is CHECKPOINT_CORRUPT and nothing is touched. */
 export async function readCheckpoint(path: string): Promise<Checkpoint> {
   let text: string;
@@ -149,7 +104,7 @@ export async function readCheckpoint(path: string): Promise<Checkpoint> {
     const issue = parsed.error.issues[0];
     throw corrupt(path, `${issue?.path.join('.') || 'its content'}: ${issue?.message ?? 'unexpected content'}`);
   }
-  const checkpoint = parsed.data as Checkpoint;
+  const checkpoint = parsed.data;
   const missing = checkpoint.scan_ids.find((id) => !checkpoint.scans[String(id)]);
   if (missing !== undefined) throw corrupt(path, `scan ${missing} has no state`);
   return checkpoint;

@@ -10,7 +10,7 @@ import { Journal, readJournal } from '../../core/journal.js';
 import { writeCsv } from '../../reports/csv.js';
 import { CHECKPOINT_FORMAT, readCheckpoint, writeCheckpoint, type Checkpoint, type Job, type RunInstances } from './checkpoint.js';
 import { checkpointIn, createRunFolder, discardRunState, findJobRun, findKnownRun, lockRun, openNamedRun, removeLeftovers, runFiles, type FoundRun, type RunFiles } from './run-folder.js';
-import { applyRecord, JobState, type JobHeader, type JournalRecord, type ScanState } from './state.js';
+import { applyRecord, JobState, parseJournalRecord, type JobHeader, type JournalRecord, type ScanState } from './state.js';
 
 export const MAPPING_COLUMNS = ['Source_Scan_ID', 'Target_Scan_ID'] as const;
 
@@ -82,7 +82,7 @@ async function startJob(input: OpenJobInput): Promise<OpenedJob> {
   const meta = { job: input.job, ts, startedAt, capturedAt, batchSize: input.batchSize, scanIds, instances: input.instances };
   await writeCheckpoint(files.checkpoint, checkpointOf(meta, scans, new Set(), 0));
   await writeCsv(files.initialMapping, MAPPING_COLUMNS, scanIds.map((id) => [id, '']));
-  const { journal } = await Journal.open<JobHeader, JournalRecord>(files.journal, { fingerprint: input.job.fingerprint });
+  const { journal } = await Journal.open<JobHeader, JournalRecord>(files.journal, { fingerprint: input.job.fingerprint }, 0, parseJournalRecord);
   return {
     files, state: new JobState(scans, new Set(), journal), scanIds, batchSize: input.batchSize, startedAt, capturedAt, resumed: false, instances: input.instances,
     repaired: { tornJournal: false, leftovers: 0 }, unlock,
@@ -93,7 +93,7 @@ async function resumeJob(found: FoundRun, job: Job, instances: RunInstances | un
   const { files, checkpoint } = found;
   const unlock = await lockRun(files.dir);
   const leftovers = await removeLeftovers(files.dir);
-  const { journal, contents } = await Journal.open<JobHeader, JournalRecord>(files.journal, { fingerprint: job.fingerprint }, checkpoint.journal_seq);
+  const { journal, contents } = await Journal.open<JobHeader, JournalRecord>(files.journal, { fingerprint: job.fingerprint }, checkpoint.journal_seq, parseJournalRecord);
   if (contents.header && contents.header.fingerprint !== job.fingerprint) {
     await journal.close();
     await unlock();
@@ -150,7 +150,7 @@ export async function readRunScans(dir: string): Promise<{ job: Job; scans: Map<
   const checkpoint = path ? await readCheckpoint(path).catch(() => undefined) : undefined;
   if (!checkpoint) return undefined;
   const scans = new Map<number, ScanState>(checkpoint.scan_ids.map((id) => [id, structuredClone(checkpoint.scans[String(id)] as ScanState)]));
-  const contents = await readJournal<JobHeader, JournalRecord>(join(dir, 'journal.ndjson')).catch(() => undefined);
+  const contents = await readJournal<JobHeader, JournalRecord>(join(dir, 'journal.ndjson'), parseJournalRecord).catch(() => undefined);
   if (contents?.header?.fingerprint === checkpoint.job.fingerprint) {
     for (const line of contents.lines) if (line.seq > checkpoint.journal_seq) applyRecord(scans, new Set(), line.record);
   }

@@ -4,47 +4,70 @@
  * checkpoint it is compacted into) always describes at least what may have happened:
  * an outstanding create intent means "a scan with these files may exist on the target".
  */
-import { ScanCopyError, type ErrorCode } from '../../core/errors.js';
+import { z } from 'zod';
+import { ERROR_CODES, ScanCopyError } from '../../core/errors.js';
 import type { Journal } from '../../core/journal.js';
 
-export type CopyStage = 'read' | 'download' | 'upload' | 'create';
-export type SkipKind = 'no-files' | 'no-payload' | 'already-copied';
-export type ScanStatus = 'pending' | 'created' | 'skipped' | 'failed';
+export const COPY_STAGES = ['read', 'download', 'upload', 'create'] as const;
+export type CopyStage = (typeof COPY_STAGES)[number];
+export const SKIP_KINDS = ['no-files', 'no-payload', 'already-copied'] as const;
+export type SkipKind = (typeof SKIP_KINDS)[number];
+export type ScanStatus = ScanState['status'];
 
-export interface ScanState {
-  batch: number;
-  status: ScanStatus;
+const stage = z.enum(COPY_STAGES);
+const via = z.enum(['api', 'reconciled']);
+const id = z.number().int();
+
+/** One scan's state, as the checkpoint holds it: the schema is the type. */
+export const scanStateSchema = z.object({
+  batch: z.number().int().positive(),
+  status: z.enum(['pending', 'created', 'skipped', 'failed']),
   /** Pipeline attempts so far (batch retries and resumes each add one). */
-  attempts: number;
-  source_file_ids?: number[];
+  attempts: z.number().int().nonnegative(),
+  source_file_ids: z.array(id).optional(),
   /** Uploaded copies, by the source file's position; null where not uploaded yet. */
-  target_file_ids?: Array<number | null>;
+  target_file_ids: z.array(id.nullable()).optional(),
   /** Files of a create that was sent (or about to be) with no known answer: reconcile before creating again. */
-  create_intent?: number[];
+  create_intent: z.array(id).optional(),
   /** When that create was sent (ms since the epoch): its commit horizon counts from here. */
-  create_intent_at?: number;
-  target_scan_id?: number;
+  create_intent_at: z.number().optional(),
+  target_scan_id: id.optional(),
   /** How the target scan was learnt: the create's answer, or found in the target DB. */
-  via?: 'api' | 'reconciled';
-  stage?: CopyStage;
-  code?: ErrorCode | 'NO_FILES' | 'NO_PAYLOAD' | 'ALREADY_COPIED';
-  reason?: string;
-}
+  via: via.optional(),
+  stage: stage.optional(),
+  code: z.enum([...ERROR_CODES, 'NO_FILES', 'NO_PAYLOAD', 'ALREADY_COPIED']).optional(),
+  reason: z.string().optional(),
+});
+export type ScanState = z.infer<typeof scanStateSchema>;
 
-export type JournalRecord =
-  | { t: 'attempt'; scan: number; attempt: number }
-  | { t: 'files'; scan: number; files: number[] }
-  | { t: 'upload-intent'; scan: number; index: number }
-  | { t: 'uploaded'; scan: number; index: number; file: number }
-  | { t: 'create-intent'; scan: number; files: number[]; at?: number }
+/**
+ * The journal's records, checked on replay like the checkpoint on reading: a record of another
+ * version or a hand edit is refused as a damaged journal, never applied half-understood.
+ */
+export const journalRecordSchema = z.discriminatedUnion('t', [
+  z.object({ t: z.literal('attempt'), scan: id, attempt: z.number().int().positive() }),
+  z.object({ t: z.literal('files'), scan: id, files: z.array(id) }),
+  z.object({ t: z.literal('upload-intent'), scan: id, index: z.number().int().nonnegative() }),
+  z.object({ t: z.literal('uploaded'), scan: id, index: z.number().int().nonnegative(), file: id }),
+  z.object({ t: z.literal('create-intent'), scan: id, files: z.array(id), at: z.number().optional() }),
   /** A create answered so that no scan exists (a 4xx): the intent is void. */
-  | { t: 'create-refused'; scan: number }
+  z.object({ t: z.literal('create-refused'), scan: id }),
   /** The target purged the scan's uploads (a create refused naming them): all are uploaded again. */
-  | { t: 'uploads-lost'; scan: number }
-  | { t: 'created'; scan: number; target: number; via: 'api' | 'reconciled' }
-  | { t: 'skipped'; scan: number; kind: SkipKind; reason: string }
-  | { t: 'failed'; scan: number; stage: CopyStage; code: ErrorCode; reason: string }
-  | { t: 'batch-complete'; batch: number };
+  z.object({ t: z.literal('uploads-lost'), scan: id }),
+  z.object({ t: z.literal('created'), scan: id, target: id, via }),
+  z.object({ t: z.literal('skipped'), scan: id, kind: z.enum(SKIP_KINDS), reason: z.string() }),
+  z.object({ t: z.literal('failed'), scan: id, stage, code: z.enum(ERROR_CODES), reason: z.string() }),
+  z.object({ t: z.literal('batch-complete'), batch: z.number().int().positive() }),
+]);
+export type JournalRecord = z.infer<typeof journalRecordSchema>;
+
+/** For core/journal's replay: a valid record, or a throw that names what is wrong. */
+export function parseJournalRecord(value: unknown): JournalRecord {
+  const parsed = journalRecordSchema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  throw new Error(`${issue?.path.join('.') || 'the record'}: ${issue?.message ?? 'unexpected content'}`);
+}
 
 export interface JobHeader {
   fingerprint: string;
