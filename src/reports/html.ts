@@ -36,23 +36,28 @@ export function escapeHtml(value: unknown): string {
   return String(value ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
+/** Both pages' start, up to their heading: the policy that lets them load nothing from outside, their style, the title. */
+export function pageStart(title: string, contentSecurityPolicy: string, css: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${escapeHtml(contentSecurityPolicy)}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)}</title>
+<style>${css}</style>
+</head>
+<body>
+<h1>${escapeHtml(title)}</h1>`;
+}
+
 export function formatAnalysisHtml(rows: readonly AnalysisRow[], options: AnalysisHtmlOptions = {}): string {
   const title = options.title ?? 'scancopy analysis';
   const counts = countComments(rows);
   const images = options.thumbnails ? imageClasses(options.thumbnails) : undefined;
   const tolerance = options.pogTolerance ?? 0;
   const drops = rows.filter((row) => isPogDrop(row, tolerance)).length;
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${escapeHtml(CONTENT_SECURITY_POLICY)}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)}</title>
-<style>${REPORT_CSS}</style>
-</head>
-<body>
-<h1>${escapeHtml(title)}</h1>
+  return `${pageStart(title, CONTENT_SECURITY_POLICY, REPORT_CSS)}
 ${facts(options.facts ?? [], rows)}
 ${options.scansPage ? `<p class="nav">Scan by scan, with the images and the cells that differ: <a href="${escapeHtml(encodeURIComponent(options.scansPage))}">${escapeHtml(options.scansPage)}</a></p>` : ''}
 <h2>Summary</h2>
@@ -63,14 +68,11 @@ ${barChart(counts)}
 </div>
 <h2>Rows</h2>
 <div class="controls">
-<label for="search">Search</label>
-<input type="search" id="search" placeholder="scan id, planogram or section" autocomplete="off">
-<label for="comment-filter">Comment</label>
-<select id="comment-filter">
-<option value="">All comments (${rows.length})</option>
-${counts.map((c) => `<option value="${escapeHtml(c.comment)}">${escapeHtml(c.comment)} (${c.count})</option>`).join('\n')}
-</select>
-<label class="drops"><input type="checkbox" id="drop-filter"> only rows whose copy's pre-POG % dropped by more than ${escapeHtml(tolerance)} points (${drops})</label>
+${filterControls(
+  `All comments (${rows.length})`,
+  counts.map((c) => [c.comment, `${c.comment} (${c.count})`]),
+  `only rows whose copy's pre-POG % dropped by more than ${escapeHtml(tolerance)} points (${drops})`,
+)}
 <span class="shown">showing <b id="shown-count">${rows.length}</b> of ${rows.length} rows</span>
 </div>
 <div class="pager"><button type="button" id="prev">&#8592; previous</button> <span>page <b id="page-number">1</b> of <b id="page-count">1</b>, ${ROWS_PER_PAGE} rows a page</span> <button type="button" id="next">next &#8594;</button></div>
@@ -81,6 +83,21 @@ ${images ? `<style>${images.css}</style>\n` : ''}<script>${REPORT_SCRIPT.replace
 </body>
 </html>
 `;
+}
+
+/**
+ * Both pages' search box, comment filter and pre-POG drop filter, by the ids their scripts
+ * look for; `dropsHtml` is markup already (the tolerance escaped by the caller).
+ */
+export function filterControls(all: string, comments: ReadonlyArray<readonly [value: string, label: string]>, dropsHtml: string): string {
+  return `<label for="search">Search</label>
+<input type="search" id="search" placeholder="scan id, planogram or section" autocomplete="off">
+<label for="comment-filter">Comment</label>
+<select id="comment-filter">
+<option value="">${escapeHtml(all)}</option>
+${comments.map(([value, label]) => `<option value="${escapeHtml(value)}">${escapeHtml(label)}</option>`).join('\n')}
+</select>
+<label class="drops"><input type="checkbox" id="drop-filter"> ${dropsHtml}</label>`;
 }
 
 /** Writes the page atomically (temp name, fsync, rename). */

@@ -19,7 +19,7 @@ import { isAbsolute, relative, sep } from 'node:path';
 import { writeFileAtomic } from '../core/atomic-file.js';
 import { COMMENTS, commentCssColour, countComments, isPogDrop, pogDelta, type AnalysisRow } from './analysis-columns.js';
 import { deltaChartSvg } from './delta-chart.js';
-import { escapeHtml, formatBytes, runFacts, SAFE_DATA_URI } from './html.js';
+import { escapeHtml, filterControls, formatBytes, pageStart, runFacts, SAFE_DATA_URI } from './html.js';
 import { countScanPairs, groupScanPairs, scanSummaryText, type ScanPairRows } from './scan-pairs.js';
 import { SCAN_PAGE_CSP, SCAN_PAGE_CSS, SCAN_PAGE_SCRIPT } from './scan-page-assets.js';
 import type { ScanPictures } from './thumbnail.js';
@@ -124,17 +124,7 @@ export function formatScanPage(rows: readonly AnalysisRow[], options: ScanPageOp
   const copiesWith = COMMENTS.map((_, i) => data.pairs.filter((p) => p.comments.includes(i)).length);
   const rowCounts = countComments(rows);
   const link = options.rowsPage ? ` <a href="${escapeHtml(encodeURIComponent(options.rowsPage))}">All rows, one per section: ${escapeHtml(options.rowsPage)}</a>` : '';
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${escapeHtml(SCAN_PAGE_CSP)}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)}</title>
-<style>${SCAN_PAGE_CSS}</style>
-</head>
-<body>
-<h1>${escapeHtml(title)}</h1>
+  return `${pageStart(title, SCAN_PAGE_CSP, SCAN_PAGE_CSS)}
 ${runFacts(options.facts ?? [], counts.pairs, rows.length)}
 <p class="nav">One card per source scan and its copy.${link}</p>
 <p id="scan-summary"><b>${escapeHtml(summary.lead)}</b>${escapeHtml(summary.rest)}</p>
@@ -155,14 +145,11 @@ ${rowCounts
 ${deltaChartSvg(rows)}
 </div>
 <div class="controls">
-<label for="search">Search</label>
-<input type="search" id="search" placeholder="scan id, planogram or section" autocomplete="off">
-<label for="comment-filter">Comment</label>
-<select id="comment-filter">
-<option value="">All copies (${counts.pairs})</option>
-${COMMENTS.map((c, i) => `<option value="${i}">${escapeHtml(c)} (${copiesWith[i]})</option>`).join('\n')}
-</select>
-<label class="drops"><input type="checkbox" id="drop-filter"> only copies with a pre-POG % drop of more than ${escapeHtml(tolerance)} points (${counts.dropped})</label>
+${filterControls(
+  `All copies (${counts.pairs})`,
+  COMMENTS.map((c, i) => [String(i), `${c} (${copiesWith[i]})`]),
+  `only copies with a pre-POG % drop of more than ${escapeHtml(tolerance)} points (${counts.dropped})`,
+)}
 <label for="sort">Sort by</label>
 <select id="sort">
 ${SORT_FIELDS.map((f, i) => `<option value="${i}">${escapeHtml(f.label)}</option>`).join('\n')}

@@ -1,7 +1,6 @@
 /** `scancopy analyze`: compare source scans with their copies and write the CSV, XLSX and HTML reports. */
 import { parseDuration } from '../../config/parse.js';
 import { exitCodeOf } from '../../workflows/exit-code.js';
-import { setMaxListeners } from 'node:events';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { ScanCopyError } from '../../core/errors.js';
@@ -10,6 +9,7 @@ import { openInstance, type Instance } from '../../platform/instance.js';
 import { ANALYZE_DEFAULTS, analyzeScans, readScanMapping, type AnalyzeEvent, type AnalyzeResult, type ScanPair } from '../../workflows/analyze.js';
 import { addInstanceOptions, resolveCliInstances, type InstanceCliOptions } from '../instance-options.js';
 import { createEventRenderer, outputOptions, type EventView } from '../render.js';
+import { stopOnSignals } from '../stop-signals.js';
 
 type AnalyzeFlags = InstanceCliOptions & {
   mapping?: string;
@@ -83,9 +83,7 @@ export function analyzeCommand(): Command {
     .option('--images <dir...>', 'download folder(s) holding the source scans\' images (their manifest.csv): no second fetch')
     .option('--keep-images', 'keep the fetched images in <run>/images/, so the scan page enlarges both sides at full resolution')
     .addHelpText('after', HELP_AFTER)
-    .action(async (flags: AnalyzeFlags, command: Command) => {
-      await runAnalyze(flags, command);
-    });
+    .action(runAnalyze);
   return cmd;
 }
 
@@ -97,11 +95,7 @@ async function runAnalyze(flags: AnalyzeFlags, command: Command): Promise<void> 
   const source = await open('source');
   let target: Instance | undefined;
   const renderer = createEventRenderer(outputOptions(command), analyzeView());
-  const stop = new AbortController();
-  setMaxListeners(0, stop.signal);
-  const onSignal = (): void => stop.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const stop = stopOnSignals();
   try {
     target = await open('target');
     await Promise.all([source.api.login({ signal: stop.signal }), target.api.login({ signal: stop.signal })]);
@@ -126,8 +120,7 @@ async function runAnalyze(flags: AnalyzeFlags, command: Command): Promise<void> 
     process.exitCode = exitCodeOf({ analyze: result });
   } finally {
     renderer.close();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    stop.dispose();
     await Promise.all([source.close(), target?.close()]);
   }
 }

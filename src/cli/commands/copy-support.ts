@@ -1,9 +1,7 @@
-/** Pieces of the copy and verify commands: flag parsers, output flags, signal handling, analysis after a copy. */
-import { setMaxListeners } from 'node:events';
+/** Pieces of the copy and verify commands: flag parsers, output flags, analysis after a copy. */
 import { parseCount } from '../../config/parse.js';
 import { runPasswordCommand } from '../../config/password-command.js';
 import type { ResolvedLedger } from '../../config/resolve.js';
-import { EXIT, ScanCopyError } from '../../core/errors.js';
 import type { Instance } from '../../platform/instance.js';
 import type { AnalyzeEvent, AnalyzeOptions } from '../../workflows/analyze.js';
 import { openLedger, type CopyResult, type Ledger } from '../../workflows/copy.js';
@@ -12,34 +10,6 @@ import { createEventRenderer, type EventRenderer, type OutputOptions } from '../
 
 export function positiveInt(flag: string): (text: string) => number {
   return (text) => parseCount(text, flag);
-}
-
-export interface SignalStop {
-  signal: AbortSignal;
-  dispose(): void;
-}
-
-/**
- * The first SIGINT/SIGTERM stops taking work (the workflow drains or journals what is in
- * flight and saves); a second one leaves at once, which the journal makes safe too.
- */
-export function stopOnSignals(): SignalStop {
-  const controller = new AbortController();
-  // Every call in flight listens on it (dry-run plans, verify's downloads): many listeners are expected, not a leak.
-  setMaxListeners(0, controller.signal);
-  const onSignal = (): void => {
-    if (controller.signal.aborted) process.exit(EXIT.interrupted);
-    controller.abort(new ScanCopyError('ABORTED', 'interrupted'));
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  return {
-    signal: controller.signal,
-    dispose: () => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    },
-  };
 }
 
 /** `copy --analyze`: the job's scans that exist on the source, each with its copy or none, in the copy's run folder. */

@@ -14,7 +14,8 @@ import { createEventRenderer, noteRetry, outputOptions, type RetryNote } from '.
 import { COPY_VIEW, copySummaryLines } from '../render/copy.js';
 import { addScanSelectionOptions, parseScanSelection, type ScanSelection, type ScanSelectionFlags } from '../scan-selection.js';
 import { parseDuration } from '../../config/parse.js';
-import { openConfiguredLedger, positiveInt, runAnalysisAfterCopy, stopOnSignals } from './copy-support.js';
+import { openConfiguredLedger, positiveInt, runAnalysisAfterCopy } from './copy-support.js';
+import { stopOnSignals } from '../stop-signals.js';
 
 type CopyFlags = InstanceCliOptions &
   ScanSelectionFlags & {

@@ -18,7 +18,8 @@ import { exitCodeOf } from '../../workflows/exit-code.js';
 import { createEventRenderer, outputOptions, type OutputOptions } from '../render.js';
 import { COPY_VIEW, copySummaryLines } from '../render/copy.js';
 import { analyzeView, summaryLines as analyzeSummaryLines } from './analyze.js';
-import { positiveInt, stopOnSignals } from './copy-support.js';
+import { positiveInt } from './copy-support.js';
+import { stopOnSignals } from '../stop-signals.js';
 
 interface DemoFlags {
   scans: number;

@@ -1,5 +1,4 @@
 /** `scancopy download`: a source instance's scan images into one folder, named as the seed tool names them. */
-import { setMaxListeners } from 'node:events';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { ScanCopyError } from '../../core/errors.js';
@@ -7,6 +6,7 @@ import { openInstance } from '../../platform/instance.js';
 import { downloadScanImages, DOWNLOAD_DEFAULTS, planDownload, type DownloadEvent, type DownloadPlan, type DownloadResult } from '../../workflows/download.js';
 import { resolveScanIds } from '../../workflows/find.js';
 import { positiveInt } from './copy-support.js';
+import { stopOnSignals } from '../stop-signals.js';
 import { addInstanceOptions, resolveCliInstances, type InstanceCliOptions } from '../instance-options.js';
 import { exitCodeOf } from '../../workflows/exit-code.js';
 import { createEventRenderer, noteRetry, outputOptions, type EventView, type RetryNote } from '../render.js';
@@ -44,9 +44,7 @@ export function downloadCommand(): Command {
     .addOption(new Option('--workers <n>', 'files downloading at once').argParser(positiveInt('--workers')).default(DOWNLOAD_DEFAULTS.workers))
     .option('--dry-run', 'show the scans and files a run would download, and those already complete; write nothing')
     .addHelpText('after', HELP_AFTER)
-    .action(async (flags: DownloadFlags, command: Command) => {
-      await runDownload(flags, command);
-    });
+    .action(runDownload);
   return cmd;
 }
 
@@ -62,11 +60,7 @@ async function runDownload(flags: DownloadFlags, command: Command): Promise<void
     maxConnections: 2,
     onEvent: (e: RetryNote) => noteRetry(renderer, e),
   });
-  const stop = new AbortController();
-  setMaxListeners(0, stop.signal);
-  const onSignal = (): void => stop.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const stop = stopOnSignals();
   try {
     await source.api.login({ signal: stop.signal });
     const scanIds = await resolveScanIds(source.db, selection);
@@ -85,8 +79,7 @@ async function runDownload(flags: DownloadFlags, command: Command): Promise<void
     process.exitCode = exitCodeOf({ download: result });
   } finally {
     renderer.close();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    stop.dispose();
     await source.close();
   }
 }

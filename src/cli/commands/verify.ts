@@ -13,7 +13,8 @@ import type { Duplicate } from '../../workflows/duplicates.js';
 import { verifyCopy, type VerifyEvent, type VerifyMismatch, type VerifyResult } from '../../workflows/verify.js';
 import { addInstanceOptions, resolveCliInstances, type InstanceCliOptions } from '../instance-options.js';
 import { createEventRenderer, outputOptions, type EventView } from '../render.js';
-import { positiveInt, stopOnSignals } from './copy-support.js';
+import { positiveInt } from './copy-support.js';
+import { stopOnSignals } from '../stop-signals.js';
 
 type VerifyFlags = InstanceCliOptions & { mapping: string; mode?: CopyMode; targetStore?: number; workers: number; deleteDuplicates?: true; dryRun?: true; yes?: true };
 
@@ -46,9 +47,7 @@ export function verifyCommand(): Command {
     .option('--dry-run', 'with --delete-duplicates: list what would be deleted, delete nothing')
     .option('--yes', 'with --delete-duplicates: delete without asking')
     .addHelpText('after', HELP_AFTER)
-    .action(async (flags: VerifyFlags, command: Command) => {
-      await runVerify(flags, command);
-    });
+    .action(runVerify);
   return cmd;
 }
 

@@ -10,7 +10,7 @@ import { analyzeScans, matchMapping, readScanMapping, type AnalyzeOptions, type 
 import { pairsFromCopy, type CopyResult } from '../../workflows/copy.js';
 import { missingScanIds } from '../../workflows/find.js';
 import { analyzeView, parsePogTolerance, summaryLines } from '../commands/analyze.js';
-import { stopOnSignals } from '../commands/copy-support.js';
+import { stopOnSignals } from '../stop-signals.js';
 import { createEventRenderer } from '../render.js';
 import type { OpenedInstance } from './instances.js';
 import { ask, choose, InvalidAnswer, type Choice } from './prompts.js';

@@ -2,7 +2,7 @@
 import { findScanCopyError } from '../../core/errors.js';
 import { downloadScanImages } from '../../workflows/download.js';
 import { exitCodeOf } from '../../workflows/exit-code.js';
-import { stopOnSignals } from '../commands/copy-support.js';
+import { stopOnSignals } from '../stop-signals.js';
 import { DOWNLOAD_VIEW, summaryLines } from '../commands/download.js';
 import { createEventRenderer } from '../render.js';
 import { askInstance } from './instances.js';

@@ -3,11 +3,8 @@
  * for the copy command, its resume, the wizard and the demo: the same settings give the
  * same run whoever starts it.
  */
-import type { Queryable } from '../../platform/db.js';
 import type { CopyInstance, CopyOptions } from '../copy.js';
 import type { PipelineStage } from './events.js';
-import type { CopyMode } from './payload.js';
-import type { CopySourceApi, CopyTargetApi } from './runtime.js';
 
 /** The resolved config's part a copy reads (config/resolve's ResolvedConfig fits it). */
 export interface CopySettings {
@@ -18,13 +15,8 @@ export interface CopySettings {
   timeouts: Readonly<{ batch: number; commitHorizon: number }>;
 }
 
-export interface CopyJobRequest {
-  source: CopyInstance<CopySourceApi> & { db: Queryable };
-  target: CopyInstance<CopyTargetApi> & { db?: Queryable };
-  scanIds: readonly number[];
-  targetStoreId: number;
-  mode?: CopyMode;
-}
+/** The job: what to copy, from where, to where and how; CopyOptions says what each part means. */
+export type CopyJobRequest = Pick<CopyOptions, 'source' | 'target' | 'scanIds' | 'targetStoreId' | 'mode'>;
 
 /** What a single run may set beyond the settings: flags such as --max-duration, the resume decision, test hooks. */
 export type CopyRunOverrides = Partial<Omit<CopyOptions, keyof CopyJobRequest>>;
