@@ -5,11 +5,10 @@ import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { ScanCopyError } from '../../core/errors.js';
 import { runTimestamp } from '../../core/timestamp.js';
-import { openInstance, type Instance } from '../../platform/instance.js';
 import { ANALYZE_DEFAULTS, analyzeScans, readScanMapping, type AnalyzeEvent, type AnalyzeResult, type ScanPair } from '../../workflows/analyze.js';
 import { addInstanceOptions, resolveCliInstances, type InstanceCliOptions } from '../instance-options.js';
-import { createEventRenderer, outputOptions, type EventView } from '../render.js';
-import { stopOnSignals } from '../stop-signals.js';
+import { outputOptions, type EventView } from '../render.js';
+import { withCommandRun } from '../command-run.js';
 
 type AnalyzeFlags = InstanceCliOptions & {
   mapping?: string;
@@ -90,15 +89,11 @@ export function analyzeCommand(): Command {
 async function runAnalyze(flags: AnalyzeFlags, command: Command): Promise<void> {
   const pairs = await readPairs(flags);
   const config = await resolveCliInstances({ ...flags, resultsDir: flags.results }, ['source', 'target']);
-  const open = (role: 'source' | 'target'): Promise<Instance> =>
-    openInstance(config[role], { timeouts: config.timeouts, retry: config.retry, limits: config.limits, maxConnections: 2 });
-  const source = await open('source');
-  let target: Instance | undefined;
-  const renderer = createEventRenderer(outputOptions(command), analyzeView());
-  const stop = stopOnSignals();
-  try {
-    target = await open('target');
-    await Promise.all([source.api.login({ signal: stop.signal }), target.api.login({ signal: stop.signal })]);
+  await withCommandRun(outputOptions(command), analyzeView(), async ({ renderer, signal, open }) => {
+    const settings = { timeouts: config.timeouts, retry: config.retry, limits: config.limits, maxConnections: 2 };
+    const source = await open(config.source, settings);
+    const target = await open(config.target, settings);
+    await Promise.all([source.api.login({ signal }), target.api.login({ signal })]);
     const timestamp = runTimestamp();
     const result = await analyzeScans(
       {
@@ -114,15 +109,11 @@ async function runAnalyze(flags: AnalyzeFlags, command: Command): Promise<void> 
         sourceImageFolders: flags.images,
         keepImages: flags.keepImages,
       },
-      { signal: stop.signal, onEvent: renderer.onEvent },
+      { signal, onEvent: renderer.onEvent },
     );
     renderer.result(resultData(result), summaryLines(result));
     process.exitCode = exitCodeOf({ analyze: result });
-  } finally {
-    renderer.close();
-    stop.dispose();
-    await Promise.all([source.close(), target?.close()]);
-  }
+  });
 }
 
 export async function readPairs(flags: Pick<AnalyzeFlags, 'mapping' | 'sourceScans' | 'targetScans'>): Promise<ScanPair[]> {

@@ -2,14 +2,13 @@
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { ScanCopyError } from '../../core/errors.js';
-import { openInstance } from '../../platform/instance.js';
 import { downloadScanImages, DOWNLOAD_DEFAULTS, planDownload, type DownloadEvent, type DownloadPlan, type DownloadResult } from '../../workflows/download.js';
 import { resolveScanIds } from '../../workflows/find.js';
 import { positiveInt } from './copy-support.js';
-import { stopOnSignals } from '../stop-signals.js';
+import { withCommandRun } from '../command-run.js';
 import { addInstanceOptions, resolveCliInstances, type InstanceCliOptions } from '../instance-options.js';
 import { exitCodeOf } from '../../workflows/exit-code.js';
-import { createEventRenderer, noteRetry, outputOptions, type EventView, type RetryNote } from '../render.js';
+import { noteRetry, outputOptions, type EventView, type RetryNote } from '../render.js';
 import { addScanSelectionOptions, parseScanSelection, type ScanSelectionFlags } from '../scan-selection.js';
 
 type DownloadFlags = InstanceCliOptions & ScanSelectionFlags & { out: string; workers: number; dryRun?: boolean };
@@ -52,17 +51,15 @@ async function runDownload(flags: DownloadFlags, command: Command): Promise<void
   const selection = parseScanSelection(flags);
   const config = await resolveCliInstances(flags, ['source']);
   const address = config.source;
-  const renderer = createEventRenderer(outputOptions(command), DOWNLOAD_VIEW);
-  const source = await openInstance(address, {
-    timeouts: config.timeouts,
-    retry: config.retry,
-    limits: { ...config.limits, download: flags.workers },
-    maxConnections: 2,
-    onEvent: (e: RetryNote) => noteRetry(renderer, e),
-  });
-  const stop = stopOnSignals();
-  try {
-    await source.api.login({ signal: stop.signal });
+  await withCommandRun(outputOptions(command), DOWNLOAD_VIEW, async ({ renderer, signal, open }) => {
+    const source = await open(address, {
+      timeouts: config.timeouts,
+      retry: config.retry,
+      limits: { ...config.limits, download: flags.workers },
+      maxConnections: 2,
+      onEvent: (e: RetryNote) => noteRetry(renderer, e),
+    });
+    await source.api.login({ signal });
     const scanIds = await resolveScanIds(source.db, selection);
     if (scanIds.length === 0) throw new ScanCopyError('USAGE', 'no scans match the selection', { hint: 'Check the store and days with `scancopy find`.' });
     if (flags.dryRun) {
@@ -73,15 +70,11 @@ async function runDownload(flags: DownloadFlags, command: Command): Promise<void
     }
     const result = await downloadScanImages(
       { source, scanIds, outDir: flags.out, batchSize: config.batchSize, workers: flags.workers },
-      { signal: stop.signal, onEvent: renderer.onEvent },
+      { signal, onEvent: renderer.onEvent },
     );
     renderer.result(resultData(result), summaryLines(result));
     process.exitCode = exitCodeOf({ download: result });
-  } finally {
-    renderer.close();
-    stop.dispose();
-    await source.close();
-  }
+  });
 }
 
 const RULE = '='.repeat(80);

@@ -5,16 +5,16 @@ import { basename, dirname, join } from 'node:path';
 import { confirm } from '@inquirer/prompts';
 import { Command, Option } from 'commander';
 import { ScanCopyError } from '../../core/errors.js';
-import { openInstance, type Instance } from '../../platform/instance.js';
+import type { Instance } from '../../platform/instance.js';
 import { readScanMapping } from '../../workflows/analyze.js';
 import type { CopyMode } from '../../workflows/copy.js';
 import { deleteDuplicates, type DedupeEvent, type DedupeResult } from '../../workflows/dedupe.js';
 import type { Duplicate } from '../../workflows/duplicates.js';
 import { verifyCopy, type VerifyEvent, type VerifyMismatch, type VerifyResult } from '../../workflows/verify.js';
 import { addInstanceOptions, resolveCliInstances, type InstanceCliOptions } from '../instance-options.js';
-import { createEventRenderer, outputOptions, type EventView } from '../render.js';
+import { outputOptions, type EventView } from '../render.js';
 import { positiveInt } from './copy-support.js';
-import { stopOnSignals } from '../stop-signals.js';
+import { withCommandRun } from '../command-run.js';
 
 type VerifyFlags = InstanceCliOptions & { mapping: string; mode?: CopyMode; targetStore?: number; workers: number; deleteDuplicates?: true; dryRun?: true; yes?: true };
 
@@ -55,32 +55,22 @@ async function runVerify(flags: VerifyFlags, command: Command): Promise<void> {
   const pairs = await readScanMapping(flags.mapping);
   const mode = flags.mode ?? (await modeOf(flags.mapping));
   const config = await resolveCliInstances(flags, ['source', 'target']);
-  const opened: Instance[] = [];
-  const renderer = createEventRenderer(outputOptions(command), VERIFY_VIEW);
-  const signals = stopOnSignals();
-  try {
-    const open = async (role: 'source' | 'target'): Promise<Instance> => {
-      const inst = await openInstance(config[role], { timeouts: config.timeouts, retry: config.retry, limits: { download: flags.workers }, maxConnections: 2 });
-      opened.push(inst);
-      return inst;
-    };
-    const [source, target] = [await open('source'), await open('target')];
-    await Promise.all([source.api.login({ signal: signals.signal }), target.api.login({ signal: signals.signal })]);
+  await withCommandRun(outputOptions(command), VERIFY_VIEW, async ({ renderer, signal, open }) => {
+    const settings = { timeouts: config.timeouts, retry: config.retry, limits: { download: flags.workers }, maxConnections: 2 };
+    const source = await open(config.source, settings);
+    const target = await open(config.target, settings);
+    await Promise.all([source.api.login({ signal }), target.api.login({ signal })]);
     const result = await verifyCopy(
       { source, target, pairs: pairs.map((p) => ({ sourceScanId: p.sourceId, targetScanId: p.targetId })), mode, targetStoreId: flags.targetStore, workers: flags.workers },
-      { signal: signals.signal, onEvent: renderer.onEvent },
+      { signal, onEvent: renderer.onEvent },
     );
     const removal = flags.deleteDuplicates && result.duplicates.length > 0
-      ? await removeDuplicates(flags, result.duplicates, new Set(pairs.flatMap((p) => (p.targetId === null ? [] : [p.targetId]))), target, renderer.onEvent, signals.signal)
+      ? await removeDuplicates(flags, result.duplicates, new Set(pairs.flatMap((p) => (p.targetId === null ? [] : [p.targetId]))), target, renderer.onEvent, signal)
       : undefined;
     renderer.result({ command: 'verify', mode, ...result, ...(removal ? { deleted: removal.deleted, deleteFailed: removal.failed } : {}) }, [...verifyLines(result, mode), ...removalLines(result.duplicates, removal, flags)]);
     const remaining = removal ? removal.failed.length + (flags.dryRun ? result.duplicates.length : 0) : result.duplicates.length;
     process.exitCode = exitCodeOf({ verify: result, duplicatesLeft: remaining });
-  } finally {
-    renderer.close();
-    signals.dispose();
-    await Promise.all(opened.map((i) => i.close()));
-  }
+  });
 }
 
 /** Deletes the extras once confirmed; a dry run deletes nothing. */
