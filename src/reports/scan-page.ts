@@ -47,21 +47,31 @@ export interface ScanPageOptions {
   pageSize?: number;
 }
 
-/** The figures a reader can sort by; a copy with several sections sorts by its lowest change and its first section's values. */
-export const SORT_FIELDS = [
-  { key: 'source', label: 'Source scan id' },
-  { key: 'target', label: 'Target scan id' },
-  { key: 'comment', label: 'Comment (most serious first)' },
-  { key: 'sections', label: 'Sections' },
-  { key: 'prePogChange', label: 'Pre-POG % change (lowest section)' },
-  { key: 'postPogChange', label: 'Post-POG % change (lowest section)' },
-  { key: 'preOsaChange', label: 'Pre-OSA % change (lowest section)' },
-  { key: 'postOsaChange', label: 'Post-OSA % change (lowest section)' },
-  { key: 'sourcePrePog', label: 'Source pre-POG %' },
-  { key: 'targetPrePog', label: 'Target pre-POG %' },
-  { key: 'sourcePreOsa', label: 'Source pre-OSA %' },
-  { key: 'targetPreOsa', label: 'Target pre-OSA %' },
-] as const;
+/** The figures a reader can sort by, each with how a pair gives it; a copy with several sections sorts by its lowest change and its first section's values. */
+export const SORT_FIELDS: ReadonlyArray<{ label: string; of(pair: ScanPairRows): number | null }> = [
+  { label: 'Source scan id', of: (pair) => pair.sourceScanId },
+  { label: 'Target scan id', of: (pair) => pair.targetScanId },
+  { label: 'Comment (most serious first)', of: (pair) => COMMENTS.indexOf(pair.comment) },
+  { label: 'Sections', of: (pair) => pair.rows.length },
+  { label: 'Pre-POG % change (lowest section)', of: (pair) => lowestChange(pair, 'source_pre_pog_percentage', 'target_pre_pog_percentage') },
+  { label: 'Post-POG % change (lowest section)', of: (pair) => lowestChange(pair, 'source_post_pog_percentage', 'target_post_pog_percentage') },
+  { label: 'Pre-OSA % change (lowest section)', of: (pair) => lowestChange(pair, 'source_pre_osa_percentage', 'target_pre_osa_percentage') },
+  { label: 'Post-OSA % change (lowest section)', of: (pair) => lowestChange(pair, 'source_post_osa_percentage', 'target_post_osa_percentage') },
+  { label: 'Source pre-POG %', of: (pair) => firstValue(pair, 'source_pre_pog_percentage') },
+  { label: 'Target pre-POG %', of: (pair) => firstValue(pair, 'target_pre_pog_percentage') },
+  { label: 'Source pre-OSA %', of: (pair) => firstValue(pair, 'source_pre_osa_percentage') },
+  { label: 'Target pre-OSA %', of: (pair) => firstValue(pair, 'target_pre_osa_percentage') },
+];
+
+function lowestChange(pair: ScanPairRows, source: keyof AnalysisRow, target: keyof AnalysisRow): number | null {
+  const deltas = pair.rows.map((r) => pogDelta(r[source] as number | null, r[target] as number | null)).filter((d): d is number => d !== null);
+  return deltas.length === 0 ? null : Math.min(...deltas);
+}
+
+function firstValue(pair: ScanPairRows, column: keyof AnalysisRow): number | null {
+  const value = (pair.rows[0] as AnalysisRow)[column];
+  return value === null || value === undefined ? null : Number(value);
+}
 
 type Pair2<T> = [source: T, target: T];
 
@@ -199,7 +209,7 @@ function pageData(pairs: readonly ScanPairRows[], options: ScanPageOptions, tole
       drop: pair.dropped,
       comments: [...new Set(sections.map((s) => s.comment))],
       search: searchText(pair),
-      keys: sortKeys(pair),
+      keys: SORT_FIELDS.map((field) => field.of(pair)),
       sections,
     };
   });
@@ -230,30 +240,6 @@ function searchText(pair: ScanPairRows): string {
     for (const v of [r.source_planogram_name, r.target_planogram_name, r.source_section_name, r.target_section_name]) if (v !== null) parts.add(v);
   }
   return [...parts].join(' | ').toLowerCase();
-}
-
-/** In SORT_FIELDS order. */
-function sortKeys(pair: ScanPairRows): Array<number | null> {
-  const first = pair.rows[0] as AnalysisRow;
-  const lowest = (s: keyof AnalysisRow, t: keyof AnalysisRow): number | null => {
-    const deltas = pair.rows.map((r) => pogDelta(r[s] as number | null, r[t] as number | null)).filter((d): d is number => d !== null);
-    return deltas.length === 0 ? null : Math.min(...deltas);
-  };
-  const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
-  return [
-    pair.sourceScanId,
-    pair.targetScanId,
-    COMMENTS.indexOf(pair.comment),
-    pair.rows.length,
-    lowest('source_pre_pog_percentage', 'target_pre_pog_percentage'),
-    lowest('source_post_pog_percentage', 'target_post_pog_percentage'),
-    lowest('source_pre_osa_percentage', 'target_pre_osa_percentage'),
-    lowest('source_post_osa_percentage', 'target_post_osa_percentage'),
-    num(first.source_pre_pog_percentage),
-    num(first.target_pre_pog_percentage),
-    num(first.source_pre_osa_percentage),
-    num(first.target_pre_osa_percentage),
-  ];
 }
 
 function imageData(side: 'source' | 'target', scanId: number, options: ScanPageOptions, thumbs: string[], index: Map<string, number>): ImageData {
