@@ -4,7 +4,8 @@
  * loads TypeScript, 70 MB the measured client must not carry).
  */
 import { openInstance, type Instance } from '../../src/platform/instance.js';
-import type { ApiEvent, Stage } from '../../src/platform/api.js';
+import type { ApiEvent } from '../../src/platform/api.js';
+import type { Stage } from '../../src/platform/stages.js';
 
 export interface SandboxAddress {
   apiUrl: string;

@@ -15,9 +15,9 @@ import { digestBody, headerText, readBody, writeBody } from './body.js';
 import { discard, exchange, failure, httpError, readJson, readPreviewText, type Answered, type Exchange } from './http.js';
 import { multipartBody, type FileBytes, type MultipartBody } from './multipart.js';
 import { TokenSession } from './session.js';
+import { byStage, type Stage } from './stages.js';
 import type { FileMeta, ScanPayload } from './types.js';
 
-export type Stage = 'download' | 'upload' | 'create';
 /** What a limiter bounds: a stage, or the metadata calls made ahead of downloads (`getFileMeta`), sized as the download stage. */
 export type LimitedCall = Stage | 'meta';
 
@@ -152,7 +152,7 @@ export class PlatformApi {
         adaptive: options.adaptive ?? true,
         onLimitChange: (limit, reason) => this.#onEvent({ type: 'limit', instance: this.name, stage, limit, reason }),
       });
-    this.#limiters = { meta: limiter('meta'), download: limiter('download'), upload: limiter('upload'), create: limiter('create') };
+    this.#limiters = { meta: limiter('meta'), ...byStage(limiter) };
     // One pool per origin: every limiter's calls in flight at once, plus the login.
     this.#agent = new Agent({ connections: 2 * limits.download + limits.upload + limits.create + 1, keepAliveTimeout: 10_000, pipelining: 1 });
   }

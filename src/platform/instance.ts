@@ -6,7 +6,8 @@
 import { ScanCopyError } from '../core/errors.js';
 import { registerSecret } from '../core/redact.js';
 import type { RetryOptions, RetryPolicy } from '../core/retry.js';
-import { PlatformApi, type ApiEvent, type ApiTimeouts, type Stage } from './api.js';
+import { PlatformApi, type ApiEvent, type ApiTimeouts } from './api.js';
+import type { Stage } from './stages.js';
 import { isPostgresUrl, openDb, type Db } from './db.js';
 
 /** What opening an instance needs: the fields of a resolved config instance. */

@@ -14,6 +14,7 @@ import { ensureWritableDir } from '../core/writable-dir.js';
 import { RunStats, type StatsSnapshot } from '../core/stats.js';
 import type { Queryable } from '../platform/db.js';
 import { selectStoreExists } from '../platform/queries.js';
+import { byStage, STAGES } from '../platform/stages.js';
 import { writeCsv } from '../reports/csv.js';
 import type { RunContext } from './context.js';
 import { describeCause } from './copy/describe.js';
@@ -35,7 +36,7 @@ import { openThroughLedger, recordRun, type PriorCopy } from './copy/prior-copie
 import type { CopyOutcome, CopySourceApi, CopyTargetApi, CrashPoint, Runtime, SourceFile } from './copy/runtime.js';
 
 export type { CopyEvent, PipelineStage, StageRates } from './copy/events.js';
-export type { CopyMode } from './copy/payload.js';
+export { COPY_MODES, isCopyMode, type CopyMode } from './copy/payload.js';
 export type { CrashPoint, CopySourceApi, CopyTargetApi, SourceFile } from './copy/runtime.js';
 export { CRASH_POINTS } from './copy/runtime.js';
 export { notOnSource, type CopyFailure } from './copy/outputs.js';
@@ -217,7 +218,7 @@ export async function copyScans(options: CopyOptions, ctx: RunContext<CopyEvent>
   if (ctx.signal?.aborted) onAbort();
   const maxTimer = opts.maxDurationMs === undefined ? undefined : setTimeout(() => stop('max-duration'), opts.maxDurationMs);
 
-  const stats = new RunStats<CopyOutcome, PipelineStage>(['created', 'skipped', 'failed'], ['download', 'upload', 'create']);
+  const stats = new RunStats<CopyOutcome, PipelineStage>(['created', 'skipped', 'failed'], STAGES);
   for (const [id, s] of state.scans) if (s.status !== 'pending') stats.settle(id, s.status);
   // Scans the ledger skipped just now are this run's to report (their skipped events follow copy-start).
   const skippedNow = skips.events.length - skips.held.size;
@@ -421,7 +422,7 @@ function buildRuntime(opts: ResolvedCopyOptions, opened: OpenedJob, stats: RunSt
     mode: opts.mode,
     targetStoreId: opts.targetStoreId,
     capturedAt: opened.capturedAt,
-    queues: { download: new Semaphore(opts.limits.download, 'download workers'), upload: new Semaphore(opts.limits.upload, 'upload workers'), create: new Semaphore(opts.limits.create, 'create workers') },
+    queues: byStage((stage) => new Semaphore(opts.limits[stage], `${stage} workers`)),
     // Enough files in transfer to keep every upload slot busy with one more waiting each.
     transfer: opts.barrier ? undefined : new Semaphore(opts.limits.download + 2 * opts.limits.upload, 'transfer workers'),
     memory: new MemoryBudget(opts.maxBytesInFlight),

@@ -4,7 +4,7 @@ import { confirm, select } from '../ask.js';
 import { Command, Option } from 'commander';
 import { ScanCopyError } from '../../core/errors.js';
 import { openInstance, type Instance } from '../../platform/instance.js';
-import { answerResume, buildCopyOptions, checkResumeRequest, copyEnd, COPY_DEFAULTS, copyScans, decideResume, findCopyCheckpoint, planCopy, probeTargetDb, progressOf, readCopyRun, restartWarning, type CopyMode, type CopyRun, type ResumeAnswer, type CopyOptions, type CopyResult, type CrashPoint, type JobSelector, type Ledger } from '../../workflows/copy.js';
+import { answerResume, buildCopyOptions, checkResumeRequest, copyEnd, COPY_DEFAULTS, COPY_MODES, copyScans, decideResume, findCopyCheckpoint, planCopy, probeTargetDb, progressOf, readCopyRun, restartWarning, type CopyMode, type CopyRun, type ResumeAnswer, type CopyOptions, type CopyResult, type CrashPoint, type JobSelector, type Ledger } from '../../workflows/copy.js';
 import { exitCodeOf } from '../../workflows/exit-code.js';
 import type { ConfigFlags } from '../../config/index.js';
 import { resolveScanIds } from '../../workflows/find.js';
@@ -67,7 +67,7 @@ export function copyCommand(): Command {
   addScanSelectionOptions(cmd);
   cmd
     .addOption(new Option('--target-store <id>', 'store id on the target (required, except with --resume RUN_DIR)').argParser(positiveInt('--target-store')))
-    .addOption(new Option('--mode <mode>', 'auto: the target maps the scans itself; mapped: keep the source mapping (default auto)').choices(['auto', 'mapped']))
+    .addOption(new Option('--mode <mode>', 'auto: the target maps the scans itself; mapped: keep the source mapping (default auto)').choices(COPY_MODES))
     .addOption(new Option('--results <dir>', 'results folder (default ./testResults, or the config file\'s)'))
     .addOption(new Option('--batch-size <n>', 'scans per batch (default 10)').argParser(positiveInt('--batch-size')))
     .addOption(new Option('--download-workers <n>', 'files downloading at once (default 20)').argParser(positiveInt('--download-workers')))

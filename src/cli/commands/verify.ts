@@ -7,7 +7,8 @@ import { Command, Option } from 'commander';
 import { ScanCopyError } from '../../core/errors.js';
 import type { Instance } from '../../platform/instance.js';
 import { readScanMapping } from '../../workflows/analyze.js';
-import type { CopyMode } from '../../workflows/copy.js';
+import { COPY_MODES, isCopyMode, type CopyMode } from '../../workflows/copy.js';
+import { modeOfMappingCsv } from '../../workflows/copy/run-folder.js';
 import { deleteDuplicates, type DedupeEvent, type DedupeResult } from '../../workflows/dedupe.js';
 import type { Duplicate } from '../../workflows/duplicates.js';
 import { verifyCopy, type VerifyEvent, type VerifyMismatch, type VerifyResult } from '../../workflows/verify.js';
@@ -40,7 +41,7 @@ export function verifyCommand(): Command {
   addInstanceOptions(cmd, 'target');
   cmd
     .requiredOption('--mapping <file>', 'the scan mapping CSV or checkpoint JSON of a copy run')
-    .addOption(new Option('--mode <mode>', 'the copy mode (default: from the mapping)').choices(['auto', 'mapped']))
+    .addOption(new Option('--mode <mode>', 'the copy mode (default: from the mapping)').choices(COPY_MODES))
     .addOption(new Option('--target-store <id>', 'also check that every copy is in this store').argParser(positiveInt('--target-store')))
     .addOption(new Option('--workers <n>', 'files fetched at once').argParser(positiveInt('--workers')).default(20))
     .option('--delete-duplicates', 'delete the duplicates found (extra target scans with a copy\'s files), never a mapped scan')
@@ -105,11 +106,11 @@ function removalLines(duplicates: readonly Duplicate[], removal: DedupeResult | 
 /** The mode a copy ran in, from its checkpoint or the mapping's file name. */
 async function modeOf(path: string): Promise<CopyMode> {
   const name = basename(path);
-  if (/^scan_mapping_updated_/.test(name)) return 'auto';
-  if (/^scan_mapping_\d/.test(name)) return 'mapped';
+  const fromName = modeOfMappingCsv(name);
+  if (fromName) return fromName;
   if (name.endsWith('.json')) {
     const mode = (JSON.parse(await readFile(path, 'utf8')) as { job?: { mode?: unknown } }).job?.mode;
-    if (mode === 'auto' || mode === 'mapped') return mode;
+    if (isCopyMode(mode)) return mode;
   }
   throw new ScanCopyError('USAGE', `cannot tell the copy mode from ${name}`, { hint: 'Add --mode auto or --mode mapped.' });
 }

@@ -28,6 +28,9 @@ export interface CopyStepInput {
 /** `images`: thumbnails of the source files the copy downloaded, for the analysis that follows. */
 export type CopyStepOutcome = { mode: 'skip' } | { mode: 'declined' } | { mode: CopyMode; result: CopyResult; images: CopiedImages };
 
+/** How the confirmation says what each mode does. */
+const MODE_SUMMARY: Record<CopyMode, string> = { auto: 'the target maps each scan', mapped: 'the source mapping is kept' };
+
 export async function runCopyStep(s: WizardSession, input: CopyStepInput): Promise<CopyStepOutcome> {
   const mode = await choose<CopyMode | 'skip'>('Copy mode:', [
     // 1 = mapped, 2 = auto: the numbers the seed tool's users know.
@@ -115,7 +118,7 @@ function summaryLines(input: CopyStepInput, mode: CopyMode, resume: ResumeAnswer
     `Source:        ${instance(input.source)}`,
     `Target:        ${instance(input.target)}, store ${input.targetStoreId}`,
     `Scans:         ${input.scanIds.length}: ${describeIdRanges(input.scanIds)}`,
-    `Mode:          ${mode === 'mapped' ? 'mapped (the source mapping is kept)' : 'auto (the target maps each scan)'}`,
+    `Mode:          ${mode} (${MODE_SUMMARY[mode]})`,
     `Results:       ${run}`,
   ];
 }

@@ -3,12 +3,13 @@
  * latest outcome, so a retry that fixes a failure raises the rate. The seed tool's rule
  * decides whether a batch is tried again: download < 80 %, upload < 80 % or create < 50 %.
  */
+import { byStage } from '../../platform/stages.js';
 import type { PipelineStage, StageRates } from './events.js';
 
 export const SEED_THRESHOLDS: StageRates = { download: 0.8, upload: 0.8, create: 0.5 };
 
 export class BatchLedger {
-  readonly #items: Record<PipelineStage, Map<string, boolean>> = { download: new Map(), upload: new Map(), create: new Map() };
+  readonly #items: Record<PipelineStage, Map<string, boolean>> = byStage(() => new Map());
 
   mark(stage: PipelineStage, key: string, ok: boolean): void {
     this.#items[stage].set(key, ok);
@@ -20,7 +21,7 @@ export class BatchLedger {
       const outcomes = [...this.#items[stage].values()];
       return outcomes.length === 0 ? 1 : outcomes.filter(Boolean).length / outcomes.length;
     };
-    return { download: rate('download'), upload: rate('upload'), create: rate('create') };
+    return byStage(rate);
   }
 }
 

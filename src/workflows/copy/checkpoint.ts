@@ -10,7 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { writeFileAtomic } from '../../core/atomic-file.js';
 import { ScanCopyError } from '../../core/errors.js';
-import { COPY_MODES, type CopyMode } from './payload.js';
+import { COPY_MODES } from './payload.js';
 import { scanStateSchema } from './state.js';
 
 export const CHECKPOINT_FORMAT = 'scancopy-copy-checkpoint/1';
@@ -20,7 +20,7 @@ const jobSchema = z.object({
   source: z.string(),
   target: z.string(),
   target_store: z.number(),
-  mode: z.enum(COPY_MODES as [CopyMode, ...CopyMode[]]),
+  mode: z.enum(COPY_MODES),
   /** sha256 of the sorted, distinct scan ids. */
   scan_ids_sha256: z.string(),
   scan_count: z.number().int(),

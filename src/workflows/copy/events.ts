@@ -5,10 +5,12 @@
  * their stage in their batch so far.
  */
 import type { ErrorCode } from '../../core/errors.js';
+import type { Stage } from '../../platform/stages.js';
 import type { CopyMode } from './payload.js';
 import type { CopyStage, SkipKind } from './state.js';
 
-export type PipelineStage = 'download' | 'upload' | 'create';
+/** The copy pipeline's stages are the platform's (platform/stages STAGES). */
+export type PipelineStage = Stage;
 
 export interface StageCount {
   ok: number;

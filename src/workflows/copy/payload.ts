@@ -6,9 +6,13 @@
  */
 import type { ScanPayload } from '../../platform/types.js';
 
-export type CopyMode = 'auto' | 'mapped';
+/** auto: the target maps each copy itself; mapped: the copy keeps the source's mapping (a target that shares its ids). */
+export const COPY_MODES = ['auto', 'mapped'] as const;
+export type CopyMode = (typeof COPY_MODES)[number];
 
-export const COPY_MODES: readonly CopyMode[] = ['auto', 'mapped'];
+export function isCopyMode(value: unknown): value is CopyMode {
+  return COPY_MODES.some((mode) => mode === value);
+}
 
 /** Fields the server sets; a copy never sends them. */
 export const SERVER_FIELDS = ['id', 'created_at', 'updated_at', 'task_id'] as const;
@@ -17,8 +21,11 @@ export const MAPPING_FIELDS = ['category_id', 'section_id', 'store_planogram', '
 /** Fields every copy sets. */
 export const REWRITTEN_FIELDS = ['store', 'files', 'captured_at'] as const;
 
+const DROPPED: Record<CopyMode, readonly string[]> = { auto: [...SERVER_FIELDS, ...MAPPING_FIELDS], mapped: SERVER_FIELDS };
+
+/** The source's fields a copy in this mode leaves out of its create payload. */
 export function droppedFields(mode: CopyMode): readonly string[] {
-  return mode === 'auto' ? [...SERVER_FIELDS, ...MAPPING_FIELDS] : SERVER_FIELDS;
+  return DROPPED[mode];
 }
 
 export type RawData = Record<string, unknown>;

@@ -14,6 +14,7 @@ import { ScanCopyError } from '../../core/errors.js';
 import { refusedForNow } from '../../core/failure.js';
 import { sleep } from '../../core/sleep.js';
 import { selectScansWithFiles } from '../../platform/queries.js';
+import { byStage } from '../../platform/stages.js';
 import type { ScanWithFiles } from '../../platform/types.js';
 import { BatchLedger, stagesBelow } from './batch-ledger.js';
 import type { PipelineStage, StageRates } from './events.js';
@@ -214,7 +215,7 @@ function newAttempt(rt: Runtime, batch: Batch, attempt: number, signals: { calls
     signal: signals.calls,
     createSignal: signals.deadline,
     deadlineHit: () => signals.deadline.aborted,
-    progress: { download: { ok: 0, failed: 0, total: 0 }, upload: { ok: 0, failed: 0, total: 0 }, create: { ok: 0, failed: 0, total: 0 } },
+    progress: byStage(() => ({ ok: 0, failed: 0, total: 0 })),
     startStage(stage) {
       if (started.has(stage)) return;
       started.add(stage);

@@ -12,7 +12,7 @@ import { TEMP_SUFFIX } from '../../core/atomic-file.js';
 import { describeHolder, liveHolder, tryLock, type LockAttempt } from '../../core/process-lock.js';
 import { runTimestamp } from '../../core/timestamp.js';
 import { describeJobDifference, readCheckpoint, type Checkpoint, type Job } from './checkpoint.js';
-import type { CopyMode } from './payload.js';
+import { COPY_MODES, type CopyMode } from './payload.js';
 import type { JobHeader } from './state.js';
 
 export interface RunFiles {
@@ -36,6 +36,14 @@ export interface FoundRun {
 
 export const RUN_DIR = /^run_(\d{8}_\d{6})$/;
 
+/** The mapping CSV's name in each mode: the seed tool's, from which verify tells a mapping's mode. */
+const MAPPING_CSV: Record<CopyMode, string> = { auto: 'scan_mapping_updated', mapped: 'scan_mapping' };
+
+/** The mode a run's mapping CSV was written in, from its name; undefined for another name. */
+export function modeOfMappingCsv(name: string): CopyMode | undefined {
+  return COPY_MODES.find((mode) => name.startsWith(`${MAPPING_CSV[mode]}_`) && /^\d/.test(name.slice(MAPPING_CSV[mode].length + 1)));
+}
+
 export function runFiles(dir: string, ts: string, mode: CopyMode): RunFiles {
   return {
     dir,
@@ -44,7 +52,7 @@ export function runFiles(dir: string, ts: string, mode: CopyMode): RunFiles {
     journal: join(dir, 'journal.ndjson'),
     events: join(dir, 'events.ndjson'),
     initialMapping: join(dir, `initial_scan_mapping_${ts}.csv`),
-    mapping: join(dir, mode === 'auto' ? `scan_mapping_updated_${ts}.csv` : `scan_mapping_${ts}.csv`),
+    mapping: join(dir, `${MAPPING_CSV[mode]}_${ts}.csv`),
     failures: join(dir, `failures_${ts}.csv`),
     duplicates: join(dir, `duplicates_${ts}.csv`),
   };

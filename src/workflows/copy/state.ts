@@ -7,8 +7,10 @@
 import { z } from 'zod';
 import { ERROR_CODES, ScanCopyError } from '../../core/errors.js';
 import type { Journal } from '../../core/journal.js';
+import { STAGES } from '../../platform/stages.js';
 
-export const COPY_STAGES = ['read', 'download', 'upload', 'create'] as const;
+/** Where a scan's copy can fail: reading it from the source, then the platform's stages. */
+export const COPY_STAGES = ['read', ...STAGES] as const;
 export type CopyStage = (typeof COPY_STAGES)[number];
 export const SKIP_KINDS = ['no-files', 'no-payload', 'already-copied'] as const;
 export type SkipKind = (typeof SKIP_KINDS)[number];
