@@ -7,12 +7,19 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Command } from 'commander';
+import { copyCommand } from '../src/cli/commands/copy.js';
+import { verifyCommand } from '../src/cli/commands/verify.js';
 import { CONFIG_HELP } from '../src/cli/instance-options.js';
 import { resolveConfig, saveLastUsed, type ResolveConfigInput } from '../src/config/index.js';
 import { ScanCopyError } from '../src/core/errors.js';
 import { expandHome } from '../src/core/paths.js';
 import { redactText } from '../src/core/redact.js';
+import { RetryPolicy } from '../src/core/retry.js';
+import { API_TIMEOUT_DEFAULTS, STAGE_LIMIT_DEFAULTS } from '../src/platform/api.js';
 import { dbUrlWithPassword } from '../src/platform/instance.js';
+import { COPY_DEFAULTS } from '../src/workflows/copy.js';
+import { DOWNLOAD_DEFAULTS } from '../src/workflows/download.js';
 import { writePlantedInput } from './helpers/secret-audit.js';
 
 let cwd: string;
@@ -52,6 +59,25 @@ describe('defaults', () => {
     expect(config.timeouts).toEqual({ login: 30_000, meta: 60_000, content: 120_000, upload: 120_000, create: 60_000, batch: 1_800_000, commitHorizon: 90_000 });
     expect(config.retry).toEqual({ retries: 3, baseMs: 1000, capMs: 60_000, retryAfterCapMs: 60_000, budgetRatio: 0.2, budgetWindowMs: 60_000 });
     expect(config.configPath).toBeUndefined();
+  });
+
+  it('every layer defaults to the one table: the copy, the client, the retry policy, the download and the commands\' help say what a config resolves to', () => {
+    const config = resolveIn();
+    const { batch, commitHorizon, ...callTimeouts } = config.timeouts;
+    expect(COPY_DEFAULTS).toMatchObject({ limits: config.limits, batchSize: config.batchSize, batchDeadlineMs: batch, commitHorizonMs: commitHorizon });
+    expect(join(cwd, COPY_DEFAULTS.resultsDir)).toBe(config.resultsDir);
+    expect(STAGE_LIMIT_DEFAULTS).toEqual(config.limits);
+    expect(API_TIMEOUT_DEFAULTS).toEqual(callTimeouts);
+    const { budgetRatio: _ratio, budgetWindowMs: _window, ...perCall } = config.retry;
+    expect(new RetryPolicy()).toMatchObject(perCall);
+    expect(DOWNLOAD_DEFAULTS).toMatchObject({ batchSize: config.batchSize, workers: config.limits.download });
+    const help = (command: Command): string => command.helpInformation().replace(/\s+/g, ' ');
+    expect(help(copyCommand())).toContain(`scans per batch (default ${config.batchSize})`);
+    expect(help(copyCommand())).toContain(`files downloading at once (default ${config.limits.download})`);
+    expect(help(copyCommand())).toContain(`files uploading at once (default ${config.limits.upload})`);
+    expect(help(copyCommand())).toContain(`scans being created at once (default ${config.limits.create})`);
+    expect(help(copyCommand())).toContain(`the create timeout + ${(commitHorizon - callTimeouts.create) / 1000}s`);
+    expect(help(verifyCommand())).toContain(`files fetched at once (default: ${config.limits.download})`);
   });
 
   it('the commit horizon is the create timeout plus 30 s unless timeouts.commitHorizon sets it', async () => {

@@ -6,11 +6,17 @@
  */
 import { input, password } from './ask.js';
 import { Command, Option } from 'commander';
-import { envNames, resolveConfig, secretsFromCommands, type ConfigFlags, type ResolvedConfig, type ResolvedInstance, type Role } from '../config/index.js';
+import { DEFAULTS, envNames, resolveConfig, secretsFromCommands, type ConfigFlags, type ResolvedConfig, type ResolvedInstance, type Role } from '../config/index.js';
 import { ScanCopyError } from '../core/errors.js';
 import { registerSecret } from '../core/redact.js';
 import { isPostgresUrl } from '../platform/db.js';
 
+/** `{ "key": value, ... }` on one line, as the help's example writes an object. */
+function inline(values: Readonly<Record<string, unknown>>): string {
+  return `{ ${Object.entries(values).map(([key, value]) => `${JSON.stringify(key)}: ${JSON.stringify(value)}`).join(', ')} }`;
+}
+
+/** The example's numbers are the defaults (config DEFAULTS), so the help cannot drift from them. */
 export const CONFIG_HELP = `
 Config file (--config F, else ./scancopy.config.json, else ~/.config/scancopy/config.json or
 $XDG_CONFIG_HOME/scancopy/config.json; scancopy config path says which), every key optional, no secrets:
@@ -18,10 +24,10 @@ $XDG_CONFIG_HOME/scancopy/config.json; scancopy config path says which), every k
     "instances": { "stg": { "api": "https://stg.example.net", "db": "postgres://reader@db-host:5432/stg",
                             "passwordCommand": ["pass", "show", "scancopy/stg-api"], "dbPasswordCommand": ["pass", "show", "scancopy/stg-db"] },
                    "albt": { "dbUser": "proxyuser", "dbHost": "albt-maint.rebotics.net", "dbPort": 5432, "dbName": "albt" } },
-    "resultsDir": "./testResults", "batchSize": 10,
-    "limits": { "download": 20, "upload": 20, "create": 10 },
-    "timeouts": { "login": 30, "meta": 60, "content": 120, "upload": 120, "create": 60, "batch": 1800 },
-    "retry": { "retries": 3, "base": 1, "cap": 60, "retryAfterCap": 60, "budget": 0.2, "budgetWindow": 60 },
+    ${inline({ resultsDir: DEFAULTS.resultsDir, batchSize: DEFAULTS.batchSize }).slice(2, -2)},
+    "limits": ${inline(DEFAULTS.limits)},
+    "timeouts": ${inline(DEFAULTS.timeouts)},
+    "retry": ${inline(DEFAULTS.retry)},
     "ledger": "postgres://scancopy@ledger-db:5432/scancopy", "ledgerPasswordCommand": ["pass", "show", "scancopy/ledger"]
   }
   Durations in seconds. An instance not in the file gets https://NAME.rebotics.net and

@@ -5,6 +5,7 @@
  */
 import { isAbsolute, join } from 'node:path';
 import { z } from 'zod';
+import { RUN_DEFAULTS } from '../core/defaults.js';
 import { ScanCopyError } from '../core/errors.js';
 import { redactText, urlHasCredentials } from '../core/redact.js';
 
@@ -128,15 +129,32 @@ export type LastUsed = z.infer<typeof lastUsedSchema>;
 export type StageLimits = z.infer<typeof limitsSchema>;
 export type TimeoutName = keyof z.infer<typeof timeoutsSchema>;
 
+const inSeconds = (ms: number): number => ms / 1000;
+const { callTimeoutsMs: callMs, retry: retryMs } = RUN_DEFAULTS;
+
+/** The config file's defaults, in its units (durations in seconds): core/defaults RUN_DEFAULTS, the one place each is written. */
 export const DEFAULTS = {
-  resultsDir: './testResults',
-  batchSize: 10,
-  limits: { download: 20, upload: 20, create: 10 },
-  /** platform.md section 2, in seconds. */
-  timeouts: { login: 30, meta: 60, content: 120, upload: 120, create: 60, batch: 1800 },
-  retry: { retries: 3, base: 1, cap: 60, retryAfterCap: 60, budget: 0.2, budgetWindow: 60 },
-  /** Seconds beyond the create timeout that a backend may still commit in, replica lag included. */
-  commitMargin: 30,
+  resultsDir: RUN_DEFAULTS.resultsDir,
+  batchSize: RUN_DEFAULTS.batchSize,
+  limits: RUN_DEFAULTS.limits,
+  timeouts: {
+    login: inSeconds(callMs.login),
+    meta: inSeconds(callMs.meta),
+    content: inSeconds(callMs.content),
+    upload: inSeconds(callMs.upload),
+    create: inSeconds(callMs.create),
+    batch: inSeconds(RUN_DEFAULTS.batchDeadlineMs),
+  },
+  retry: {
+    retries: retryMs.retries,
+    base: inSeconds(retryMs.baseMs),
+    cap: inSeconds(retryMs.capMs),
+    retryAfterCap: inSeconds(retryMs.retryAfterCapMs),
+    budget: retryMs.budgetRatio,
+    budgetWindow: inSeconds(retryMs.budgetWindowMs),
+  },
+  /** Seconds beyond the create timeout that a backend may still commit in. */
+  commitMargin: inSeconds(RUN_DEFAULTS.commitMarginMs),
 } as const;
 
 /** Defaults of platform.md section 1 for an instance called `name`. */

@@ -7,6 +7,7 @@
  * budget keeps retries under a share of recent requests, so that an outage does not become a
  * retry storm.
  */
+import { RUN_DEFAULTS } from './defaults.js';
 import { ScanCopyError, type ErrorCode } from './errors.js';
 import { classify } from './failure.js';
 import { sleep } from './sleep.js';
@@ -64,15 +65,7 @@ export interface RunOptions {
   onGiveUp?: (event: RetryEvent) => void;
 }
 
-export const RETRY_DEFAULTS = {
-  retries: 3,
-  baseMs: 1000,
-  capMs: 60_000,
-  retryAfterCapMs: 60_000,
-  budgetRatio: 0.2,
-  budgetWindowMs: 60_000,
-  budgetMinRetries: 10,
-} as const;
+export const RETRY_DEFAULTS = RUN_DEFAULTS.retry;
 
 export class RetryPolicy {
   readonly retries: number;

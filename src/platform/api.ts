@@ -6,6 +6,7 @@
  */
 import { rm } from 'node:fs/promises';
 import { Agent } from './undici.js';
+import { RUN_DEFAULTS } from '../core/defaults.js';
 import { findScanCopyError, HttpError, ScanCopyError, type ErrorCode } from '../core/errors.js';
 import { classify } from '../core/failure.js';
 import { AdaptiveLimiter } from '../core/limiter.js';
@@ -30,8 +31,8 @@ export interface ApiTimeouts {
   create: number;
 }
 
-export const API_TIMEOUT_DEFAULTS: ApiTimeouts = { login: 30_000, meta: 60_000, content: 120_000, upload: 120_000, create: 60_000 };
-export const STAGE_LIMIT_DEFAULTS: Record<Stage, number> = { download: 20, upload: 20, create: 10 };
+export const API_TIMEOUT_DEFAULTS: ApiTimeouts = RUN_DEFAULTS.callTimeoutsMs;
+export const STAGE_LIMIT_DEFAULTS: Record<Stage, number> = RUN_DEFAULTS.limits;
 
 export type ApiEvent =
   | { type: 'login'; instance: string }

@@ -7,6 +7,7 @@ import { setMaxListeners } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { RUN_DEFAULTS } from '../core/defaults.js';
 import { ScanCopyError } from '../core/errors.js';
 import { redactText } from '../core/redact.js';
 import { Semaphore } from '../core/semaphore.js';
@@ -122,15 +123,15 @@ export interface CopyOptions {
 
 export const COPY_DEFAULTS = {
   mode: 'auto',
-  resultsDir: './testResults',
-  batchSize: 10,
-  limits: { download: 20, upload: 20, create: 10 },
+  resultsDir: RUN_DEFAULTS.resultsDir,
+  batchSize: RUN_DEFAULTS.batchSize,
+  limits: RUN_DEFAULTS.limits,
   maxBytesInFlight: 64 * 1024 * 1024,
-  batchDeadlineMs: 30 * 60_000,
+  batchDeadlineMs: RUN_DEFAULTS.batchDeadlineMs,
   batchRetries: 3,
   batchRetryDelayMs: 5000,
   reconcileDelayMs: 1000,
-  commitHorizonMs: 90_000,
+  commitHorizonMs: RUN_DEFAULTS.callTimeoutsMs.create + RUN_DEFAULTS.commitMarginMs,
   createAttempts: 3,
 } as const;
 

@@ -8,6 +8,7 @@
  */
 import { setMaxListeners } from 'node:events';
 import { resolve } from 'node:path';
+import { RUN_DEFAULTS } from '../core/defaults.js';
 import { ScanCopyError } from '../core/errors.js';
 import { Semaphore } from '../core/semaphore.js';
 import { ensureWritableDir } from '../core/writable-dir.js';
@@ -43,8 +44,8 @@ export interface DownloadOptions {
 
 export const DOWNLOAD_DEFAULTS = {
   outDir: './downloaded_images',
-  batchSize: 10,
-  workers: 20,
+  batchSize: RUN_DEFAULTS.batchSize,
+  workers: RUN_DEFAULTS.limits.download,
   retryRounds: 3,
   retryDelayMs: 5000,
 } as const;

@@ -5,6 +5,7 @@
  * every dropped field absent, the store and the files the target's own.
  */
 import { isDeepStrictEqual } from 'node:util';
+import { RUN_DEFAULTS } from '../core/defaults.js';
 import { errorCodeOf } from '../core/errors.js';
 import { Semaphore } from '../core/semaphore.js';
 import type { Queryable } from '../platform/db.js';
@@ -67,7 +68,7 @@ export type VerifyEvent =
 export async function verifyCopy(options: VerifyOptions, ctx: RunContext<VerifyEvent> = {}): Promise<VerifyResult> {
   const started = Date.now();
   const emit = (e: VerifyEvent): void => ctx.onEvent?.(e);
-  const queue = new Semaphore(options.workers ?? 20, 'download workers');
+  const queue = new Semaphore(options.workers ?? RUN_DEFAULTS.limits.download, 'download workers');
   const pairs = options.pairs.filter((p): p is { sourceScanId: number; targetScanId: number } => p.targetScanId !== null);
   const result: VerifyResult = {
     pairs: options.pairs.length, checked: pairs.length, passed: 0, notCopied: options.pairs.filter((p) => p.targetScanId === null).map((p) => p.sourceScanId),

@@ -6,7 +6,7 @@ import { ScanCopyError } from '../../core/errors.js';
 import { openInstance, type Instance } from '../../platform/instance.js';
 import { answerResume, buildCopyOptions, checkResumeRequest, copyEnd, COPY_DEFAULTS, COPY_MODES, copyScans, decideResume, findCopyCheckpoint, planCopy, probeTargetDb, progressOf, readCopyRun, restartWarning, type CopyMode, type CopyRun, type ResumeAnswer, type CopyOptions, type CopyResult, type CrashPoint, type JobSelector, type Ledger } from '../../workflows/copy.js';
 import { exitCodeOf } from '../../workflows/exit-code.js';
-import type { ConfigFlags } from '../../config/index.js';
+import { DEFAULTS, type ConfigFlags } from '../../config/index.js';
 import { resolveScanIds } from '../../workflows/find.js';
 import { NOT_ON_SOURCE } from '../../workflows/not-on-source.js';
 import { addInstanceOptions, resolveCliInstances, type InstanceCliOptions } from '../instance-options.js';
@@ -68,17 +68,17 @@ export function copyCommand(): Command {
   cmd
     .addOption(new Option('--target-store <id>', 'store id on the target (required, except with --resume RUN_DIR)').argParser(positiveInt('--target-store')))
     .addOption(new Option('--mode <mode>', 'auto: the target maps the scans itself; mapped: keep the source mapping (default auto)').choices(COPY_MODES))
-    .addOption(new Option('--results <dir>', 'results folder (default ./testResults, or the config file\'s)'))
-    .addOption(new Option('--batch-size <n>', 'scans per batch (default 10)').argParser(positiveInt('--batch-size')))
-    .addOption(new Option('--download-workers <n>', 'files downloading at once (default 20)').argParser(positiveInt('--download-workers')))
-    .addOption(new Option('--upload-workers <n>', 'files uploading at once (default 20)').argParser(positiveInt('--upload-workers')))
-    .addOption(new Option('--create-workers <n>', 'scans being created at once (default 10)').argParser(positiveInt('--create-workers')))
+    .addOption(new Option('--results <dir>', `results folder (default ${DEFAULTS.resultsDir}, or the config file's)`))
+    .addOption(new Option('--batch-size <n>', `scans per batch (default ${DEFAULTS.batchSize})`).argParser(positiveInt('--batch-size')))
+    .addOption(new Option('--download-workers <n>', `files downloading at once (default ${DEFAULTS.limits.download})`).argParser(positiveInt('--download-workers')))
+    .addOption(new Option('--upload-workers <n>', `files uploading at once (default ${DEFAULTS.limits.upload})`).argParser(positiveInt('--upload-workers')))
+    .addOption(new Option('--create-workers <n>', `scans being created at once (default ${DEFAULTS.limits.create})`).argParser(positiveInt('--create-workers')))
     .addOption(new Option('--max-duration <time>', 'stop taking work after this long (90s, 30m, 2h, 1h30m), save, exit 5').argParser((text: string) => parseDuration(text, '--max-duration')))
     .addOption(new Option('--resume [run]', "continue this job's checkpoint, or the run folder (or checkpoint) named: alone, it takes the run's instances, scans, store and mode"))
     .option('--restart', "discard this job's checkpoint and start over (asks first, unless --yes)")
     .option('--yes', 'confirm --restart without asking')
     .option('--dry-run', 'show the scans, files and bytes that would be copied; write nothing')
-    .addOption(new Option('--commit-horizon <time>', 'how long a create whose answer was lost may still commit: its scan is looked for until then, and only then created again (default: the create timeout + 30s)').argParser((text: string) => parseDuration(text, '--commit-horizon')))
+    .addOption(new Option('--commit-horizon <time>', `how long a create whose answer was lost may still commit: its scan is looked for until then, and only then created again (default: the create timeout + ${DEFAULTS.commitMargin}s)`).argParser((text: string) => parseDuration(text, '--commit-horizon')))
     .addOption(new Option('--ledger <dir|url>', 'where copies are recorded across run folders: a folder, or a shared postgres://user@host/db (password in SCANCOPY_LEDGER_DB_PASSWORD); default $XDG_STATE_HOME/scancopy'))
     .option('--allow-recopy', 'copy scans the ledger says are already in the target store again')
     .option('--analyze', 'compare the copies with their sources when the copy is done')

@@ -7,6 +7,7 @@
  */
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
+import { DEFAULTS } from '../../config/index.js';
 import { ScanCopyError } from '../../core/errors.js';
 import { registerSecret } from '../../core/redact.js';
 import { openInstance, type Instance } from '../../platform/instance.js';
@@ -59,7 +60,7 @@ export function demoCommand(): Command {
   return new Command('demo')
     .description('Run the whole job against two embedded sandbox instances: copy demo scans, wait for processing, analyse, write the reports.')
     .addOption(new Option('--scans <n>', `demo scans in the source (1 to ${MAX_SCANS})`).argParser(scanCount).default(60))
-    .addOption(new Option('--results <dir>', 'results folder').default('./testResults'))
+    .addOption(new Option('--results <dir>', 'results folder').default(DEFAULTS.resultsDir))
     .addOption(new Option('--mis-map <rate>', "share of copies the target's recognition maps wrongly, 0 to 1").argParser(rate('--mis-map')).default(0.25))
     .addOption(new Option('--processing-errors <rate>', 'share of copies whose processing fails on the target, 0 to 1').argParser(rate('--processing-errors')).default(0.05))
     .addHelpText('after', HELP_AFTER)

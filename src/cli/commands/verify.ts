@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { confirm } from '@inquirer/prompts';
 import { Command, Option } from 'commander';
+import { DEFAULTS } from '../../config/index.js';
 import { ScanCopyError } from '../../core/errors.js';
 import type { Instance } from '../../platform/instance.js';
 import { readScanMapping } from '../../workflows/analyze.js';
@@ -43,7 +44,7 @@ export function verifyCommand(): Command {
     .requiredOption('--mapping <file>', 'the scan mapping CSV or checkpoint JSON of a copy run')
     .addOption(new Option('--mode <mode>', 'the copy mode (default: from the mapping)').choices(COPY_MODES))
     .addOption(new Option('--target-store <id>', 'also check that every copy is in this store').argParser(positiveInt('--target-store')))
-    .addOption(new Option('--workers <n>', 'files fetched at once').argParser(positiveInt('--workers')).default(20))
+    .addOption(new Option('--workers <n>', 'files fetched at once').argParser(positiveInt('--workers')).default(DEFAULTS.limits.download))
     .option('--delete-duplicates', 'delete the duplicates found (extra target scans with a copy\'s files), never a mapped scan')
     .option('--dry-run', 'with --delete-duplicates: list what would be deleted, delete nothing')
     .option('--yes', 'with --delete-duplicates: delete without asking')

@@ -3,6 +3,7 @@
  * copy checks them, and their files streamed (and dropped) to count the bytes; nothing is
  * uploaded or created and no run folder is made.
  */
+import { RUN_DEFAULTS } from '../../core/defaults.js';
 import { errorCodeOf, type ErrorCode } from '../../core/errors.js';
 import { Semaphore } from '../../core/semaphore.js';
 import type { Queryable } from '../../platform/db.js';
@@ -49,7 +50,7 @@ export interface CopyPlan {
 
 export async function planCopy(options: PlanCopyOptions): Promise<CopyPlan> {
   const pageSize = options.pageSize ?? 100;
-  const queue = new Semaphore(options.downloadWorkers ?? 20, 'download workers');
+  const queue = new Semaphore(options.downloadWorkers ?? RUN_DEFAULTS.limits.download, 'download workers');
   const ids = [...new Set(options.scanIds)];
   const plan: CopyPlan = { scans: ids.length, copyable: 0, files: 0, bytes: 0, skipped: [], notFound: [], refused: [], unreadable: [] };
   if (options.target?.db) plan.targetStoreExists = await selectStoreExists(options.target.db, options.targetStoreId);
