@@ -71,6 +71,15 @@ describe.each(testEngines())('duplicates planted by hand on $name', (engine) => 
     expect(dry.code).toBe(1);
     expect(dry.stdout).toContain('Dry run: nothing deleted.');
     expect(await scans()).toBe(8);
+    // `scancopy dedupe RUN` is the same, the run folder giving the mapping.
+    const alias = await runCli(['dedupe', copy.runDir, ...args], { cwd: pair.resultsDir, env });
+    expect(alias.code).toBe(2);
+    expect(alias.stderr).toContain('needs a confirmation');
+    const aliasDry = await runCli(['dedupe', copy.runDir, ...args, '--dry-run'], { cwd: pair.resultsDir, env });
+    expect(aliasDry.code, aliasDry.stderr).toBe(1);
+    expect(aliasDry.stdout).toContain('source ');
+    expect(aliasDry.stdout).toContain('Dry run: nothing deleted.');
+    expect(await scans()).toBe(8);
 
     const done = await runCli([...verify, '--delete-duplicates', '--yes'], { cwd: pair.resultsDir, env });
     expect(done.code, done.stderr).toBe(0);

@@ -193,4 +193,22 @@ describe.each(testEngines())('one copy job however it is started, on $name', (en
     expect(taken.code, taken.stderr).toBe(0);
     expect(await readdir(join(ledger, 'locks'))).toEqual([]);
   });
+
+  it('a target that is the source instance, however spelt, is refused without --allow-same-instance', async () => {
+    const { env } = cliInstanceArgs(pair);
+    const results = join(work, 's1');
+    const args = (extra: string[]): string[] => [
+      'copy', '--source-api', pair.source.apiUrl, '--source-db', pair.source.dbUrl, '--target-api', respell(pair.source.apiUrl, '127.1'), '--target-db', respell(pair.source.dbUrl, 'localhost'),
+      '--scans', String(pair.scanIds[0]), '--target-store', '1', '--results', results, '--log-format', 'json', ...extra,
+    ];
+    const same = await runCli(args([]), { cwd: work, env: { ...env, SCANCOPY_TARGET_USERNAME: pair.source.username, SCANCOPY_TARGET_PASSWORD: pair.source.password, SCANCOPY_LEDGER: ledger } });
+    expect(same.code).toBe(2);
+    expect(same.stderr).toMatch(/the source and the target are the same instance \(pg:\d+\/[\w]+\)/);
+    expect(same.stderr.trim().split('\n')).toHaveLength(1);
+    expect(await readdir(results).catch(() => [])).toEqual([]);
+
+    const allowed = await runCli(args(['--allow-same-instance']), { cwd: work, env: { ...env, SCANCOPY_TARGET_USERNAME: pair.source.username, SCANCOPY_TARGET_PASSWORD: pair.source.password, SCANCOPY_LEDGER: ledger } });
+    expect(allowed.code, allowed.stderr).toBe(0);
+    expect(resultOf(allowed)).toMatchObject({ created: 1 });
+  });
 });

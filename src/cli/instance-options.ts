@@ -42,6 +42,8 @@ export interface ResolveCliOptions {
   cwd?: string;
   /** Whether secrets may be asked for. @default stdin and stderr are terminals */
   interactive?: boolean;
+  /** Roles opened without their database (copy --no-target-db). */
+  withoutDb?: readonly Role[];
 }
 
 /** Adds `--ROLE`, `--ROLE-api`, `--ROLE-db` (and `--config` once) to `cmd`. */
@@ -66,7 +68,7 @@ export type ConfigWith<R extends Role> = ResolvedConfig & { readonly [K in R]: R
 /** Resolves the config and makes sure every role in `roles` has an instance and its secrets. */
 export async function resolveCliInstances<R extends Role>(opts: InstanceCliOptions, roles: readonly R[], io: ResolveCliOptions = {}): Promise<ConfigWith<R>> {
   const env = io.env ?? process.env;
-  const config = resolveConfig({ flags: pickFlags(opts), env, cwd: io.cwd ?? process.cwd() });
+  const config = resolveConfig({ flags: pickFlags(opts), env, cwd: io.cwd ?? process.cwd(), withoutDb: io.withoutDb });
   const interactive = io.interactive ?? (process.stdin.isTTY === true && process.stderr.isTTY === true);
   const filled: Partial<Record<Role, ResolvedInstance>> = {};
   for (const role of roles) {
@@ -94,7 +96,7 @@ async function fillSecrets(role: Role, given: ResolvedInstance, interactive: boo
   const wanted: Array<{ key: 'username' | 'password' | 'dbPassword'; env: string; label: string }> = [];
   if (instance.username === undefined) wanted.push({ key: 'username', env: names.username, label: 'API username' });
   if (instance.password === undefined) wanted.push({ key: 'password', env: names.password, label: 'API password' });
-  if (instance.dbPassword === undefined && isPostgresUrl(instance.dbUrl)) wanted.push({ key: 'dbPassword', env: names.dbPassword, label: 'DB password' });
+  if (instance.dbPassword === undefined && !instance.noDb && isPostgresUrl(instance.dbUrl)) wanted.push({ key: 'dbPassword', env: names.dbPassword, label: 'DB password' });
   if (wanted.length === 0) return instance;
   if (!interactive) {
     const list = wanted.map((w) => `${w.env} (${w.label})`).join(', ');

@@ -39,6 +39,7 @@ const COMMANDS: ReadonlyArray<readonly [string, () => Promise<CommandFactory>]> 
   ['analyze', async () => (await import('./commands/analyze.js')).analyzeCommand],
   ['copy', async () => (await import('./commands/copy.js')).copyCommand],
   ['verify', async () => (await import('./commands/verify.js')).verifyCommand],
+  ['dedupe', async () => (await import('./commands/verify.js')).dedupeCommand],
   ['demo', async () => (await import('./commands/demo.js')).demoCommand],
   ['runs', async () => (await import('./commands/runs.js')).runsCommand],
   ['config', async () => (await import('./commands/config.js')).configCommand],

@@ -60,6 +60,8 @@ export interface EventRenderer<E> {
   result(data: Record<string, unknown>, lines: readonly string[]): void;
   /** A line for the user that is not an event (a notice, a path); stderr in JSON mode. */
   note(line: string): void;
+  /** A warning the user must see whatever the output options: stderr, --quiet included. */
+  warn(line: string): void;
   /** Stops the bars; call before printing anything else. */
   close(): void;
 }
@@ -99,6 +101,7 @@ export function createEventRenderer<E>(out: OutputOptions, view: EventView<E>, s
       onEvent: (event) => streams.stdout.write(jsonLine(toObject(event))),
       result: (data) => streams.stdout.write(jsonLine({ type: 'result', ...data })),
       note: (line) => write(streams.stderr, line),
+      warn: (line) => write(streams.stderr, line),
       close: () => undefined,
     };
   }
@@ -106,7 +109,7 @@ export function createEventRenderer<E>(out: OutputOptions, view: EventView<E>, s
     for (const line of resultLines) write(streams.stdout, line);
   };
   if (out.quiet) {
-    return { onEvent: () => undefined, result: textResult, note: () => undefined, close: () => undefined };
+    return { onEvent: () => undefined, result: textResult, note: () => undefined, warn: (line) => write(streams.stderr, line), close: () => undefined };
   }
   if (!out.tty || !view.progress) {
     const status = view.status?.();
@@ -128,6 +131,7 @@ export function createEventRenderer<E>(out: OutputOptions, view: EventView<E>, s
         textResult(data, resultLines);
       },
       note: (line) => write(streams.stdout, line),
+      warn: (line) => write(streams.stderr, line),
       close: () => clearInterval(clock),
     };
   }
@@ -150,6 +154,7 @@ export function createEventRenderer<E>(out: OutputOptions, view: EventView<E>, s
       textResult(data, resultLines);
     },
     note: (line) => (bars ? bars.log(redactText(line)) : write(streams.stdout, line)),
+    warn: (line) => (bars ? bars.log(redactText(line)) : write(streams.stderr, line)),
     close,
   };
 }

@@ -93,6 +93,8 @@ export interface ResolveConfigInput {
   cwd: string;
   /** Else `flags.config`, else ./scancopy.config.json when it exists, else the user's config file when it exists. */
   configPath?: string;
+  /** Roles run without their database (copy --no-target-db): no DB URL is needed, none is used. */
+  withoutDb?: readonly Role[];
 }
 
 /** Env var names for a role: SCANCOPY_SOURCE_PASSWORD and so on. */
@@ -136,13 +138,13 @@ export function resolveConfig(input: ResolveConfigInput): ResolvedConfig {
     ledger: resolveLedger(flags, env, file, input.cwd),
   };
   for (const role of ROLES) {
-    const instance = resolveInstance(role, flags, env, instances);
+    const instance = resolveInstance(role, flags, env, instances, input.withoutDb?.includes(role) === true);
     if (instance) resolved[role] = instance;
   }
   return deepFreeze(resolved);
 }
 
-function resolveInstance(role: Role, flags: ConfigFlags, env: Record<string, string>, instances: Record<string, InstanceEntry>): ResolvedInstance | undefined {
+function resolveInstance(role: Role, flags: ConfigFlags, env: Record<string, string>, instances: Record<string, InstanceEntry>, noDb: boolean): ResolvedInstance | undefined {
   const names = envNames(role);
   const flagName = flags[role];
   const flagApi = flags[`${role}Api`];
@@ -152,11 +154,11 @@ function resolveInstance(role: Role, flags: ConfigFlags, env: Record<string, str
 
   const nameSource = given(flagName, `--${role}`, names.name);
   const api = given(flagApi, `--${role}-api`, names.api);
-  const db = given(flagDb, `--${role}-db`, names.db);
+  const db = noDb ? undefined : given(flagDb, `--${role}-db`, names.db);
   if (!nameSource && !api && !db) return undefined;
   const name = nameSource ? validate(instanceName, nameSource.value, nameSource.where, () => role) : role;
   const entry = instances[name] ?? {};
-  if (!nameSource && !instances[name] && !(api && db)) {
+  if (!nameSource && !instances[name] && !(api && (db || noDb))) {
     const missing = api ? `--${role}-db` : `--${role}-api`;
     throw new ScanCopyError('CONFIG_INVALID', `${role}: ${missing} is missing (or name the instance with --${role} NAME)`, {
       hint: `Give both --${role}-api and --${role}-db, or --${role} NAME for an instance of the config file or the defaults.`,
@@ -166,7 +168,8 @@ function resolveInstance(role: Role, flags: ConfigFlags, env: Record<string, str
   const apiUrlValue = api ? validate(apiUrl, api.value, api.where, () => `${role} API URL`) : (entry.api ?? defaults.api);
 
   let dbUrl: string;
-  if (db) {
+  if (noDb) dbUrl = '';
+  else if (db) {
     refuseDbPassword(role, db.value, db.where);
     dbUrl = validate(dbTarget, db.value, db.where, () => `${role} DB URL`);
   } else {
@@ -183,6 +186,7 @@ function resolveInstance(role: Role, flags: ConfigFlags, env: Record<string, str
     name,
     apiUrl: apiUrlValue.replace(/\/+$/, ''),
     dbUrl,
+    ...(noDb ? { noDb: true } : {}),
     ...(secret(names.username) !== undefined ? { username: secret(names.username) } : {}),
     ...(password !== undefined ? { password } : {}),
     ...(dbPassword !== undefined ? { dbPassword } : {}),

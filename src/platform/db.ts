@@ -188,6 +188,14 @@ function dbError(message: string, cause: unknown, extra: { hint?: string; contex
   return new ScanCopyError('DB_ERROR', redactText(message), { cause, ...extra });
 }
 
+/** The database of an instance opened without one (copy --no-target-db): every use says so. */
+export function noDatabase(instance: string): Db {
+  const refuse = async (): Promise<never> => {
+    throw new ScanCopyError('USAGE', `${instance} was opened without its database (--no-target-db)`, { hint: 'Run without --no-target-db to use it.' });
+  };
+  return { kind: 'postgres', query: refuse, transaction: refuse, exec: refuse, close: async () => undefined };
+}
+
 /** The URL without its password, for messages. */
 export function safeUrl(url: string): string {
   try {

@@ -8,7 +8,7 @@ import { registerSecret } from '../core/redact.js';
 import type { RetryOptions, RetryPolicy } from '../core/retry.js';
 import { PlatformApi, type ApiEvent, type ApiTimeouts } from './api.js';
 import type { Stage } from './stages.js';
-import { isPostgresUrl, openDb, type Db } from './db.js';
+import { isPostgresUrl, noDatabase, openDb, type Db } from './db.js';
 
 /** What opening an instance needs: the fields of a resolved config instance. */
 export interface InstanceAddress {
@@ -21,6 +21,8 @@ export interface InstanceAddress {
   password?: string;
   /** `''` means "no password" (set explicitly to empty). */
   dbPassword?: string;
+  /** Opened without its database (copy --no-target-db): `dbUrl` is unused, and any query is an error. */
+  noDb?: boolean;
 }
 
 export interface OpenInstanceOptions {
@@ -63,7 +65,7 @@ export async function openInstance(inst: InstanceAddress, opts: OpenInstanceOpti
   });
   let db: Db;
   try {
-    db = await openDb(dbUrlWithPassword(inst), { readOnly: true, statementTimeoutMs: opts.statementTimeoutMs ?? 30_000, maxConnections: opts.maxConnections ?? 5 });
+    db = inst.noDb ? noDatabase(inst.name) : await openDb(dbUrlWithPassword(inst), { readOnly: true, statementTimeoutMs: opts.statementTimeoutMs ?? 30_000, maxConnections: opts.maxConnections ?? 5 });
   } catch (err) {
     await api.close();
     throw err;

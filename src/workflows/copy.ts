@@ -31,7 +31,7 @@ import { COPY_MODES, type CopyMode } from './copy/payload.js';
 import { batchesOf, runPipeline } from './copy/pipeline.js';
 import { findJobRun, findKnownRun, type RunFiles } from './copy/run-folder.js';
 import type { JobCheckpointInfo } from './copy/resume-choice.js';
-import { instanceIdentity } from './copy/identity.js';
+import { instanceIdentity, urlIdentity } from './copy/identity.js';
 import { runsOfJob, type Ledger } from './copy/ledger.js';
 import { openThroughLedger, recordRun, type PriorCopy } from './copy/prior-copies.js';
 import type { CopyOutcome, CopySourceApi, CopyTargetApi, CrashPoint, Runtime, SourceFile } from './copy/runtime.js';
@@ -111,6 +111,8 @@ export interface CopyOptions {
   ledger?: Ledger;
   /** Copy scans the ledger says are already in the target store again. @default false */
   allowRecopy?: boolean;
+  /** Copy although source and target are one instance (the same database identity): copies land beside their sources. @default false */
+  allowSameInstance?: boolean;
   /** Called at named points; tests make the process die there. */
   crashPoint?: (name: CrashPoint) => void;
   /**
@@ -171,22 +173,28 @@ export async function copyScans(options: CopyOptions, ctx: RunContext<CopyEvent>
   // login is one error now, not one failed scan per id in a new run folder.
   await opts.source.db.query('SELECT 1');
   await ensureWritableDir(opts.resultsDir, 'results folder', 'Give a folder you can write to with --results (or resultsDir in the config).');
-  const job = await jobFor(opts);
+  const asked = await jobFor(opts);
+  if (asked.source === asked.target && !opts.allowSameInstance) {
+    throw new ScanCopyError('USAGE', `the source and the target are the same instance (${asked.source}): the copies would be made beside their sources`, {
+      hint: 'Check --source and --target; to copy into the same instance on purpose, add --allow-same-instance.',
+    });
+  }
   const { ledger } = opts;
   // Before any folder is made: a second process of the same job stops here.
-  const unlockJob = ledger ? await ledger.lockJob(job.fingerprint) : async () => undefined;
+  const unlockJob = ledger ? await ledger.lockJob(asked.fingerprint) : async () => undefined;
   let opened: OpenedJob;
   let prior = new Map<number, PriorCopy>();
   try {
     const open = (knownRuns?: readonly string[]): Promise<OpenedJob> =>
-      openJob({ job, resultsDir: opts.resultsDir, scanIds: opts.scanIds, batchSize: opts.batchSize, resume: opts.resume, restart: opts.restart, now: new Date(), instances: runInstances(opts), knownRuns });
-    if (ledger) ({ opened, prior } = await openThroughLedger(ledger, job, open));
+      openJob({ job: asked, resultsDir: opts.resultsDir, scanIds: opts.scanIds, batchSize: opts.batchSize, resume: opts.resume, restart: opts.restart, now: new Date(), instances: runInstances(opts), knownRuns });
+    if (ledger) ({ opened, prior } = await openThroughLedger(ledger, asked, open));
     else opened = await open();
   } catch (err) {
     await unlockJob();
     throw err;
   }
-  const { files, state } = opened;
+  // On a resume, the job as recorded (it may have been matched by the target's URL: sameJob).
+  const { files, state, job } = opened;
   await completeCreatedLines(files.events, opened.scanIds, state.scans);
   const log = new EventLog(files.events);
   const emit = (event: CopyEvent): void => {
@@ -292,7 +300,7 @@ export async function copyScans(options: CopyOptions, ctx: RunContext<CopyEvent>
 /** The job's identity from the instances themselves (copy/identity.ts), the target store, the mode and the scan set. */
 async function jobFor(o: Pick<CopyOptions, 'scanIds' | 'targetStoreId' | 'mode'> & { source: { apiUrl: string; db: Queryable }; target: { apiUrl: string; db?: Queryable } }): Promise<Job> {
   const [source, target] = await Promise.all([instanceIdentity(o.source.apiUrl, o.source.db), instanceIdentity(o.target.apiUrl, o.target.db)]);
-  return jobOf({ source, target, target_store: o.targetStoreId, mode: o.mode ?? COPY_DEFAULTS.mode }, o.scanIds);
+  return jobOf({ source, target, target_store: o.targetStoreId, mode: o.mode ?? COPY_DEFAULTS.mode }, o.scanIds, urlIdentity(o.target.apiUrl));
 }
 
 /**
@@ -406,6 +414,7 @@ function resolveOptions(o: CopyOptions): ResolvedCopyOptions {
     restart: o.restart ?? false,
     barrier: o.barrier ?? false,
     allowRecopy: o.allowRecopy ?? false,
+    allowSameInstance: o.allowSameInstance ?? false,
   };
 }
 

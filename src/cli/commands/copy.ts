@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import { confirm, select } from '../ask.js';
 import { Command, Option } from 'commander';
 import { ScanCopyError } from '../../core/errors.js';
+import type { Queryable } from '../../platform/db.js';
 import { openInstance, type Instance } from '../../platform/instance.js';
 import { answerResume, buildCopyOptions, checkResumeRequest, copyEnd, COPY_DEFAULTS, COPY_MODES, copyScans, decideResume, findCopyCheckpoint, planCopy, probeTargetDb, progressOf, readCopyRun, restartWarning, type CopyMode, type CopyRun, type ResumeAnswer, type CopyOptions, type CopyResult, type CrashPoint, type JobSelector, type Ledger } from '../../workflows/copy.js';
 import { exitCodeOf } from '../../workflows/exit-code.js';
@@ -36,6 +37,7 @@ type CopyFlags = InstanceCliOptions &
     commitHorizon?: number;
     ledger?: string;
     allowRecopy?: boolean;
+    allowSameInstance?: boolean;
   };
 
 const HELP_AFTER = `
@@ -81,6 +83,8 @@ export function copyCommand(): Command {
     .addOption(new Option('--commit-horizon <time>', `how long a create whose answer was lost may still commit: its scan is looked for until then, and only then created again (default: the create timeout + ${DEFAULTS.commitMargin}s)`).argParser((text: string) => parseDuration(text, '--commit-horizon')))
     .addOption(new Option('--ledger <dir|url>', 'where copies are recorded across run folders: a folder, or a shared postgres://user@host/db (password in SCANCOPY_LEDGER_DB_PASSWORD); default $XDG_STATE_HOME/scancopy'))
     .option('--allow-recopy', 'copy scans the ledger says are already in the target store again')
+    .addOption(new Option('--no-target-db', 'copy without the target database (lost create answers then fail "outcome unknown"); without it an unreadable target DB stops the copy'))
+    .option('--allow-same-instance', 'copy although the source and the target are one instance (the same database)')
     .option('--analyze', 'compare the copies with their sources when the copy is done')
     .addOption(new Option('--barrier', "the seed tool's schedule (each batch downloads all, then uploads all, then creates all), for comparison").hideHelp())
     .addHelpText('after', HELP_AFTER)
@@ -98,7 +102,15 @@ async function runCopy(flags: CopyFlags, command: Command): Promise<void> {
   const targetStoreId = flags.targetStore ?? run?.job?.targetStore;
   if (targetStoreId === undefined) throw new ScanCopyError('USAGE', "required option '--target-store <id>' not specified");
   const mode = flags.mode ?? run?.job?.mode ?? COPY_DEFAULTS.mode;
-  const config = await resolveCliInstances({ ...flags, ...(run ? recordedInstances(run, flags) : {}), resultsDir: flags.results ?? (run ? dirname(run.dir) : undefined), batchSize: flags.batchSize }, ['source', 'target']);
+  // commander reads `--no-target-db` as `targetDb: false` (the negation of --target-db): the URL given, if any, is dropped on purpose.
+  const noTargetDb = (flags.targetDb as unknown) === false;
+  const given: CopyFlags = noTargetDb ? { ...flags, targetDb: undefined } : flags;
+  const recorded = run ? recordedInstances(run, given) : {};
+  const config = await resolveCliInstances(
+    { ...given, ...recorded, ...(noTargetDb ? { targetDb: undefined } : {}), resultsDir: flags.results ?? (run ? dirname(run.dir) : undefined), batchSize: flags.batchSize },
+    ['source', 'target'],
+    { withoutDb: noTargetDb ? ['target'] : [] },
+  );
   const limits = {
     download: flags.downloadWorkers ?? config.limits.download,
     upload: flags.uploadWorkers ?? config.limits.upload,
@@ -117,9 +129,18 @@ async function runCopy(flags: CopyFlags, command: Command): Promise<void> {
     await Promise.all([source.api.login({ signal: signals.signal }), target.api.login({ signal: signals.signal })]);
     const scanIds = await resolveScanIds(source.db, selection);
     if (scanIds.length === 0) throw new ScanCopyError('USAGE', 'no scans match the selection', { hint: 'Check the store and days with `scancopy find`.' });
-    const probed = await probeTargetDb(target, targetStoreId);
-    if (probed.warning) renderer.note(`warning: ${probed.warning}`);
-    const targetDb = probed.db;
+    let targetDb: Queryable | undefined;
+    if (noTargetDb) renderer.warn(`warning: ${NO_TARGET_DB}`);
+    else {
+      const probed = await probeTargetDb(target, targetStoreId);
+      if (probed.warning && !flags.dryRun) {
+        throw new ScanCopyError('USAGE', `refusing to copy: ${probed.warning}`, {
+          hint: 'Fix the target DB address or its password, or add --no-target-db to copy without it and accept "outcome unknown" failures.',
+        });
+      }
+      if (probed.warning) renderer.warn(`warning: ${probed.warning}`);
+      targetDb = probed.db;
+    }
 
     if (flags.dryRun) {
       const plan = await planCopy({ source, target: { db: targetDb }, scanIds, targetStoreId, mode, downloadWorkers: limits.download, signal: signals.signal });
@@ -132,7 +153,7 @@ async function runCopy(flags: CopyFlags, command: Command): Promise<void> {
     const options = buildCopyOptions(
       { source: { ...copyEnd(source, config.source), db: source.db }, target: { ...copyEnd(target, config.target), db: targetDb }, scanIds, targetStoreId, mode },
       { ...config, limits },
-      { maxDurationMs: flags.maxDuration, commitHorizonMs: flags.commitHorizon, barrier: flags.barrier === true, crashPoint: crashPointFromEnv(process.env.SCANCOPY_CRASH_AT), ledger, allowRecopy: flags.allowRecopy === true },
+      { maxDurationMs: flags.maxDuration, commitHorizonMs: flags.commitHorizon, barrier: flags.barrier === true, crashPoint: crashPointFromEnv(process.env.SCANCOPY_CRASH_AT), ledger, allowRecopy: flags.allowRecopy === true, allowSameInstance: flags.allowSameInstance === true },
     );
     Object.assign(options, await chooseResume(flags, options));
     // The analysis's source thumbnails are made from the bytes the copy downloads, not fetched again.
@@ -151,6 +172,9 @@ async function runCopy(flags: CopyFlags, command: Command): Promise<void> {
   }
 }
 
+const NO_TARGET_DB =
+  'copying without the target database (--no-target-db): a create whose answer is lost fails "outcome unknown" and is never repeated, and duplicates cannot be looked for';
+
 function selectionGiven(flags: ScanSelectionFlags): boolean {
   return flags.scans !== undefined || flags.scansFile !== undefined || flags.store !== undefined;
 }
@@ -159,7 +183,7 @@ function selectionGiven(flags: ScanSelectionFlags): boolean {
  * The instances a run recorded, as instance flags: its name (so a config entry's password
  * command applies) and the addresses it copied between. A role named on the command line wins.
  */
-function recordedInstances(run: CopyRun, flags: CopyFlags): ConfigFlags {
+export function recordedInstances(run: CopyRun, flags: InstanceCliOptions): ConfigFlags {
   const out: ConfigFlags = {};
   for (const role of ['source', 'target'] as const) {
     if (flags[role] !== undefined || flags[`${role}Api`] !== undefined || flags[`${role}Db`] !== undefined) continue;

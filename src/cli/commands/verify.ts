@@ -8,7 +8,7 @@ import { DEFAULTS } from '../../config/index.js';
 import { ScanCopyError } from '../../core/errors.js';
 import type { Instance } from '../../platform/instance.js';
 import { readScanMapping } from '../../workflows/analyze.js';
-import { COPY_MODES, isCopyMode, type CopyMode } from '../../workflows/copy.js';
+import { COPY_MODES, isCopyMode, readCopyRun, type CopyMode } from '../../workflows/copy.js';
 import { modeOfMappingCsv } from '../../workflows/copy/run-folder.js';
 import { deleteDuplicates, type DedupeEvent, type DedupeResult } from '../../workflows/dedupe.js';
 import type { Duplicate } from '../../workflows/duplicates.js';
@@ -17,8 +17,11 @@ import { addInstanceOptions, resolveCliInstances, type InstanceCliOptions } from
 import { outputOptions, type EventView } from '../render.js';
 import { positiveInt } from './copy-support.js';
 import { withCommandRun } from '../command-run.js';
+import { recordedInstances } from './copy.js';
 
 type VerifyFlags = InstanceCliOptions & { mapping: string; mode?: CopyMode; targetStore?: number; workers: number; deleteDuplicates?: true; dryRun?: true; yes?: true };
+
+type DedupeFlags = InstanceCliOptions & { workers: number; dryRun?: true; yes?: true };
 
 const HELP_AFTER = `
 For every pair of the mapping (scan_mapping_updated_<ts>.csv, scan_mapping_<ts>.csv or
@@ -50,6 +53,28 @@ export function verifyCommand(): Command {
     .option('--yes', 'with --delete-duplicates: delete without asking')
     .addHelpText('after', HELP_AFTER)
     .action(runVerify);
+  return cmd;
+}
+
+/**
+ * `scancopy dedupe RUN`: `verify --delete-duplicates` of one copy run, its mapping the run's
+ * checkpoint and its instances those the run recorded (instance flags override them).
+ */
+export function dedupeCommand(): Command {
+  const cmd = new Command('dedupe').description("Delete a copy run's duplicates: verify --delete-duplicates with the run folder's mapping and instances.");
+  cmd.argument('<run>', 'the run folder (run_<ts>) or its checkpoint_<ts>.json');
+  addInstanceOptions(cmd, 'source');
+  addInstanceOptions(cmd, 'target');
+  cmd
+    .addOption(new Option('--workers <n>', 'files fetched at once').argParser(positiveInt('--workers')).default(20))
+    .option('--dry-run', 'list what would be deleted, delete nothing')
+    .option('--yes', 'delete without asking')
+    .addHelpText('after', '\nExample:\n  scancopy dedupe testResults/run_20261128_101500 --dry-run')
+    .action(async (runPath: string, flags: DedupeFlags, command: Command) => {
+      const run = await readCopyRun(runPath);
+      const mapping = join(run.dir, `checkpoint_${run.name.slice('run_'.length)}.json`);
+      await runVerify({ ...flags, ...recordedInstances(run, flags), mapping, deleteDuplicates: true }, command);
+    });
   return cmd;
 }
 

@@ -15,9 +15,11 @@ export async function runCopyFlow(s: WizardSession): Promise<number> {
   s.step('Step 1: Source and target instances');
   const source = await askInstance(s, 'source');
   let target = await askInstance(s, 'target');
+  let allowSameInstance = false;
   while (sameInstance(source.address, target.address)) {
     s.print(`  ⚠ Warning: the source and the target are the same instance (${target.address.apiUrl}): the copies would be made beside their sources.`);
-    if (await confirm({ message: 'Copy into the same instance anyway?', default: false })) break;
+    allowSameInstance = await confirm({ message: 'Copy into the same instance anyway?', default: false });
+    if (allowSameInstance) break;
     target = await askInstance(s, 'target');
   }
 
@@ -35,7 +37,7 @@ export async function runCopyFlow(s: WizardSession): Promise<number> {
   await s.remember({ targetStore: targetStoreId });
 
   s.step('Step 4: Copy');
-  const copy = await runCopyStep(s, { source, target, scanIds, targetStoreId, resultsDir });
+  const copy = await runCopyStep(s, { source, target, scanIds, targetStoreId, resultsDir, allowSameInstance });
   return finishCopyFlow(s, { source, target, scanIds, targetStoreId, resultsDir }, copy);
 }
 

@@ -23,6 +23,8 @@ export interface CopyStepInput {
   scanIds: readonly number[];
   targetStoreId: number;
   resultsDir: string;
+  /** The user chose to copy into the source instance itself. */
+  allowSameInstance?: boolean;
 }
 
 /** `images`: thumbnails of the source files the copy downloaded, for the analysis that follows. */
@@ -97,7 +99,7 @@ export async function confirmAndCopy(s: WizardSession, input: CopyStepInput, mod
       const options = buildCopyOptions(
         { source: end(input.source), target: end(input.target), scanIds: input.scanIds, targetStoreId: input.targetStoreId, mode },
         { ...s.config, resultsDir: input.resultsDir },
-        { resume: resume.resume, restart: resume.restart, onSourceFile: images.onSourceFile, ledger },
+        { resume: resume.resume, restart: resume.restart, onSourceFile: images.onSourceFile, ledger, allowSameInstance: input.allowSameInstance === true },
       );
       return copyScans(options, { signal: signals.signal, onEvent: renderer.onEvent });
     });

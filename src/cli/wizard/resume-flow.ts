@@ -44,7 +44,8 @@ export async function runResumeFlow(s: WizardSession, run: ResumableRun): Promis
   };
   const source = await askInstance(s, 'source', preset('source'));
   const target = await askInstance(s, 'target', preset('target'));
-  const input = { source, target, scanIds: run.scanIds, targetStoreId: run.job.targetStore, resultsDir: dirname(run.dir) };
+  // Copying into one instance was accepted when the run started, if it does.
+  const input = { source, target, scanIds: run.scanIds, targetStoreId: run.job.targetStore, resultsDir: dirname(run.dir), allowSameInstance: true };
   const existing = { runDir: run.dir, checkpoint: run.dir, done: run.created + run.skipped, created: run.created, total: run.total };
   const copy = await confirmAndCopy(s, input, run.job.mode, { resume: run.dir, existing });
   return finishCopyFlow(s, input, copy);

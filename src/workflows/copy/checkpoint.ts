@@ -25,10 +25,16 @@ const jobSchema = z.object({
   scan_ids_sha256: z.string(),
   scan_count: z.number().int(),
   fingerprint: z.string(),
+  /**
+   * The target's API URL identity (copy/identity.ts urlIdentity), outside the fingerprint: a
+   * run of the job made without the target database knows the target only by it, so the two
+   * are matched through it (sameJob). Absent in checkpoints written before.
+   */
+  target_api: z.string().optional(),
 });
 
 export type Job = z.infer<typeof jobSchema>;
-export type JobIdentity = Omit<Job, 'fingerprint'>;
+export type JobIdentity = Omit<Job, 'fingerprint' | 'target_api'>;
 
 /** Where an instance was reached (never a secret: URLs with credentials are refused before a run). */
 const runInstanceSchema = z.object({ name: z.string().min(1), api: z.string().min(1), db: z.string().min(1) });
@@ -61,7 +67,7 @@ const checkpointSchema = z.object({
 
 export type Checkpoint = z.infer<typeof checkpointSchema>;
 
-export function jobOf(identity: Omit<JobIdentity, 'scan_ids_sha256' | 'scan_count'>, scanIds: readonly number[]): Job {
+export function jobOf(identity: Omit<JobIdentity, 'scan_ids_sha256' | 'scan_count'>, scanIds: readonly number[], targetApi?: string): Job {
   const ids = [...new Set(scanIds)].sort((a, b) => a - b);
   const full: JobIdentity = {
     source: identity.source,
@@ -71,7 +77,19 @@ export function jobOf(identity: Omit<JobIdentity, 'scan_ids_sha256' | 'scan_coun
     scan_ids_sha256: sha256(ids.join(',')),
     scan_count: ids.length,
   };
-  return { ...full, fingerprint: sha256(JSON.stringify(full)) };
+  return { ...full, fingerprint: sha256(JSON.stringify(full)), ...(targetApi === undefined ? {} : { target_api: targetApi }) };
+}
+
+/**
+ * One job: the same fingerprint, or the same source, store, mode and scans where one side
+ * knew the target only by its API URL (run without the target database) and the other's
+ * target has that URL.
+ */
+export function sameJob(a: Job, b: Job): boolean {
+  if (a.fingerprint === b.fingerprint) return true;
+  const rest = a.source === b.source && a.target_store === b.target_store && a.mode === b.mode && a.scan_ids_sha256 === b.scan_ids_sha256;
+  const byUrl = (x: Job, y: Job): boolean => x.target.startsWith('api:') && x.target === y.target_api;
+  return rest && (byUrl(a, b) || byUrl(b, a));
 }
 
 /** What differs between two jobs, for a refusal message. */

@@ -22,7 +22,12 @@ export async function instanceIdentity(apiUrl: string, db: Queryable | undefined
   }
 }
 
+/**
+ * `api:https/host:port/path`: scheme, host (as URL parsing normalises it) and path. Written
+ * without `://`, so that the ledger's binary pages never hold text a scan for URLs with
+ * credentials in them would stop at.
+ */
 export function urlIdentity(apiUrl: string): string {
   const url = new URL(apiUrl);
-  return `api:${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+  return `api:${url.protocol.replace(/:$/, '')}/${url.host}${url.pathname.replace(/\/+$/, '')}`;
 }

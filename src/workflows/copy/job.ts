@@ -29,6 +29,8 @@ export interface OpenJobInput {
 }
 
 export interface OpenedJob {
+  /** The job as its checkpoint has it: on a resume, the recorded one (sameJob may have matched it by the target's URL). */
+  job: Job;
   files: RunFiles;
   state: JobState;
   /** The job's scans in order and batch size: the checkpoint's on a resume. */
@@ -59,7 +61,7 @@ export async function openJob(input: OpenJobInput): Promise<OpenedJob> {
     const unlock = await lockRun(found.files.dir);
     await discardRunState(found.files).finally(unlock);
   }
-  else if (found && input.resume !== false) return resumeJob(found, input.job, input.instances);
+  else if (found && input.resume !== false) return resumeJob(found, input.instances);
   else if (found) {
     const done = Object.values(found.checkpoint.scans).filter((s) => s.status === 'created' || s.status === 'skipped').length;
     throw new ScanCopyError('CHECKPOINT_EXISTS', `this job has a checkpoint in ${found.files.dir} (${done} of ${found.checkpoint.scan_ids.length} scans done)`, {
@@ -84,13 +86,14 @@ async function startJob(input: OpenJobInput): Promise<OpenedJob> {
   await writeCsv(files.initialMapping, MAPPING_COLUMNS, scanIds.map((id) => [id, '']));
   const { journal } = await Journal.open<JobHeader, JournalRecord>(files.journal, { fingerprint: input.job.fingerprint }, 0, parseJournalRecord);
   return {
-    files, state: new JobState(scans, new Set(), journal), scanIds, batchSize: input.batchSize, startedAt, capturedAt, resumed: false, instances: input.instances,
+    job: input.job, files, state: new JobState(scans, new Set(), journal), scanIds, batchSize: input.batchSize, startedAt, capturedAt, resumed: false, instances: input.instances,
     repaired: { tornJournal: false, leftovers: 0 }, unlock,
   };
 }
 
-async function resumeJob(found: FoundRun, job: Job, instances: RunInstances | undefined): Promise<OpenedJob> {
+async function resumeJob(found: FoundRun, instances: RunInstances | undefined): Promise<OpenedJob> {
   const { files, checkpoint } = found;
+  const { job } = checkpoint;
   const unlock = await lockRun(files.dir);
   const leftovers = await removeLeftovers(files.dir);
   const { journal, contents } = await Journal.open<JobHeader, JournalRecord>(files.journal, { fingerprint: job.fingerprint }, checkpoint.journal_seq, parseJournalRecord);
@@ -105,7 +108,7 @@ async function resumeJob(found: FoundRun, job: Job, instances: RunInstances | un
   const completed = new Set(checkpoint.completed_batches);
   for (const line of contents.lines) if (line.seq > checkpoint.journal_seq) applyRecord(scans, completed, line.record);
   return {
-    files, state: new JobState(scans, completed, journal), scanIds: [...checkpoint.scan_ids], batchSize: checkpoint.batch_size,
+    job, files, state: new JobState(scans, completed, journal), scanIds: [...checkpoint.scan_ids], batchSize: checkpoint.batch_size,
     startedAt: checkpoint.started_at, capturedAt: checkpoint.captured_at, resumed: true, instances: instances ?? checkpoint.instances, repaired: { tornJournal: contents.torn, leftovers }, unlock,
   };
 }

@@ -21,12 +21,13 @@ export type PriorCopy = { kind: 'copied'; targetScanId: number; runDir: string }
  * looked up (`open` is openJob with them), this run registered, and for each scan it has not
  * begun, what another run did with it. The ledger is held only this long.
  */
-export async function openThroughLedger(ledger: Ledger, job: Job, open: (knownRuns: readonly string[]) => Promise<OpenedJob>): Promise<{ opened: OpenedJob; prior: Map<number, PriorCopy> }> {
+export async function openThroughLedger(ledger: Ledger, asked: Job, open: (knownRuns: readonly string[]) => Promise<OpenedJob>): Promise<{ opened: OpenedJob; prior: Map<number, PriorCopy> }> {
   let opened: OpenedJob | undefined;
   try {
     return await ledger.use(async (tx) => {
-      const inDoubt = await ingestUnfinished(tx, job.target, job.target_store);
-      opened = await open(await runsOfJob(tx, job.fingerprint));
+      const inDoubt = await ingestUnfinished(tx, asked.target, asked.target_store);
+      opened = await open(await runsOfJob(tx, asked.fingerprint));
+      const { job } = opened;
       const runDir = opened.files.dir;
       await registerRun(tx, { runDir, job: job.fingerprint, sourceInstance: job.source, targetInstance: job.target, targetStore: job.target_store });
       const { state } = opened;

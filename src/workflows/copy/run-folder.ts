@@ -11,7 +11,7 @@ import { readJournal } from '../../core/journal.js';
 import { TEMP_SUFFIX } from '../../core/atomic-file.js';
 import { describeHolder, liveHolder, tryLock, type LockAttempt } from '../../core/process-lock.js';
 import { runTimestamp } from '../../core/timestamp.js';
-import { describeJobDifference, readCheckpoint, type Checkpoint, type Job } from './checkpoint.js';
+import { describeJobDifference, readCheckpoint, sameJob, type Checkpoint, type Job } from './checkpoint.js';
 import { COPY_MODES, type CopyMode } from './payload.js';
 import type { JobHeader } from './state.js';
 
@@ -106,7 +106,7 @@ export async function findJobRun(resultsDir: string, job: Job): Promise<FoundRun
       if (header !== undefined && header.fingerprint !== job.fingerprint) continue;
       throw err;
     }
-    if (checkpoint.job.fingerprint === job.fingerprint) return { files: runFiles(dir, checkpoint.ts, checkpoint.job.mode), checkpoint };
+    if (sameJob(checkpoint.job, job)) return { files: runFiles(dir, checkpoint.ts, checkpoint.job.mode), checkpoint };
   }
   return undefined;
 }
@@ -119,7 +119,7 @@ export async function findKnownRun(dirs: readonly string[], job: Job): Promise<F
   for (const dir of dirs) {
     const path = await checkpointIn(dir);
     const checkpoint = path ? await readCheckpoint(path).catch(() => undefined) : undefined;
-    if (checkpoint?.job.fingerprint === job.fingerprint) return { files: runFiles(dir, checkpoint.ts, checkpoint.job.mode), checkpoint };
+    if (checkpoint && sameJob(checkpoint.job, job)) return { files: runFiles(dir, checkpoint.ts, checkpoint.job.mode), checkpoint };
   }
   return undefined;
 }
@@ -133,7 +133,7 @@ export async function openNamedRun(path: string, job: Job): Promise<FoundRun> {
   const checkpointPath = info.isDirectory() ? await checkpointIn(target) : target;
   if (!checkpointPath) throw new ScanCopyError('USAGE', `no checkpoint in ${path}`, { hint: 'Name a run folder (run_<ts>) or its checkpoint_<ts>.json.' });
   const checkpoint = await readCheckpoint(checkpointPath);
-  if (checkpoint.job.fingerprint !== job.fingerprint) {
+  if (!sameJob(checkpoint.job, job)) {
     throw new ScanCopyError('JOB_MISMATCH', `refusing to resume ${checkpointPath}: it belongs to a different job: ${describeJobDifference(checkpoint.job, job)}`, {
       hint: 'Run with the same source, target, target store, mode and scans as that job, or start this job without --resume.',
       context: { checkpoint: checkpointPath },

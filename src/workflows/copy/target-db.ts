@@ -1,7 +1,8 @@
 /**
- * The target DB settles lost create answers. If it cannot be read, the copy still runs
- * without it, and a create whose answer is lost is then reported "outcome unknown" instead of
- * being checked; a target store that does not exist stops the copy before it starts.
+ * The target DB settles lost create answers. If it cannot be read, the copy command stops
+ * unless told to run without it (--no-target-db), when a create whose answer is lost is
+ * reported "outcome unknown" instead of being checked; a target store that does not exist
+ * stops the copy before it starts.
  */
 import { ScanCopyError } from '../../core/errors.js';
 import type { Queryable } from '../../platform/db.js';
@@ -19,7 +20,7 @@ export async function probeTargetDb(target: { name: string; db: Queryable }, sto
   try {
     exists = await selectStoreExists(target.db, storeId);
   } catch (err) {
-    return { warning: `the target database of ${target.name} cannot be read (${(err as Error).message}); a create whose answer is lost will be reported "outcome unknown", never repeated` };
+    return { warning: `the target database of ${target.name} cannot be read (${(err as Error).message}): a create whose answer is lost could not be settled` };
   }
   if (!exists) throw new ScanCopyError('USAGE', `target store ${storeId} does not exist on ${target.name}`, { hint: 'Pick a store id of the target instance.' });
   return { db: target.db };

@@ -1,0 +1,47 @@
+/**
+ * A copy needs the target database to settle lost create answers: one it cannot read stops
+ * the copy before any run folder (exit 2, one line), and `--no-target-db` runs without it,
+ * with a warning that `--quiet` does not hide and no DB address or password asked for.
+ */
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliInstanceArgs, runCli, startCopyPair, type CopyPair } from './helpers/copy.js';
+
+describe('the target database of a copy', () => {
+  let pair: CopyPair;
+  beforeAll(async () => {
+    pair = await startCopyPair({ scans: 3 });
+  });
+  afterAll(async () => pair?.close());
+
+  const copyArgs = (target: string[], results: string, extra: string[] = []): string[] => [
+    'copy', '--source-api', pair.source.apiUrl, '--source-db', pair.source.dbUrl, ...target,
+    '--scans', pair.scanIds.join(','), '--target-store', String(pair.targetStoreId), '--results', results, ...extra,
+  ];
+
+  it('one that cannot be read stops the copy with exit 2 and one line, --quiet or not, making no run folder', async () => {
+    const { env } = cliInstanceArgs(pair);
+    const results = join(pair.resultsDir, 'unreadable');
+    // Nothing listens on port 9 of the loopback.
+    const target = ['--target-api', pair.target.apiUrl, '--target-db', 'postgres://nobody@127.0.0.1:9/none'];
+    for (const quiet of [[], ['--quiet']]) {
+      const run = await runCli(copyArgs(target, results, quiet), { cwd: pair.resultsDir, env });
+      expect(run.code, run.stderr).toBe(2);
+      const lines = run.stderr.trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/refusing to copy: the target database of target cannot be read \(.+\): a create whose answer is lost could not be settled \(.*--no-target-db/);
+      expect(await readdir(results).catch(() => [])).toEqual([]);
+    }
+  });
+
+  it('--no-target-db copies without it, the warning shown even with --quiet, no DB URL or password needed', async () => {
+    const { env } = cliInstanceArgs(pair);
+    const { SCANCOPY_TARGET_DB_PASSWORD: _unused, ...withoutDbPassword } = env;
+    const run = await runCli(copyArgs(['--target-api', pair.target.apiUrl, '--no-target-db'], join(pair.resultsDir, 'no-db'), ['--quiet']), { cwd: pair.resultsDir, env: withoutDbPassword });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toContain('warning: copying without the target database (--no-target-db): a create whose answer is lost fails "outcome unknown" and is never repeated');
+    expect(run.stdout).toContain('Created:  3');
+    expect(run.stdout).toContain('Duplicates: not checked: no target database: duplicates cannot be looked for');
+  });
+});
