@@ -23,6 +23,7 @@ describe('exitCodeOf', () => {
     ['a dry run with nothing in the way', [{ copyPlan: { targetStoreExists: true, notFound: [], refused: [] } }], 0],
     ['a download with a failed file', [{ download: { failures: [{ scanId: 1, code: 'NOT_FOUND', reason: 'r' }] } }], 1],
     ['a download refused mid-way', [{ download: { failures: [{ scanId: 1, code: 'AUTH_FAILED', reason: 'r' }] } }], 3],
+    ['a download stopped by Ctrl-C, with a file failed before', [{ download: { stopped: 'interrupted', failures: [{ scanId: 1, code: 'SERVER_ERROR', reason: 'r' }] } }], 130],
     ['an analysis with a copy missing', [analyze([4])], 1],
     ['an analysis with a copy not processed', [analyze([], [4])], 1],
     ['a verify with a mismatch', [{ verify: { mismatches: [{} as never] }, duplicatesLeft: 0 }], 1],

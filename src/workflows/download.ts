@@ -68,6 +68,8 @@ export interface DownloadResult {
   elapsedMs: number;
   /** Temporary files of an earlier, killed run that were removed. */
   leftoversRemoved: number;
+  /** Set when the run was stopped (the caller's signal) before its end: the complete files are kept, and the same download again fetches the rest. */
+  stopped?: 'interrupted';
 }
 
 export async function downloadScanImages(options: DownloadOptions, ctx: RunContext<DownloadEvent> = {}): Promise<DownloadResult> {
@@ -119,12 +121,7 @@ export async function downloadScanImages(options: DownloadOptions, ctx: RunConte
   }
   await manifest.compact();
   result.elapsedMs = Date.now() - started;
-  if (stop.signal.aborted) {
-    throw new ScanCopyError('ABORTED', `download stopped: ${result.downloaded + result.skipped} files complete`, {
-      hint: 'Run the same command again: complete files are skipped, the rest are downloaded.',
-      context: { outDir },
-    });
-  }
+  if (stop.signal.aborted) result.stopped = 'interrupted';
   result.files.sort((a, b) => a.scanId - b.scanId || (a.fileName < b.fileName ? -1 : 1));
   return result;
 }

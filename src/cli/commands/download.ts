@@ -155,6 +155,7 @@ export function summaryLines(r: DownloadResult): string[] {
   ];
   for (const f of r.failures) lines.push(`  scan ${f.scanId}${f.fileId === undefined ? '' : ` file ${f.fileId}`}: ${f.code}: ${f.reason}`);
   for (const s of r.skippedScans) lines.push(`  scan ${s.scanId} skipped: ${s.reason}`);
+  if (r.stopped) lines.push(`Stopped:    ${r.stopped}: ${r.downloaded + r.skipped} files complete; run the same command again: complete files are skipped, the rest are downloaded`);
   lines.push(`Folder:     ${r.outDir} (manifest: ${r.manifestPath})`);
   return lines;
 }
@@ -173,6 +174,7 @@ function resultData(r: DownloadResult): Record<string, unknown> {
     mbPerSecond: Number(rate(r).toFixed(3)),
     failures: r.failures,
     skippedScans: r.skippedScans,
+    stopped: r.stopped,
   };
 }
 

@@ -31,15 +31,20 @@ export async function runDownloadFlow(s: WizardSession): Promise<number> {
       { signal: signals.signal, onEvent: renderer.onEvent },
     );
     renderer.result({}, summaryLines(result));
+    if (result.stopped) stopped(s, outDir);
     return exitCodeOf({ download: result });
   } catch (err) {
     if (findScanCopyError(err)?.code !== 'ABORTED') throw err;
     renderer.close();
-    s.print('');
-    s.print(`Stopped. Complete files are kept in ${outDir}; run the download again to fetch the rest.`);
+    stopped(s, outDir);
     return exitCodeOf({ error: err });
   } finally {
     renderer.close();
     signals.dispose();
   }
+}
+
+function stopped(s: WizardSession, outDir: string): void {
+  s.print('');
+  s.print(`Stopped. Complete files are kept in ${outDir}; run the download again to fetch the rest.`);
 }
