@@ -15,7 +15,7 @@ import { ensureWritableDir } from '../core/writable-dir.js';
 import { RunStats, type StatsSnapshot } from '../core/stats.js';
 import type { Queryable } from '../platform/db.js';
 import { selectStoreExists } from '../platform/queries.js';
-import { byStage, STAGES } from '../platform/stages.js';
+import { byStage, STAGES, type Stage } from '../platform/stages.js';
 import { writeCsv } from '../reports/csv.js';
 import type { RunContext } from './context.js';
 import { describeCause } from './copy/describe.js';
@@ -23,7 +23,7 @@ import { uploadedFiles, type ScanState } from './copy/state.js';
 import { DUPLICATE_COLUMNS, findDuplicates, type Duplicate } from './duplicates.js';
 import { SEED_THRESHOLDS } from './copy/batch-ledger.js';
 import { CheckpointCadence, jobOf, writeCheckpoint, type Job, type RunInstances } from './copy/checkpoint.js';
-import type { CopyEvent, PipelineStage, StageRates } from './copy/events.js';
+import type { CopyEvent, StageRates } from './copy/events.js';
 import { checkpointOf, openJob, type OpenedJob } from './copy/job.js';
 import { MemoryBudget } from './copy/limits.js';
 import { completeCreatedLines, EventLog, writeOutputs, type CopyFailure } from './copy/outputs.js';
@@ -36,7 +36,7 @@ import { runsOfJob, type Ledger } from './copy/ledger.js';
 import { openThroughLedger, recordRun, type PriorCopy } from './copy/prior-copies.js';
 import type { CopyOutcome, CopySourceApi, CopyTargetApi, CrashPoint, Runtime, SourceFile } from './copy/runtime.js';
 
-export type { CopyEvent, PipelineStage, StageRates } from './copy/events.js';
+export type { CopyEvent, StageRates } from './copy/events.js';
 export { COPY_MODES, isCopyMode, type CopyMode } from './copy/payload.js';
 export type { CrashPoint, CopySourceApi, CopyTargetApi, SourceFile } from './copy/runtime.js';
 export { CRASH_POINTS } from './copy/runtime.js';
@@ -73,7 +73,7 @@ export interface CopyOptions {
   /** Scans per batch (logging, thresholds, retry, checkpoint). @default 10 */
   batchSize?: number;
   /** Concurrent calls per stage. @default { download: 20, upload: 20, create: 10 } */
-  limits?: Partial<Record<PipelineStage, number>>;
+  limits?: Partial<Record<Stage, number>>;
   /** File bytes held in memory between download and upload; larger files and the rest are spooled to `<run folder>/spool/`. @default 64 MiB */
   maxBytesInFlight?: number;
   /** Stop taking work after this long, save, and return `stopped: 'max-duration'`. @default none */
@@ -160,7 +160,7 @@ export interface CopyResult {
   stopped?: 'interrupted' | 'max-duration';
   elapsedMs: number;
   scansPerSecond: number;
-  stats: StatsSnapshot<CopyOutcome, PipelineStage>;
+  stats: StatsSnapshot<CopyOutcome, Stage>;
   peakBytesInFlight: number;
 }
 
@@ -227,7 +227,7 @@ export async function copyScans(options: CopyOptions, ctx: RunContext<CopyEvent>
   if (ctx.signal?.aborted) onAbort();
   const maxTimer = opts.maxDurationMs === undefined ? undefined : setTimeout(() => stop('max-duration'), opts.maxDurationMs);
 
-  const stats = new RunStats<CopyOutcome, PipelineStage>(['created', 'skipped', 'failed'], STAGES);
+  const stats = new RunStats<CopyOutcome, Stage>(['created', 'skipped', 'failed'], STAGES);
   for (const [id, s] of state.scans) if (s.status !== 'pending') stats.settle(id, s.status);
   // Scans the ledger skipped just now are this run's to report (their skipped events follow copy-start).
   const skippedNow = skips.events.length - skips.held.size;
@@ -381,7 +381,7 @@ export async function findCopyCheckpoint(o: JobSelector): Promise<JobCheckpointI
 }
 
 type ResolvedCopyOptions = Required<Omit<CopyOptions, 'maxDurationMs' | 'crashPoint' | 'onSourceFile' | 'limits' | 'thresholds' | 'ledger'>> &
-  Pick<CopyOptions, 'maxDurationMs' | 'crashPoint' | 'onSourceFile' | 'ledger'> & { limits: Record<PipelineStage, number>; thresholds: StageRates };
+  Pick<CopyOptions, 'maxDurationMs' | 'crashPoint' | 'onSourceFile' | 'ledger'> & { limits: Record<Stage, number>; thresholds: StageRates };
 
 function resolveOptions(o: CopyOptions): ResolvedCopyOptions {
   const whole = (name: string, value: number, min: number): number => {
@@ -422,7 +422,7 @@ function spoolDirOf(runDir: string): string {
   return join(runDir, 'spool');
 }
 
-function buildRuntime(opts: ResolvedCopyOptions, opened: OpenedJob, stats: RunStats<CopyOutcome, PipelineStage>, stop: AbortSignal, emit: (e: CopyEvent) => void, held: ReadonlySet<number>): Runtime {
+function buildRuntime(opts: ResolvedCopyOptions, opened: OpenedJob, stats: RunStats<CopyOutcome, Stage>, stop: AbortSignal, emit: (e: CopyEvent) => void, held: ReadonlySet<number>): Runtime {
   const spoolDir = spoolDirOf(opened.files.dir);
   return {
     state: opened.state,

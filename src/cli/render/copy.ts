@@ -3,12 +3,13 @@
  * in the pipeline, so their lines interleave), and the per-item ticks that move the bars on
  * one. The summary lines read the result, which reads the run's counters.
  */
-import { notOnSource, type CopyEvent, type CopyResult, type PipelineStage } from '../../workflows/copy.js';
+import { notOnSource, type CopyEvent, type CopyResult } from '../../workflows/copy.js';
 import { NOT_ON_SOURCE } from '../../workflows/not-on-source.js';
 import type { EventView, StatusTracker } from '../render.js';
+import type { Stage } from '../../platform/stages.js';
 
 const RULE = '='.repeat(80);
-const STAGE_LABEL: Record<PipelineStage, string> = { download: 'DOWNLOAD', upload: 'UPLOAD', create: 'SCAN' };
+const STAGE_LABEL: Record<Stage, string> = { download: 'DOWNLOAD', upload: 'UPLOAD', create: 'SCAN' };
 
 export const COPY_VIEW: EventView<CopyEvent> = {
   status: () => new CopyStatus(),
@@ -171,7 +172,7 @@ function formatSeconds(s: number): string {
 }
 
 /** `[BATCH 1] [DOWNLOAD] 12/25 (48%)` at each quarter of a batch's stage, so big batches do not flood the log. */
-function progressLine(batch: number, stage: PipelineStage, p: { ok: number; failed: number; total: number }): string | undefined {
+function progressLine(batch: number, stage: Stage, p: { ok: number; failed: number; total: number }): string | undefined {
   if (p.total === 0) return undefined;
   const done = p.ok + p.failed;
   const quarter = (n: number): number => Math.floor((n * 4) / p.total);
@@ -179,8 +180,8 @@ function progressLine(batch: number, stage: PipelineStage, p: { ok: number; fail
   return `[BATCH ${batch}] [${STAGE_LABEL[stage]}] ${p.ok}/${p.total} (${Math.floor((p.ok * 100) / p.total)}%)`;
 }
 
-function rates(r: Record<PipelineStage, number>): string {
-  return (Object.keys(r) as PipelineStage[]).map((s) => `${s} ${Math.round(r[s] * 100)}%`).join(', ');
+function rates(r: Record<Stage, number>): string {
+  return (Object.keys(r) as Stage[]).map((s) => `${s} ${Math.round(r[s] * 100)}%`).join(', ');
 }
 
 function plural(n: number): string {

@@ -9,9 +9,6 @@ import type { Stage } from '../../platform/stages.js';
 import type { CopyMode } from './payload.js';
 import type { CopyStage, SkipKind } from './state.js';
 
-/** The copy pipeline's stages are the platform's (platform/stages STAGES). */
-export type PipelineStage = Stage;
-
 export interface StageCount {
   ok: number;
   failed: number;
@@ -19,7 +16,7 @@ export interface StageCount {
   total: number;
 }
 
-export type StageRates = Record<PipelineStage, number>;
+export type StageRates = Record<Stage, number>;
 
 export type CopyEvent =
   | {
@@ -32,7 +29,7 @@ export type CopyEvent =
       batchSize: number;
       mode: CopyMode;
       barrier: boolean;
-      limits: Record<PipelineStage, number>;
+      limits: Record<Stage, number>;
       /** Scans already created or skipped by an earlier run of this job. */
       alreadyDone: number;
       /** What a killed earlier run left and the resume cleaned: a torn journal line, temporary files. */
@@ -53,7 +50,7 @@ export type CopyEvent =
       files: number;
       creates: number;
     }
-  | { type: 'stage-start'; batch: number; stage: PipelineStage; items: number; attempt: number }
+  | { type: 'stage-start'; batch: number; stage: Stage; items: number; attempt: number }
   | { type: 'queued'; batch: number; scanId: number; files: number; attempt: number }
   | { type: 'downloaded'; batch: number; scanId: number; fileId: number; bytes: number; attempt: number; latencyMs: number; progress: StageCount }
   | { type: 'uploaded'; batch: number; scanId: number; fileId: number; targetFileId: number; bytes: number; attempt: number; latencyMs: number; progress: StageCount }

@@ -4,13 +4,13 @@
  * same run whoever starts it.
  */
 import type { CopyInstance, CopyOptions } from '../copy.js';
-import type { PipelineStage } from './events.js';
+import type { Stage } from '../../platform/stages.js';
 
 /** The resolved config's part a copy reads (config/resolve's ResolvedConfig fits it). */
 export interface CopySettings {
   resultsDir: string;
   batchSize: number;
-  limits: Readonly<Record<PipelineStage, number>>;
+  limits: Readonly<Record<Stage, number>>;
   /** Milliseconds. */
   timeouts: Readonly<{ batch: number; commitHorizon: number }>;
 }

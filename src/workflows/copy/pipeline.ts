@@ -14,10 +14,10 @@ import { ScanCopyError } from '../../core/errors.js';
 import { refusedForNow } from '../../core/failure.js';
 import { sleep } from '../../core/sleep.js';
 import { selectScansWithFiles } from '../../platform/queries.js';
-import { byStage } from '../../platform/stages.js';
+import { byStage, type Stage } from '../../platform/stages.js';
 import type { ScanWithFiles } from '../../platform/types.js';
 import { BatchLedger, stagesBelow } from './batch-ledger.js';
-import type { PipelineStage, StageRates } from './events.js';
+import type { StageRates } from './events.js';
 import type { Attempt, Runtime } from './runtime.js';
 import { isSettled } from './state.js';
 import { targetStorePlanograms } from './store-planograms.js';
@@ -208,7 +208,7 @@ async function barrierAttempt(rt: Runtime, at: Attempt, scans: Array<{ id: numbe
 }
 
 function newAttempt(rt: Runtime, batch: Batch, attempt: number, signals: { calls: AbortSignal; deadline: AbortSignal }, ledger: BatchLedger, window: Window): Attempt {
-  const started = new Set<PipelineStage>();
+  const started = new Set<Stage>();
   return {
     batch: batch.number,
     attempt,

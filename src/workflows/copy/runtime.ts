@@ -10,11 +10,12 @@ import type { Queryable } from '../../platform/db.js';
 import type { FileBytes } from '../../platform/multipart.js';
 import type { FetchedFile, FetchFileOptions, UploadInput } from '../../platform/api.js';
 import type { ScanPayload } from '../../platform/types.js';
-import type { CopyEvent, PipelineStage, StageCount } from './events.js';
+import type { CopyEvent, StageCount } from './events.js';
 import type { MemoryBudget } from './limits.js';
 import type { CopyMode } from './payload.js';
 import type { JobState } from './state.js';
 import type { StorePlanogramChoice } from './store-planograms.js';
+import type { Stage } from '../../platform/stages.js';
 
 /** Named moments at which the tests make the process die, to prove exactly-once at each. */
 export const CRASH_POINTS = ['after-upload', 'before-create-journal', 'after-create', 'after-created-journal', 'while-settling', 'mid-checkpoint'] as const;
@@ -36,7 +37,7 @@ export interface CopyTargetApi {
 }
 
 export type CopyOutcome = 'created' | 'skipped' | 'failed';
-export type CopyStats = RunStats<CopyOutcome, PipelineStage>;
+export type CopyStats = RunStats<CopyOutcome, Stage>;
 
 /** A source file as the copy downloaded it: in memory or in its spool file. */
 export interface SourceFile {
@@ -56,7 +57,7 @@ export interface Runtime {
   mode: CopyMode;
   targetStoreId: number;
   capturedAt: number;
-  queues: Record<PipelineStage, Semaphore>;
+  queues: Record<Stage, Semaphore>;
   /**
    * Files between the start of their download and the end of their upload. Absent in barrier
    * mode, where a batch's files are all held between its phases anyway.
@@ -92,11 +93,11 @@ export interface Attempt {
   /** Aborted at the batch deadline only: a stopping run lets creates already sent finish. */
   createSignal: AbortSignal;
   deadlineHit(): boolean;
-  progress: Record<PipelineStage, StageCount>;
+  progress: Record<Stage, StageCount>;
   /** Emits `stage-start` the first time a stage starts in this attempt. */
-  startStage(stage: PipelineStage): void;
+  startStage(stage: Stage): void;
   /** Cumulative outcomes of the batch's items across attempts, for the thresholds. */
-  mark(stage: PipelineStage, key: string, ok: boolean): void;
+  mark(stage: Stage, key: string, ok: boolean): void;
   /** A scan starts (true) or stops settling: while it settles, it does not count against the window. */
   settling(on: boolean): void;
   /** Mapped mode: the target store's store planogram each scan is sent with (store-planograms.ts). */

@@ -13,12 +13,12 @@ import type { FileBytes } from '../../platform/multipart.js';
 import type { ScanWithFiles } from '../../platform/types.js';
 import { NOT_ON_SOURCE } from '../not-on-source.js';
 import { describeCause } from './describe.js';
-import type { PipelineStage } from './events.js';
 import { buildCreatePayload, unusablePayloadReason } from './payload.js';
 import type { Attempt, Runtime } from './runtime.js';
 import { settleIntent } from './settle.js';
 import { uploadedFiles, type CopyStage, type SkipKind } from './state.js';
 import type { StorePlanogramChoice } from './store-planograms.js';
+import type { Stage } from '../../platform/stages.js';
 
 /** `reupload`: the target purged the scan's uploads before the create; upload them again and create. */
 export type StepOutcome = 'created' | 'skipped' | 'failed' | 'interrupted' | 'reupload';
@@ -296,7 +296,7 @@ export async function failScan(rt: Runtime, at: Attempt, scanId: number, failure
   return 'failed';
 }
 
-function fileFailure(rt: Runtime, at: Attempt, stage: PipelineStage, task: FileTask, error: unknown, started: number): StepFailure {
+function fileFailure(rt: Runtime, at: Attempt, stage: Stage, task: FileTask, error: unknown, started: number): StepFailure {
   const failure = { stage, error, fileId: task.fileId };
   if (rt.stop.aborted && !at.deadlineHit()) return failure;
   count(rt, at, stage, task, false, {});
@@ -308,7 +308,7 @@ function fileFailure(rt: Runtime, at: Attempt, stage: PipelineStage, task: FileT
   return failure;
 }
 
-function count(rt: Runtime, at: Attempt, stage: PipelineStage, task: FileTask, ok: boolean, extra: { bytes?: number; latencyMs?: number }): void {
+function count(rt: Runtime, at: Attempt, stage: Stage, task: FileTask, ok: boolean, extra: { bytes?: number; latencyMs?: number }): void {
   if (ok) at.progress[stage].ok += 1;
   else at.progress[stage].failed += 1;
   at.mark(stage, `${task.scanId}:${task.index}`, ok);
