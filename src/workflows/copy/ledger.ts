@@ -4,11 +4,11 @@
  * outside any one run folder, so a job started again from another folder, with another URL
  * spelling, or at the same instant by a second process finds what was done.
  *
- * Local (the default, a folder in the user's state directory): an embedded PGlite database.
- * PGlite opens a data folder in one process only, so each use opens it for one short
- * transaction under a lock file beside it (core/process-lock) and closes it: several
- * scancopy processes take turns, none holds it while copying. Job locks are lock files in
- * `locks/` beside it, held for the whole run.
+ * Local (the default, a folder in the user's state directory): an embedded SQLite database
+ * file (core/sqlite-file), used for one short transaction at a time under a lock file beside
+ * it (core/process-lock): several scancopy processes take turns, none holds it while copying.
+ * Job locks are lock files in `locks/` beside it, held for the whole run. The SQL below is
+ * what SQLite and PostgreSQL both run (no casts, no arrays), so the two ledgers share it.
  *
  * Shared (`--ledger postgres://...`, for a team): every use is a transaction that first takes
  * a transaction-level advisory lock, so the same reads and writes are serialised the same
@@ -21,7 +21,8 @@ import { join, resolve } from 'node:path';
 import { ScanCopyError } from '../../core/errors.js';
 import { currentHolder, describeHolder, tryLock, type LockHolder } from '../../core/process-lock.js';
 import { sleep } from '../../core/sleep.js';
-import { isPostgresUrl, openDb, openPglite, safeUrl, type Db, type Queryable } from '../../platform/db.js';
+import { withSqliteFile } from '../../core/sqlite-file.js';
+import { isPostgresUrl, openDb, safeUrl, type Db, type Queryable } from '../../platform/db.js';
 import { dbUrlWithPassword } from '../../platform/instance.js';
 
 export interface Ledger {
@@ -55,7 +56,7 @@ CREATE TABLE IF NOT EXISTS scancopy_ledger_copies (
   target_scan bigint NOT NULL,
   host text NOT NULL,
   run_dir text NOT NULL,
-  recorded_at timestamptz NOT NULL DEFAULT now(),
+  recorded_at timestamptz NOT NULL DEFAULT CURRENT_TIMESTAMP,
   PRIMARY KEY (target_instance, target_store, source_instance, source_scan, target_scan)
 );
 CREATE TABLE IF NOT EXISTS scancopy_ledger_runs (
@@ -66,7 +67,7 @@ CREATE TABLE IF NOT EXISTS scancopy_ledger_runs (
   target_instance text NOT NULL,
   target_store bigint NOT NULL,
   finished boolean NOT NULL DEFAULT false,
-  started_at timestamptz NOT NULL DEFAULT now(),
+  started_at timestamptz NOT NULL DEFAULT CURRENT_TIMESTAMP,
   PRIMARY KEY (host, run_dir)
 );
 CREATE TABLE IF NOT EXISTS scancopy_ledger_job_locks (
@@ -92,13 +93,7 @@ async function openLocalLedger(dir: string, options: OpenLedgerOptions): Promise
     async use(fn) {
       const release = await turn(join(dir, 'ledger.lock'), waitMs);
       try {
-        const db = await openPglite(join(dir, 'ledger.db'));
-        try {
-          await db.exec(SCHEMA);
-          return await db.transaction(fn);
-        } finally {
-          await db.close();
-        }
+        return await withSqliteFile(join(dir, 'ledger.sqlite'), SCHEMA, fn);
       } finally {
         await release();
       }
@@ -198,7 +193,7 @@ export async function runsOfJob(tx: Queryable, job: string): Promise<string[]> {
 export async function registerRun(tx: Queryable, run: LedgerRun): Promise<void> {
   await tx.query(
     `INSERT INTO scancopy_ledger_runs (host, run_dir, job, source_instance, target_instance, target_store)
-     VALUES ($1, $2, $3, $4, $5, $6::bigint)
+     VALUES ($1, $2, $3, $4, $5, $6)
      ON CONFLICT (host, run_dir) DO UPDATE SET job = EXCLUDED.job, finished = false`,
     [hostname(), run.runDir, run.job, run.sourceInstance, run.targetInstance, run.targetStore],
   );
@@ -211,7 +206,7 @@ export async function finishRun(tx: Queryable, runDir: string): Promise<void> {
 /** This host's runs into the target store that did not record their end (killed, or still running). */
 export async function unfinishedRuns(tx: Queryable, targetInstance: string, targetStore: number): Promise<string[]> {
   const rows = await tx.query<{ run_dir: string }>(
-    'SELECT run_dir FROM scancopy_ledger_runs WHERE host = $1 AND target_instance = $2 AND target_store = $3::bigint AND NOT finished ORDER BY started_at',
+    'SELECT run_dir FROM scancopy_ledger_runs WHERE host = $1 AND target_instance = $2 AND target_store = $3 AND NOT finished ORDER BY started_at',
     [hostname(), targetInstance, targetStore],
   );
   return rows.map((r) => r.run_dir);
@@ -221,11 +216,14 @@ export async function recordCopies(tx: Queryable, copies: readonly LedgerCopy[])
   for (const c of copies) {
     await tx.query(
       `INSERT INTO scancopy_ledger_copies (target_instance, target_store, source_instance, source_scan, target_scan, host, run_dir)
-       VALUES ($1, $2::bigint, $3, $4::bigint, $5::bigint, $6, $7) ON CONFLICT DO NOTHING`,
+       VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
       [c.targetInstance, c.targetStore, c.sourceInstance, c.sourceScanId, c.targetScanId, hostname(), c.runDir],
     );
   }
 }
+
+/** Ids per lookup: an IN list both engines take, well under SQLite's 32,766 parameters. */
+const IDS_PER_QUERY = 500;
 
 /** The recorded copies of these source scans in the target store, the first per scan. */
 export async function copiesOf(
@@ -233,13 +231,22 @@ export async function copiesOf(
   where: { sourceInstance: string; targetInstance: string; targetStore: number },
   scanIds: readonly number[],
 ): Promise<Map<number, { targetScanId: number; runDir: string }>> {
-  const rows = await tx.query<{ source_scan: number; target_scan: number; run_dir: string }>(
-    `SELECT source_scan, target_scan, run_dir FROM scancopy_ledger_copies
-      WHERE target_instance = $1 AND target_store = $2::bigint AND source_instance = $3 AND source_scan = ANY($4::bigint[])
-      ORDER BY recorded_at, target_scan`,
-    [where.targetInstance, where.targetStore, where.sourceInstance, [...scanIds]],
-  );
+  const rows: Array<{ source_scan: number; target_scan: number; run_dir: string; recorded_at: Date | string }> = [];
+  for (let i = 0; i < scanIds.length; i += IDS_PER_QUERY) {
+    const chunk = scanIds.slice(i, i + IDS_PER_QUERY);
+    rows.push(...(await tx.query<{ source_scan: number; target_scan: number; run_dir: string; recorded_at: Date | string }>(
+      `SELECT source_scan, target_scan, run_dir, recorded_at FROM scancopy_ledger_copies
+        WHERE target_instance = $1 AND target_store = $2 AND source_instance = $3 AND source_scan IN (${chunk.map((_, j) => `$${j + 4}`).join(', ')})`,
+      [where.targetInstance, where.targetStore, where.sourceInstance, ...chunk],
+    )));
+  }
+  rows.sort((a, b) => timeOf(a.recorded_at) - timeOf(b.recorded_at) || a.target_scan - b.target_scan);
   const out = new Map<number, { targetScanId: number; runDir: string }>();
   for (const r of rows) if (!out.has(r.source_scan)) out.set(r.source_scan, { targetScanId: r.target_scan, runDir: r.run_dir });
   return out;
+}
+
+/** PostgreSQL answers a timestamptz as a Date, SQLite as UTC text `YYYY-MM-DD HH:MM:SS`. */
+function timeOf(value: Date | string): number {
+  return value instanceof Date ? value.getTime() : Date.parse(`${value.replace(' ', 'T')}Z`);
 }
