@@ -11,6 +11,9 @@ import { ScanCopyError } from '../core/errors.js';
 import { registerSecret } from '../core/redact.js';
 import { isPostgresUrl } from '../platform/db.js';
 
+/** The --results flag's help, for every command that writes or reads run folders. */
+export const RESULTS_HELP = `results folder (default ${DEFAULTS.resultsDir}, or the config file's)`;
+
 /** `{ "key": value, ... }` on one line, as the help's example writes an object. */
 function inline(values: Readonly<Record<string, unknown>>): string {
   return `{ ${Object.entries(values).map(([key, value]) => `${JSON.stringify(key)}: ${JSON.stringify(value)}`).join(', ')} }`;

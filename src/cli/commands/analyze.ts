@@ -6,7 +6,7 @@ import { Command, Option } from 'commander';
 import { ScanCopyError } from '../../core/errors.js';
 import { runTimestamp } from '../../core/timestamp.js';
 import { ANALYZE_DEFAULTS, analyzeScans, readScanMapping, type AnalyzeEvent, type AnalyzeResult, type ScanPair } from '../../workflows/analyze.js';
-import { addInstanceOptions, resolveCliInstances, type InstanceCliOptions } from '../instance-options.js';
+import { addInstanceOptions, resolveCliInstances, RESULTS_HELP, type InstanceCliOptions } from '../instance-options.js';
 import { outputOptions, type EventView } from '../render.js';
 import { withCommandRun } from '../command-run.js';
 
@@ -66,7 +66,7 @@ export function analyzeCommand(): Command {
     .addOption(new Option('--mapping <file>', 'scan mapping CSV or checkpoint JSON of a copy run').conflicts(['sourceScans', 'targetScans']))
     .option('--source-scans <ids>', 'source scan ids, comma-separated (with --target-scans)')
     .option('--target-scans <ids>', 'their copies, comma-separated, in the same order')
-    .option('--results <dir>', "results folder (default ./testResults, or the config file's)")
+    .option('--results <dir>', RESULTS_HELP)
     .addOption(new Option('--wait <duration>', 'longest wait for the copies to be processed: 90s, 10m, 1h, 0 = check once').argParser(parseWait).default(ANALYZE_DEFAULTS.waitMs, '10m'))
     .option('--no-thumbnails', 'leave the first images out of the HTML report')
     .addOption(

@@ -10,7 +10,7 @@ import { exitCodeOf } from '../../workflows/exit-code.js';
 import { DEFAULTS, type ConfigFlags } from '../../config/index.js';
 import { resolveScanIds } from '../../workflows/find.js';
 import { NOT_ON_SOURCE } from '../../workflows/not-on-source.js';
-import { addInstanceOptions, resolveCliInstances, type InstanceCliOptions } from '../instance-options.js';
+import { addInstanceOptions, resolveCliInstances, RESULTS_HELP, type InstanceCliOptions } from '../instance-options.js';
 import { createEventRenderer, noteRetry, outputOptions, type RetryNote } from '../render.js';
 import { COPY_VIEW, copySummaryLines } from '../render/copy.js';
 import { addScanSelectionOptions, parseScanSelection, type ScanSelection, type ScanSelectionFlags } from '../scan-selection.js';
@@ -70,7 +70,7 @@ export function copyCommand(): Command {
   cmd
     .addOption(new Option('--target-store <id>', 'store id on the target (required, except with --resume RUN_DIR)').argParser(positiveInt('--target-store')))
     .addOption(new Option('--mode <mode>', 'auto: the target maps the scans itself; mapped: keep the source mapping (default auto)').choices(COPY_MODES))
-    .addOption(new Option('--results <dir>', `results folder (default ${DEFAULTS.resultsDir}, or the config file's)`))
+    .addOption(new Option('--results <dir>', RESULTS_HELP))
     .addOption(new Option('--batch-size <n>', `scans per batch (default ${DEFAULTS.batchSize})`).argParser(positiveInt('--batch-size')))
     .addOption(new Option('--download-workers <n>', `files downloading at once (default ${DEFAULTS.limits.download})`).argParser(positiveInt('--download-workers')))
     .addOption(new Option('--upload-workers <n>', `files uploading at once (default ${DEFAULTS.limits.upload})`).argParser(positiveInt('--upload-workers')))

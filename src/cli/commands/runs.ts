@@ -1,6 +1,7 @@
 /** `scancopy runs`: the copy run folders under the results folder, newest first, with their job, counts and state. */
 import { Command, Option } from 'commander';
 import { resolveConfig } from '../../config/index.js';
+import { RESULTS_HELP } from '../instance-options.js';
 import { listCopyRuns, type CopyRun } from '../../workflows/copy.js';
 
 const HELP_AFTER = `
@@ -16,7 +17,7 @@ Examples:
 export function runsCommand(): Command {
   return new Command('runs')
     .description('List past copy runs (folder, job, state, counts) under the results folder.')
-    .addOption(new Option('--results <dir>', "results folder (default ./testResults, or the config file's)"))
+    .addOption(new Option('--results <dir>', RESULTS_HELP))
     .option('--config <file>', 'config file (default ./scancopy.config.json, else the user config file, when present)')
     .option('--json', 'print a JSON array')
     .addHelpText('after', HELP_AFTER)

@@ -1,5 +1,6 @@
 /** Workflow 1 of the seed README, "Copy Scan": steps 1 to 6. Returns the exit code. */
 import { confirm } from '../ask.js';
+import { DEFAULTS } from '../../config/index.js';
 import { EXIT } from '../../core/errors.js';
 import { sameInstance } from '../../workflows/copy.js';
 import { exitCodeOf } from '../../workflows/exit-code.js';
@@ -24,7 +25,7 @@ export async function runCopyFlow(s: WizardSession): Promise<number> {
   }
 
   s.step('Step 1.5: Results path');
-  const resultsDir = await askFolder({ label: 'Results folder', defaultPath: './testResults/', lastUsed: s.lastUsed.resultsDir, cwd: s.io.cwd, print: (line) => s.print(line) });
+  const resultsDir = await askFolder({ label: 'Results folder', defaultPath: `${DEFAULTS.resultsDir}/`, lastUsed: s.lastUsed.resultsDir, cwd: s.io.cwd, print: (line) => s.print(line) });
   await s.remember({ resultsDir });
 
   s.step('Step 2: Source scan ids');

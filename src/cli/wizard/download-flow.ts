@@ -1,6 +1,6 @@
 /** Workflow 2 of the seed README, "Download Images": source, scan ids, folder, download. Returns the exit code. */
 import { findScanCopyError } from '../../core/errors.js';
-import { downloadScanImages } from '../../workflows/download.js';
+import { DOWNLOAD_DEFAULTS, downloadScanImages } from '../../workflows/download.js';
 import { exitCodeOf } from '../../workflows/exit-code.js';
 import { stopOnSignals } from '../stop-signals.js';
 import { DOWNLOAD_VIEW, summaryLines } from '../commands/download.js';
@@ -19,7 +19,7 @@ export async function runDownloadFlow(s: WizardSession): Promise<number> {
   await s.remember({ scanIds });
 
   s.step('Step 3: Download folder');
-  const outDir = await askFolder({ label: 'Download folder', defaultPath: './downloaded_images/', lastUsed: s.lastUsed.downloadDir, cwd: s.io.cwd, print: (line) => s.print(line) });
+  const outDir = await askFolder({ label: 'Download folder', defaultPath: `${DOWNLOAD_DEFAULTS.outDir}/`, lastUsed: s.lastUsed.downloadDir, cwd: s.io.cwd, print: (line) => s.print(line) });
   await s.remember({ downloadDir: outDir });
 
   s.step('Step 4: Download');
