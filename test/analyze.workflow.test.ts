@@ -14,6 +14,7 @@ import { readCsv } from '../src/reports/csv.js';
 import { COMMENTS } from '../src/reports/analysis-columns.js';
 import { analyzeScans, type AnalyzeEvent, type AnalyzeResult, type ScanPair } from '../src/workflows/analyze.js';
 import { copyScans } from '../src/workflows/copy.js';
+import { exitCodeOf } from '../src/workflows/exit-code.js';
 import { testEngines } from './helpers/databases.js';
 import { startTestSandboxPair, type TestSandboxPair } from './helpers/sandbox.js';
 
@@ -255,6 +256,31 @@ describe.each(testEngines())('analyzeScans against two sandboxes on $name', (eng
     // Without API clients the page has no image column.
     const page = await readFile(stuckRun.files.html, 'utf8');
     expect(/\.img-[st]\d|First images/.test(page)).toBe(false);
+  });
+
+  it('a stop while waiting ends the wait there: the reports show the copies as they are, and the result says stopped (exit 130)', async () => {
+    const [stuck] = await pair.target.db.query<{ id: number }>(
+      `INSERT INTO realograms_implementation_scan (store_id, provided_values)
+       SELECT id, '{}'::jsonb FROM master_data_implementation_store ORDER BY id LIMIT 1 RETURNING id`,
+    );
+    const stuckId = (stuck as { id: number }).id;
+    const [first, second] = [...mapping.keys()].sort((a, b) => a - b).slice(2);
+    const few: ScanPair[] = [
+      { sourceId: first as number, targetId: stuckId },
+      { sourceId: second as number, targetId: mapping.get(second as number) as number },
+    ];
+    const stop = new AbortController();
+    const started = Date.now();
+    const stopped = await analyzeScans(
+      { source: { db: source.db }, target: { db: target.db }, pairs: few, runDir: join(dir, 'run_stopped'), timestamp: '20261201_133000', waitMs: 600_000, pollMs: 100 },
+      { signal: stop.signal, onEvent: (e) => { if (e.type === 'wait-progress') stop.abort(); } },
+    );
+    expect(Date.now() - started).toBeLessThan(60_000);
+    expect(stopped).toMatchObject({ stopped: 'interrupted', timedOut: false, notProcessed: [stuckId] });
+    const csv = await readCsv(stopped.files.analysisCsv);
+    expect(csv[0]?.comment).toBe('Target Not Processed');
+    expect(csv.some((r) => r.source_scan_id === String(second))).toBe(true);
+    expect(exitCodeOf({ analyze: stopped })).toBe(130);
   });
 
   it('skips source scans that are not in the source database, analyses the rest, and refuses to compare nothing', async () => {

@@ -26,6 +26,7 @@ describe('exitCodeOf', () => {
     ['a download stopped by Ctrl-C, with a file failed before', [{ download: { stopped: 'interrupted', failures: [{ scanId: 1, code: 'SERVER_ERROR', reason: 'r' }] } }], 130],
     ['an analysis with a copy missing', [analyze([4])], 1],
     ['an analysis with a copy not processed', [analyze([], [4])], 1],
+    ['an analysis stopped by Ctrl-C, with a copy not processed', [{ analyze: { stopped: 'interrupted', missing: [], notProcessed: [4], processingFailed: [] } }], 130],
     ['a verify with a mismatch', [{ verify: { mismatches: [{} as never] }, duplicatesLeft: 0 }], 1],
     ['a verify whose duplicates were all removed', [{ verify: { mismatches: [] }, duplicatesLeft: 0 }], 0],
     ['a clean copy, then an analysis missing a copy', [copy(), analyze([4])], 1],

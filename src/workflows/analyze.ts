@@ -100,6 +100,11 @@ export interface AnalyzeResult {
   missing: number[];
   waitedMs: number;
   timedOut: boolean;
+  /**
+   * Set when the run was stopped (the caller's signal): the wait ended there, no image was
+   * fetched after it, and the reports show the copies as they were at the stop.
+   */
+  stopped?: 'interrupted';
 }
 
 export type AnalyzeFileKind = keyof AnalyzeFiles;
@@ -137,7 +142,6 @@ export async function analyzeScans(options: AnalyzeOptions, ctx: RunContext<Anal
     },
   });
   emit({ type: 'wait-done', ...waited });
-  if (ctx.signal?.aborted) throw new ScanCopyError('ABORTED', 'stopped before reading the scan details');
 
   const details = { source: await readDetails('source', options.source.db, sourceIds, emit), target: await readDetails('target', options.target.db, targetIds, emit) };
   const source = groupDetails(details.source);
@@ -173,6 +177,7 @@ export async function analyzeScans(options: AnalyzeOptions, ctx: RunContext<Anal
     missing: unique(pairs.filter((p) => p.targetId === null || !target.has(p.targetId)).map((p) => p.sourceId)),
     waitedMs: waited.elapsedMs,
     timedOut: waited.timedOut,
+    ...(ctx.signal?.aborted ? { stopped: 'interrupted' as const } : {}),
   };
 }
 
@@ -248,7 +253,7 @@ async function collectThumbnails(
   signal: AbortSignal | undefined,
   emit: (event: AnalyzeEvent) => void,
 ): Promise<{ source: ScanImages; target: ScanImages } | undefined> {
-  if (options.thumbnails === false || (!options.source.images && !options.target.images)) return undefined;
+  if (options.thumbnails === false || (!options.source.images && !options.target.images) || signal?.aborted) return undefined;
   const boundMs = options.thumbnailBoundMs ?? ANALYZE_DEFAULTS.thumbnailBoundMs;
   const onDisk = await localImageFiles(options.sourceImageFolders ?? []);
   const side = async (name: 'source' | 'target', s: AnalyzeSide, ids: number[], localFiles: ReadonlyMap<number, string>, ready?: ReadonlyMap<number, Thumbnail>): Promise<ScanImages> => {

@@ -18,7 +18,7 @@ export type RunOutcome =
   | { copyPlan: Pick<CopyPlan, 'targetStoreExists' | 'notFound' | 'refused'> }
   | { download: Pick<DownloadResult, 'stopped' | 'failures'> }
   | { downloadPlan: Pick<DownloadPlan, 'problems'> }
-  | { analyze: Pick<AnalyzeResult, 'missing' | 'notProcessed' | 'processingFailed'> }
+  | { analyze: Pick<AnalyzeResult, 'stopped' | 'missing' | 'notProcessed' | 'processingFailed'> }
   /** `duplicatesLeft`: the extra copies still on the target after any removal. */
   | { verify: Pick<VerifyResult, 'mismatches'>; duplicatesLeft: number };
 
@@ -43,7 +43,7 @@ function codeOf(o: RunOutcome): number {
   if ('copyPlan' in o) return o.copyPlan.targetStoreExists === false ? EXIT.usage : o.copyPlan.notFound.length + o.copyPlan.refused.length > 0 ? EXIT.failedItems : EXIT.ok;
   if ('downloadPlan' in o) return o.downloadPlan.problems.some((p) => p.kind === 'not-found') ? EXIT.failedItems : EXIT.ok;
   if ('download' in o) return o.download.stopped ? EXIT.interrupted : o.download.failures.length > 0 ? failedItems(o.download.failures.map((f) => f.code)) : EXIT.ok;
-  if ('analyze' in o) return o.analyze.missing.length + o.analyze.notProcessed.length + o.analyze.processingFailed.length > 0 ? EXIT.failedItems : EXIT.ok;
+  if ('analyze' in o) return o.analyze.stopped ? EXIT.interrupted : o.analyze.missing.length + o.analyze.notProcessed.length + o.analyze.processingFailed.length > 0 ? EXIT.failedItems : EXIT.ok;
   return o.verify.mismatches.length > 0 || o.duplicatesLeft > 0 ? EXIT.failedItems : EXIT.ok;
 }
 

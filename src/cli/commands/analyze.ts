@@ -236,11 +236,12 @@ export function summaryLines(r: AnalyzeResult): string[] {
     ...(r.processingFailed.length > 0 ? [`Copies the target failed to process: ${r.processingFailed.join(', ')}`] : []),
     ...(r.notProcessed.length > 0 ? [`Copies not processed after ${seconds(r.waitedMs)}: ${r.notProcessed.join(', ')}`] : []),
     `Rows whose copy's pre-POG % dropped by more than ${r.pogTolerance} points: ${r.pogDrops}`,
+    ...(r.stopped ? [`Stopped: ${r.stopped}; the report shows the copies as they were then`] : []),
     'Files:',
     ...Object.values(r.files).map((path) => `  ${path}`),
   ];
 }
 
 function resultData(r: AnalyzeResult): Record<string, unknown> {
-  return { command: 'analyze', pairs: r.pairs, rows: r.rows.length, counts: r.counts, pogTolerance: r.pogTolerance, pogDrops: r.pogDrops, skippedSources: r.skippedSources, missing: r.missing, notProcessed: r.notProcessed, processingFailed: r.processingFailed, waitedMs: r.waitedMs, timedOut: r.timedOut, files: r.files };
+  return { command: 'analyze', pairs: r.pairs, rows: r.rows.length, counts: r.counts, pogTolerance: r.pogTolerance, pogDrops: r.pogDrops, skippedSources: r.skippedSources, missing: r.missing, notProcessed: r.notProcessed, processingFailed: r.processingFailed, waitedMs: r.waitedMs, timedOut: r.timedOut, stopped: r.stopped, files: r.files };
 }

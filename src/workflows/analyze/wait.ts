@@ -4,7 +4,6 @@
  * stops being waited for once it is `done` or in a failed state (it will not change any
  * more), or when it does not exist at all (waiting will not make it appear).
  */
-import { ScanCopyError } from '../../core/errors.js';
 import { sleep } from '../../core/sleep.js';
 import type { Queryable } from '../../platform/db.js';
 import { selectScanStates } from '../../platform/queries.js';
@@ -52,7 +51,9 @@ export async function waitForProcessing(db: Queryable, ids: readonly number[], o
     try {
       await sleep(Math.min(options.pollMs, left), options.signal);
     } catch (err) {
-      throw new ScanCopyError('ABORTED', 'stopped while waiting for the target scans to be processed', { cause: err });
+      // A stop ends the wait as its end would: the caller reports the copies as they are now.
+      if (options.signal?.aborted) return outcome;
+      throw err;
     }
   }
 }
