@@ -1,12 +1,14 @@
 /**
  * A copy needs the target database to settle lost create answers: one it cannot read stops
  * the copy before any run folder (exit 2, one line), and `--no-target-db` runs without it,
- * with a warning that `--quiet` does not hide and no DB address or password asked for.
+ * with a warning that `--quiet` does not hide and no DB address or password asked for. One
+ * that is another instance's is found out at the first created scan: exit 2, the run saved.
  */
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliInstanceArgs, runCli, startCopyPair, type CopyPair } from './helpers/copy.js';
+import { startTestSandbox } from './helpers/sandbox.js';
 
 describe('the target database of a copy', () => {
   let pair: CopyPair;
@@ -43,5 +45,22 @@ describe('the target database of a copy', () => {
     expect(run.stderr).toContain('warning: copying without the target database (--no-target-db): a create whose answer is lost fails "outcome unknown" and is never repeated');
     expect(run.stdout).toContain('Created:  3');
     expect(run.stdout).toContain('Duplicates: not checked: no target database: duplicates cannot be looked for');
+  });
+
+  it('another instance\'s database is found out at the first created scan: exit 2 within the horizon, the run saved', async () => {
+    const other = await startTestSandbox();
+    try {
+      // It has the target store, so nothing looks wrong before the first create.
+      await other.db.query("INSERT INTO master_data_implementation_store (id, name) VALUES ($1, 'Look-alike store')", [pair.targetStoreId]);
+      const { env } = cliInstanceArgs(pair);
+      const results = join(pair.resultsDir, 'wrong-db');
+      const run = await runCli(copyArgs(['--target-api', pair.target.apiUrl, '--target-db', other.dbUrl], results, ['--commit-horizon', '2s', '--create-workers', '1']), { cwd: pair.resultsDir, env });
+      expect(run.code, run.stdout).toBe(2);
+      expect(run.stderr).toMatch(/the target database does not show scan \d+, which the target API created 2 s ago with files [\d, ]+: it is not that API's database/);
+      const [runDir] = await readdir(results);
+      expect((await readdir(join(results, runDir as string))).some((n) => n.startsWith('checkpoint_'))).toBe(true);
+    } finally {
+      await other.close();
+    }
   });
 });

@@ -34,6 +34,7 @@ import type { JobCheckpointInfo } from './copy/resume-choice.js';
 import { instanceIdentity, urlIdentity } from './copy/identity.js';
 import { runsOfJob, type Ledger } from './copy/ledger.js';
 import { openThroughLedger, recordRun, type PriorCopy } from './copy/prior-copies.js';
+import { TargetDbProof } from './copy/target-proof.js';
 import type { CopyOutcome, CopySourceApi, CopyTargetApi, CrashPoint, Runtime, SourceFile } from './copy/runtime.js';
 
 export type { CopyEvent, StageRates } from './copy/events.js';
@@ -233,7 +234,14 @@ export async function copyScans(options: CopyOptions, ctx: RunContext<CopyEvent>
   const skippedNow = skips.events.length - skips.held.size;
   const alreadyDone = opened.scanIds.filter((id) => ['created', 'skipped'].includes(state.scan(id).status)).length - skippedNow;
   const settledBefore = opened.scanIds.filter((id) => state.scan(id).status !== 'pending').length;
-  const rt = buildRuntime(opts, opened, stats, stopper.signal, emit, skips.held);
+  const proof = opts.target.db ? new TargetDbProof(opts.target.db, opts.commitHorizonMs, stopper.signal) : undefined;
+  const emitAndProve = (event: CopyEvent): void => {
+    emit(event);
+    if (event.type === 'created' && event.via === 'api') {
+      proof?.created(event.targetScanId, uploadedFiles(state.scan(event.scanId)) ?? [], () => stopper.abort(new ScanCopyError('USAGE', 'the target database is not the target API\'s')));
+    }
+  };
+  const rt = buildRuntime(opts, opened, stats, stopper.signal, emitAndProve, skips.held);
   const meta = { job, ts: files.ts, startedAt: opened.startedAt, capturedAt: opened.capturedAt, batchSize: opened.batchSize, scanIds: opened.scanIds, instances: opened.instances };
   const checkpoints = new CheckpointCadence();
   const saveCheckpoint = (crash: boolean): Promise<void> =>
@@ -265,6 +273,8 @@ export async function copyScans(options: CopyOptions, ctx: RunContext<CopyEvent>
       },
     });
     await saveCheckpoint(false);
+    const unproven = await proof?.outcome();
+    if (unproven) throw unproven;
   } catch (err) {
     await log.close();
     await completeCreatedLines(files.events, opened.scanIds, state.scans).catch(() => undefined);
