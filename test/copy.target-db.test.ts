@@ -8,12 +8,13 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliInstanceArgs, runCli, startCopyPair, type CopyPair } from './helpers/copy.js';
+import { testEngines } from './helpers/databases.js';
 import { startTestSandbox } from './helpers/sandbox.js';
 
-describe('the target database of a copy', () => {
+describe.each(testEngines())('the target database of a copy, on $name', (engine) => {
   let pair: CopyPair;
   beforeAll(async () => {
-    pair = await startCopyPair({ scans: 3 });
+    pair = await startCopyPair({ engine, scans: 3 });
   });
   afterAll(async () => pair?.close());
 
@@ -48,7 +49,7 @@ describe('the target database of a copy', () => {
   });
 
   it('another instance\'s database is found out at the first created scan: exit 2 within the horizon, the run saved', async () => {
-    const other = await startTestSandbox();
+    const other = await startTestSandbox({ engine });
     try {
       // It has the target store, so nothing looks wrong before the first create.
       await other.db.query("INSERT INTO master_data_implementation_store (id, name) VALUES ($1, 'Look-alike store')", [pair.targetStoreId]);
