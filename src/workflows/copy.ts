@@ -234,14 +234,8 @@ export async function copyScans(options: CopyOptions, ctx: RunContext<CopyEvent>
   const skippedNow = skips.events.length - skips.held.size;
   const alreadyDone = opened.scanIds.filter((id) => ['created', 'skipped'].includes(state.scan(id).status)).length - skippedNow;
   const settledBefore = opened.scanIds.filter((id) => state.scan(id).status !== 'pending').length;
-  const proof = opts.target.db ? new TargetDbProof(opts.target.db, opts.commitHorizonMs, stopper.signal) : undefined;
-  const emitAndProve = (event: CopyEvent): void => {
-    emit(event);
-    if (event.type === 'created' && event.via === 'api') {
-      proof?.created(event.targetScanId, uploadedFiles(state.scan(event.scanId)) ?? [], () => stopper.abort(new ScanCopyError('USAGE', 'the target database is not the target API\'s')));
-    }
-  };
-  const rt = buildRuntime(opts, opened, stats, stopper.signal, emitAndProve, skips.held);
+  const proof = new TargetDbProof(opts.target.db, opts.commitHorizonMs, stopper.signal, () => stopper.abort(new ScanCopyError('USAGE', 'the target database is not the target API\'s')));
+  const rt = buildRuntime(opts, opened, stats, stopper.signal, emit, skips.held, proof);
   const meta = { job, ts: files.ts, startedAt: opened.startedAt, capturedAt: opened.capturedAt, batchSize: opened.batchSize, scanIds: opened.scanIds, instances: opened.instances };
   const checkpoints = new CheckpointCadence();
   const saveCheckpoint = (crash: boolean): Promise<void> =>
@@ -273,7 +267,7 @@ export async function copyScans(options: CopyOptions, ctx: RunContext<CopyEvent>
       },
     });
     await saveCheckpoint(false);
-    const unproven = await proof?.outcome();
+    const unproven = await proof.outcome();
     if (unproven) throw unproven;
   } catch (err) {
     await log.close();
@@ -432,13 +426,14 @@ function spoolDirOf(runDir: string): string {
   return join(runDir, 'spool');
 }
 
-function buildRuntime(opts: ResolvedCopyOptions, opened: OpenedJob, stats: RunStats<CopyOutcome, Stage>, stop: AbortSignal, emit: (e: CopyEvent) => void, held: ReadonlySet<number>): Runtime {
+function buildRuntime(opts: ResolvedCopyOptions, opened: OpenedJob, stats: RunStats<CopyOutcome, Stage>, stop: AbortSignal, emit: (e: CopyEvent) => void, held: ReadonlySet<number>, targetProof: TargetDbProof): Runtime {
   const spoolDir = spoolDirOf(opened.files.dir);
   return {
     state: opened.state,
     held,
     source: opts.source,
     target: opts.target,
+    targetProof,
     mode: opts.mode,
     targetStoreId: opts.targetStoreId,
     capturedAt: opened.capturedAt,

@@ -15,6 +15,7 @@ import type { MemoryBudget } from './limits.js';
 import type { CopyMode } from './payload.js';
 import type { JobState } from './state.js';
 import type { StorePlanogramChoice } from './store-planograms.js';
+import type { TargetDbProof } from './target-proof.js';
 import type { Stage } from '../../platform/stages.js';
 
 /** Named moments at which the tests make the process die, to prove exactly-once at each. */
@@ -54,6 +55,8 @@ export interface Runtime {
   state: JobState;
   source: { api: CopySourceApi; db: Queryable };
   target: { api: CopyTargetApi; db?: Queryable };
+  /** The gate every create and every settling passes until the target DB is proven the target API's. */
+  targetProof: TargetDbProof;
   mode: CopyMode;
   targetStoreId: number;
   capturedAt: number;

@@ -178,13 +178,26 @@ async function checkSpool(path: string, sha256: string): Promise<void> {
  * Creates the scan exactly once: an outstanding intent (this run's unknown outcome, or an
  * earlier run's crash) settles first, looked up in the target DB until its commit horizon
  * has passed, and is adopted when found; only a create known not to have happened is sent
- * again.
+ * again. All of it waits at the target DB's gate (target-proof.ts) until the DB is proven.
  */
 export async function createStep(rt: Runtime, at: Attempt, scanId: number, row: ScanWithFiles): Promise<StepOutcome> {
-  const scan = rt.state.scan(scanId);
-  const files = uploadedFiles(scan);
+  const files = uploadedFiles(rt.state.scan(scanId));
   if (!files) throw new ScanCopyError('INTERNAL', `scan ${scanId} reached create without all its files uploaded`);
   const started = Date.now();
+  const turn = await rt.targetProof.enter(at.createSignal);
+  if (!turn) {
+    if (rt.stop.aborted && !at.deadlineHit()) return 'interrupted';
+    return failScan(rt, at, scanId, { stage: 'create', error: deadlineError(at) }, started);
+  }
+  try {
+    return await createOnce(rt, at, scanId, row, files, started);
+  } finally {
+    rt.targetProof.leave(turn);
+  }
+}
+
+async function createOnce(rt: Runtime, at: Attempt, scanId: number, row: ScanWithFiles, files: number[], started: number): Promise<StepOutcome> {
+  const scan = rt.state.scan(scanId);
   let sent = 0;
   let lastError: unknown;
   for (;;) {
@@ -231,7 +244,9 @@ export async function createStep(rt: Runtime, at: Attempt, scanId: number, row: 
       });
       if (!answer) return 'interrupted';
       rt.crashPoint('after-create');
-      return await created(rt, at, scanId, answer.id, 'api', Date.now() - callStarted);
+      const outcome = await created(rt, at, scanId, answer.id, 'api', Date.now() - callStarted);
+      rt.targetProof.created(answer.id, files);
+      return outcome;
     } catch (error) {
       lastError = error;
       const failure = classify(error);
