@@ -26,6 +26,13 @@ describe.each(testEngines())('verify on $name', (engine) => {
     expect(run.stdout).toContain('No mismatches.');
   });
 
+  it("takes the pairs and the mode from the run's checkpoint as well as from its mapping CSV", async () => {
+    const { args, env } = cliInstanceArgs(pair);
+    const run = await runCli(['verify', ...args, '--mapping', copy.files.checkpoint], { cwd: pair.resultsDir, env });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain('Verified 8 pairs (auto mode): 8 identical, 0 with differences');
+  });
+
   it('reports a changed byte, a changed field, a lost file and a field auto mode drops', async () => {
     const db = pair.target.db;
     const [multi] = await db.query<{ scan_id: number }>(

@@ -38,7 +38,7 @@ import { TargetDbProof } from './copy/target-proof.js';
 import type { CopyOutcome, CopySourceApi, CopyTargetApi, CrashPoint, Runtime, SourceFile } from './copy/runtime.js';
 
 export type { CopyEvent, StageRates } from './copy/events.js';
-export { COPY_MODES, isCopyMode, type CopyMode } from './copy/payload.js';
+export { COPY_MODES, type CopyMode } from './copy/payload.js';
 export type { CrashPoint, CopySourceApi, CopyTargetApi, SourceFile } from './copy/runtime.js';
 export { CRASH_POINTS } from './copy/runtime.js';
 export { notOnSource, type CopyFailure } from './copy/outputs.js';

@@ -1,6 +1,5 @@
 /** `scancopy verify`: check a copy pair by pair (files, bytes, payload) and print a table of what differs. */
 import { exitCodeOf } from '../../workflows/exit-code.js';
-import { readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { confirm } from '@inquirer/prompts';
 import { Command, Option } from 'commander';
@@ -8,8 +7,8 @@ import { DEFAULTS } from '../../config/index.js';
 import { ScanCopyError } from '../../core/errors.js';
 import type { Instance } from '../../platform/instance.js';
 import { readScanMapping } from '../../workflows/analyze.js';
-import { COPY_MODES, isCopyMode, readCopyRun, type CopyMode } from '../../workflows/copy.js';
-import { modeOfMappingCsv } from '../../workflows/copy/run-folder.js';
+import { COPY_MODES, readCopyRun, type CopyMode } from '../../workflows/copy.js';
+import { modeOfMapping } from '../../workflows/copy/run-folder.js';
 import { deleteDuplicates, type DedupeEvent, type DedupeResult } from '../../workflows/dedupe.js';
 import type { Duplicate } from '../../workflows/duplicates.js';
 import { verifyCopy, type VerifyEvent, type VerifyMismatch, type VerifyResult } from '../../workflows/verify.js';
@@ -131,14 +130,9 @@ function removalLines(duplicates: readonly Duplicate[], removal: DedupeResult | 
 
 /** The mode a copy ran in, from its checkpoint or the mapping's file name. */
 async function modeOf(path: string): Promise<CopyMode> {
-  const name = basename(path);
-  const fromName = modeOfMappingCsv(name);
-  if (fromName) return fromName;
-  if (name.endsWith('.json')) {
-    const mode = (JSON.parse(await readFile(path, 'utf8')) as { job?: { mode?: unknown } }).job?.mode;
-    if (isCopyMode(mode)) return mode;
-  }
-  throw new ScanCopyError('USAGE', `cannot tell the copy mode from ${name}`, { hint: 'Add --mode auto or --mode mapped.' });
+  const mode = await modeOfMapping(path);
+  if (mode) return mode;
+  throw new ScanCopyError('USAGE', `cannot tell the copy mode from ${basename(path)}`, { hint: 'Add --mode auto or --mode mapped.' });
 }
 
 const VERIFY_VIEW: EventView<VerifyEvent | DedupeEvent> = {

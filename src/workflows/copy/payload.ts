@@ -10,10 +10,6 @@ import type { ScanPayload } from '../../platform/types.js';
 export const COPY_MODES = ['auto', 'mapped'] as const;
 export type CopyMode = (typeof COPY_MODES)[number];
 
-export function isCopyMode(value: unknown): value is CopyMode {
-  return COPY_MODES.some((mode) => mode === value);
-}
-
 /** Fields the server sets; a copy never sends them. */
 export const SERVER_FIELDS = ['id', 'created_at', 'updated_at', 'task_id'] as const;
 /** The source's mapping: auto mode lets the target map the scan itself. */

@@ -5,7 +5,7 @@
  * checkpoint cannot be read, by the header of its journal.
  */
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { ScanCopyError } from '../../core/errors.js';
 import { readJournal } from '../../core/journal.js';
 import { TEMP_SUFFIX } from '../../core/atomic-file.js';
@@ -42,6 +42,18 @@ const MAPPING_CSV: Record<CopyMode, string> = { auto: 'scan_mapping_updated', ma
 /** The mode a run's mapping CSV was written in, from its name; undefined for another name. */
 export function modeOfMappingCsv(name: string): CopyMode | undefined {
   return COPY_MODES.find((mode) => name.startsWith(`${MAPPING_CSV[mode]}_`) && /^\d/.test(name.slice(MAPPING_CSV[mode].length + 1)));
+}
+
+/**
+ * The mode a mapping file of a copy run was written in: from a mapping CSV's name, or from a
+ * checkpoint's job (read and validated as a resume reads it); undefined when neither says,
+ * e.g. the seed tool's checkpoint, which does not record it.
+ */
+export async function modeOfMapping(path: string): Promise<CopyMode | undefined> {
+  const name = basename(path);
+  const fromName = modeOfMappingCsv(name);
+  if (fromName || !name.endsWith('.json')) return fromName;
+  return (await readCheckpoint(path).catch(() => undefined))?.job.mode;
 }
 
 export function runFiles(dir: string, ts: string, mode: CopyMode): RunFiles {
