@@ -49,30 +49,27 @@ describe('AdaptiveLimiter', () => {
     expect(changes).toEqual([8, 4, 2, 1]);
   });
 
-  it('drops to one below the calls in flight when the refused one started, not to half', async () => {
+  /** 11 calls held in flight, a twelfth refused, then the 11 let go: the server's limit is 11. */
+  async function refusedAtTwelve(): Promise<AdaptiveLimiter> {
     const limiter = new AdaptiveLimiter({ max: 20 });
     let open!: () => void;
     const gate = new Promise<void>((r) => (open = r));
     const holding = Array.from({ length: 11 }, () => limiter.run(() => gate));
-    // The twelfth call in flight is the one refused: the server's limit is 11.
     await limiter.run(async () => {
       throw throttled(429);
     }).catch(() => undefined);
     open();
     await Promise.all(holding);
+    return limiter;
+  }
+
+  it('drops to one below the calls in flight when the refused one started, not to half', async () => {
+    const limiter = await refusedAtTwelve();
     expect(limiter.limit).toBe(11);
   });
 
   it('probes the refused level again only after 16 rounds of successes', async () => {
-    const limiter = new AdaptiveLimiter({ max: 20 });
-    let open!: () => void;
-    const gate = new Promise<void>((r) => (open = r));
-    const holding = Array.from({ length: 11 }, () => limiter.run(() => gate));
-    await limiter.run(async () => {
-      throw throttled(429);
-    }).catch(() => undefined);
-    open();
-    await Promise.all(holding);
+    const limiter = await refusedAtTwelve();
     expect(limiter.limit).toBe(11);
     const succeed = () => limiter.run(async () => 'ok');
     // The 11 holders finished after the throttle: their successes count toward the probe.

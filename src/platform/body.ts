@@ -1,7 +1,7 @@
 /**
  * Reading a download's body: into memory, streamed to a file with its sha256, or only hashed
- * and counted (a dry run, a verify), checked
- * against Content-Length, so a body cut short is a retryable INTEGRITY error and never a file.
+ * and counted (a dry run, a verify), checked against Content-Length, so a body cut short is a
+ * retryable INTEGRITY error and never a file.
  */
 import { createWriteStream } from 'node:fs';
 import { Writable } from 'node:stream';
@@ -36,26 +36,22 @@ export async function readBody(answered: Answered, ex: Exchange): Promise<Buffer
 }
 
 /** Streams the body to `path` (overwritten), hashing on the way. */
-export async function writeBody(answered: Answered, ex: Exchange, path: string): Promise<{ bytes: number; sha256: string }> {
-  const digest = digestStream();
-  try {
-    await pipeline(answered.body, digest.stream, createWriteStream(path));
-  } catch (err) {
-    if (isFsError(err)) throw new ScanCopyError('IO_ERROR', `cannot write ${path}: ${(err as Error).message}`, { cause: err });
-    throw brokenBody(answered, ex, err, digest.bytes());
-  } finally {
-    answered.done();
-  }
-  checkLength(answered, ex, digest.bytes());
-  return { bytes: digest.bytes(), sha256: digest.sha256() };
+export function writeBody(answered: Answered, ex: Exchange, path: string): Promise<{ bytes: number; sha256: string }> {
+  return hashBodyInto(answered, ex, createWriteStream(path), path);
 }
 
 /** Streams the body through a hash and drops it: its size and sha256 without holding the file. */
-export async function digestBody(answered: Answered, ex: Exchange): Promise<{ bytes: number; sha256: string }> {
+export function digestBody(answered: Answered, ex: Exchange): Promise<{ bytes: number; sha256: string }> {
+  return hashBodyInto(answered, ex, new Writable({ write: (_chunk, _encoding, done) => done() }));
+}
+
+/** `path`: the file `sink` writes, whose own failures are the disk's, not the download's. */
+async function hashBodyInto(answered: Answered, ex: Exchange, sink: Writable, path?: string): Promise<{ bytes: number; sha256: string }> {
   const digest = digestStream();
   try {
-    await pipeline(answered.body, digest.stream, new Writable({ write: (_chunk, _encoding, done) => done() }));
+    await pipeline(answered.body, digest.stream, sink);
   } catch (err) {
+    if (path !== undefined && isFsError(err)) throw new ScanCopyError('IO_ERROR', `cannot write ${path}: ${(err as Error).message}`, { cause: err });
     throw brokenBody(answered, ex, err, digest.bytes());
   } finally {
     answered.done();
