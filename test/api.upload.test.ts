@@ -1,9 +1,14 @@
 /**
  * The hand-written multipart body of `uploadFile`, parsed by the sandbox's real multipart
  * parser: the bytes arrive unchanged whatever they hold, the filename keeps its characters,
- * and a retried upload sends the whole body again.
+ * and a retried upload sends the whole body again. A file uploaded from disk with the sha256
+ * it was written with arrives as written, and one changed on disk since never reaches the
+ * platform.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PlatformApi, type ApiEvent } from '../src/platform/api.js';
 import type { RunningSandbox } from '../src/sandbox/sandbox.js';
@@ -81,5 +86,42 @@ describe('uploadFile sends a multipart body the platform parses', () => {
       sandbox.setFaults('');
       await retrying.close();
     }
+  });
+});
+
+describe('uploadFile from a file on disk, checked against the sha256 it was written with', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(os.tmpdir(), 'scancopy-spool-upload-'));
+  });
+  afterAll(async () => rm(dir, { recursive: true, force: true }));
+
+  const uploads = async (): Promise<number> => (await sandbox.db.query<{ n: number }>('SELECT count(*)::int AS n FROM sandbox_fileupload'))[0]?.n ?? 0;
+
+  async function spool(name: string, bytes: Buffer): Promise<string> {
+    const path = join(dir, name);
+    await writeFile(path, bytes);
+    return path;
+  }
+
+  it('arrives byte for byte when the file is as it was written', async () => {
+    // Several reads' worth, so the held-back last chunk is one of many.
+    const bytes = randomBytes(1_300_000);
+    const path = await spool('intact.part', bytes);
+    const { id } = await api.uploadFile({ path, size: bytes.length, sha256: sha(bytes), filename: 'intact.jpg', contentType: 'image/jpeg', inputType: 'image' });
+    expect((await stored(id)).sha256.trim()).toBe(sha(bytes));
+  });
+
+  it.each([
+    ['one byte changed', (b: Buffer): Buffer => Buffer.concat([b.subarray(0, 700_000), Buffer.from([b[700_000]! ^ 1]), b.subarray(700_001)])],
+    ['cut short', (b: Buffer): Buffer => b.subarray(0, b.length - 10)],
+    ['grown', (b: Buffer): Buffer => Buffer.concat([b, Buffer.from('more')])],
+  ])('fails INTEGRITY and stores nothing when the file was %s on disk', async (_what, change) => {
+    const bytes = randomBytes(1_300_000);
+    const path = await spool('changed.part', change(bytes));
+    const before = await uploads();
+    await expect(api.uploadFile({ path, size: bytes.length, sha256: sha(bytes), filename: 'changed.jpg', contentType: 'image/jpeg', inputType: 'image' }))
+      .rejects.toMatchObject({ code: 'INTEGRITY', message: expect.stringContaining('changed on disk') as unknown });
+    expect(await uploads()).toBe(before);
   });
 });

@@ -35,9 +35,15 @@ export async function readBody(answered: Answered, ex: Exchange): Promise<Buffer
   return sized ?? Buffer.concat(chunks);
 }
 
+/**
+ * While one write is on its way to the disk the socket's 64 KiB chunks queue up to this many
+ * bytes and go out as one writev: a few writes per file instead of one per chunk.
+ */
+const WRITE_QUEUE_BYTES = 1024 * 1024;
+
 /** Streams the body to `path` (overwritten), hashing on the way. */
 export function writeBody(answered: Answered, ex: Exchange, path: string): Promise<{ bytes: number; sha256: string }> {
-  return hashBodyInto(answered, ex, createWriteStream(path), path);
+  return hashBodyInto(answered, ex, createWriteStream(path, { highWaterMark: WRITE_QUEUE_BYTES }), path);
 }
 
 /** Streams the body through a hash and drops it: its size and sha256 without holding the file. */

@@ -60,6 +60,8 @@ export async function exchange(ex: Exchange): Promise<Answered> {
   const mapError = (err: unknown, phase: 'request' | 'body'): ScanCopyError => {
     if (ex.signal?.aborted) return new ScanCopyError('ABORTED', `${ex.call} ${ex.method} ${pathOf(ex.url)} was stopped`, { cause: err });
     if (timedOut) return httpError('TIMEOUT', ex, `no answer within ${seconds(ex.timeoutMs)}`, {}, err);
+    // The request's own body refused to go on (a spooled file that changed on disk): its error, not the network's.
+    if (err instanceof ScanCopyError) return err;
     return networkError(ex, err, phase);
   };
   try {

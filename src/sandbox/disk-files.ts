@@ -49,6 +49,12 @@ export async function storeBytes(dir: string, sha256: string, bytes: Buffer): Pr
 }
 
 /**
+ * While one write is on its way to the disk the parser's chunks queue up to this many bytes
+ * and go out as one writev, instead of one write per chunk of the socket.
+ */
+const WRITE_QUEUE_BYTES = 1024 * 1024;
+
+/**
  * Streams an upload into `dir` as it arrives, hashing on the way, and files it under its
  * sha256: a video of hundreds of MB never sits in the sandbox's memory, as object storage
  * takes it. Returns the path, size and hash.
@@ -57,7 +63,7 @@ export async function streamBytes(dir: string, body: Readable): Promise<{ path: 
   const temp = tempPathFor(join(dir, `upload-${randomBytes(8).toString('hex')}`));
   const digest = digestStream();
   try {
-    await pipeline(body, digest.stream, createWriteStream(temp));
+    await pipeline(body, digest.stream, createWriteStream(temp, { highWaterMark: WRITE_QUEUE_BYTES }));
     const sha256 = digest.sha256();
     const path = join(dir, sha256);
     await rename(temp, path);

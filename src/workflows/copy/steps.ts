@@ -4,8 +4,6 @@
  * durable before and after it; a create is preceded by its intent, so that a lost answer is
  * always reconciled against the target database before anything is created again.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { errorCodeOf, findScanCopyError, ScanCopyError, type ErrorCode } from '../../core/errors.js';
 import { classify } from '../../core/failure.js';
@@ -31,11 +29,9 @@ export interface FileTask {
   fileType: string;
 }
 
-/** A downloaded file waiting for its upload: in memory (held in the budget) or in a spool file. */
+/** A downloaded file waiting for its upload: in memory (held in the budget) or in a spool file, with the sha256 it was written with. */
 export interface Downloaded {
   body: FileBytes;
-  /** The spool file's sha256 as it was written: checked again before the file goes out. */
-  sha256?: string;
   contentType: string;
   filename: string;
   /** Frees the memory it holds or deletes its spool file; the caller's, once the upload is over. */
@@ -110,7 +106,8 @@ export async function downloadStep(rt: Runtime, at: Attempt, task: FileTask): Pr
       rt.emit({ type: 'downloaded', batch: at.batch, scanId: task.scanId, fileId: task.fileId, bytes: file.size, attempt: at.attempt, latencyMs, progress: { ...at.progress.download } });
       const filename = file.originalFilename || `file_${task.fileId}`;
       const hold = held;
-      const body: FileBytes = 'bytes' in file ? { bytes: file.bytes } : { path: file.path, size: file.size };
+      // A spool file is read back as it was written, or its upload does not complete (multipart.ts).
+      const body: FileBytes = 'bytes' in file ? { bytes: file.bytes } : { path: file.path, size: file.size, sha256: file.sha256 };
       const free = 'bytes' in file ? async (): Promise<void> => rt.memory.release(hold) : () => rm(file.path, { force: true });
       // Beside the upload, not before it; the bytes are kept until the caller's look is over.
       const seen = rt.onSourceFile?.({ scanId: task.scanId, fileId: task.fileId, index: task.index, fileType: task.fileType, body }).catch(() => undefined);
@@ -118,7 +115,7 @@ export async function downloadStep(rt: Runtime, at: Attempt, task: FileTask): Pr
         await seen;
         await free();
       };
-      return 'bytes' in file ? { body, contentType: file.contentType, filename, release } : { body, sha256: file.sha256, contentType: file.contentType, filename, release };
+      return { body, contentType: file.contentType, filename, release };
     } catch (error) {
       rt.memory.release(held);
       return fileFailure(rt, at, 'download', task, error, started);
@@ -132,7 +129,6 @@ export async function uploadStep(rt: Runtime, at: Attempt, task: FileTask, file:
     try {
       at.signal.throwIfAborted();
       at.startStage('upload');
-      if (file.sha256 !== undefined && 'path' in file.body) await checkSpool(file.body.path, file.sha256);
       await rt.state.record({ t: 'upload-intent', scan: task.scanId, index: task.index });
       const { id } = await rt.target.api.uploadFile({ ...file.body, filename: file.filename, contentType: file.contentType, inputType: task.fileType }, { signal: at.signal });
       rt.crashPoint('after-upload');
@@ -164,14 +160,6 @@ export async function transferStep(rt: Runtime, at: Attempt, task: FileTask): Pr
     }
   };
   return rt.transfer ? rt.transfer.run(move) : move();
-}
-
-/** A spool file is read back as it was written, or the upload does not go out. */
-async function checkSpool(path: string, sha256: string): Promise<void> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  const actual = hash.digest('hex');
-  if (actual !== sha256) throw new ScanCopyError('INTEGRITY', `the spooled copy of the file changed on disk (sha256 ${actual.slice(0, 12)}... instead of ${sha256.slice(0, 12)}...)`, { hint: 'Check the disk of the run folder.' });
 }
 
 /**
