@@ -11,7 +11,13 @@ import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-export const BUILD_DIR = join(ROOT, 'node_modules', '.cache', 'scancopy-bench');
+/** Caches of the benchmark, inside node_modules so that the compiled modules' package imports resolve. */
+export const CACHE_DIR = join(ROOT, 'node_modules', '.cache');
+/**
+ * `SCANCOPY_BENCH_BUILD_DIR` (under CACHE_DIR) gives a run its own build, so a smoke test
+ * never replaces the modules a benchmark's children are loading.
+ */
+export const BUILD_DIR = process.env.SCANCOPY_BENCH_BUILD_DIR ?? join(CACHE_DIR, 'scancopy-bench');
 
 /** Transpiles src/ and bench/ into BUILD_DIR; returns the number of modules. */
 export async function buildForBench(): Promise<number> {

@@ -15,10 +15,10 @@ import { mkdir, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { createRandom, hashSeed } from '../src/sandbox/random.js';
-import { BUILD_DIR } from './build.js';
+import { CACHE_DIR } from './build.js';
 import type { FilePlan, FixtureFile } from './fixtures.js';
 
-export const CLOUD_FILES_DIR = join(BUILD_DIR, '..', 'scancopy-bench-files');
+export const CLOUD_FILES_DIR = join(CACHE_DIR, 'scancopy-bench-files');
 const MB = 1024 * 1024;
 const JPEG_SIZES_MB = [3, 4, 5, 6, 7, 8] as const;
 const VIDEO_MB = 60;
@@ -59,8 +59,10 @@ async function cached(dir: string, name: string, contentType: string, inputType:
   const path = join(dir, name);
   if (!(await stat(path).catch(() => undefined))) {
     const bytes = await make();
-    await writeFile(`${path}.tmp`, bytes);
-    await rename(`${path}.tmp`, path);
+    // A temp name of this process's own: two runs making the same file never write into one.
+    const temp = `${path}.${process.pid}.tmp`;
+    await writeFile(temp, bytes);
+    await rename(temp, path);
   }
   return { name, contentType, inputType, size: (await stat(path)).size, sha256: await sha256Of(path), path };
 }

@@ -27,12 +27,30 @@ export interface CloudOptions {
   batchSize: number;
   workDir: string;
   log: (line: string) => void;
+  /**
+   * A second pipelined copy of this many scans after the first: its peak RSS against the
+   * first's is `rss_growth` (the 5,000 against the 1,000 of the full profile).
+   */
+  growthScans?: number;
+  /** The barrier copy of the same scans (the speedup). @default true */
+  barrier?: boolean;
+}
+
+/** Peak RSS of the pipelined copy at two sizes: a client whose memory grows with the job shows here. */
+export interface RssGrowth {
+  /** peak at the larger size / peak at the smaller - 1: within +-0.10 is flat. */
+  rss_growth: number;
+  scans: [number, number];
+  peak_rss_mb: [number, number];
+  runs: [CopyRun, CopyRun];
 }
 
 export interface CloudResults {
   ratio_to_ideal: number;
-  speedup_vs_barrier: number;
+  speedup_vs_barrier: number | null;
   peak_rss_mb: number;
+  /** See RssGrowth; null when no growth copy ran (the quick profile). */
+  rss_growth: number | null;
   client_cpu_ms_per_scan: number;
   scans: number;
   files: number;
@@ -41,36 +59,66 @@ export interface CloudResults {
   ideal: CloudBound;
   faults: string;
   pipelined: CopyRun;
-  barrier: CopyRun;
+  barrier: CopyRun | null;
+  rss_growth_runs: RssGrowth | null;
 }
+
+/** Memory samples per copy: the trend across the run (10 %, 20 %, ... 100 % of its scans). */
+const MEMORY_SAMPLES = 10;
 
 export async function runCloudProfile(opts: CloudOptions): Promise<CloudResults> {
   const faults = cloudFaults();
-  opts.log(`cloud: files under node_modules/.cache (made once), loopback bandwidth, ${opts.scans} scans at ${faults}`);
+  const largest = Math.max(opts.scans, opts.growthScans ?? 0);
+  opts.log(`cloud: files under node_modules/.cache (made once), loopback bandwidth, ${opts.scans} scans${opts.growthScans ? ` and ${opts.growthScans}` : ''} at ${faults}`);
   const files = await ensureCloudFiles();
   const bandwidth = await measureLoopbackBandwidth();
   opts.log(`  loopback ${round(bandwidth.bytes_per_s / 1e6, 0)} MB/s over ${bandwidth.streams} streams`);
   const source = await startBenchSandbox({ engine: opts.engine, latency: { ms: 0, jitterMs: 0 }, faults });
   try {
-    const fixture = await writeFixture(source.dbUrl, WARM_UP_SCANS + opts.scans, undefined, cloudPlan(files));
-    const warmUp = fixture.scanIds.slice(0, WARM_UP_SCANS);
-    const measured = fixture.scanIds.slice(WARM_UP_SCANS);
+    const warmUpScans = Math.min(WARM_UP_SCANS, opts.scans);
+    const fixture = await writeFixture(source.dbUrl, warmUpScans + largest, undefined, cloudPlan(files));
+    const warmUp = fixture.scanIds.slice(0, warmUpScans);
+    const measured = fixture.scanIds.slice(warmUpScans);
     // The warm-up scans come first in the plan's order, so the measured ones keep the mix of their numbers.
     const copy = (scanIds: number[], barrier: boolean, label: string, idealMs?: number): Promise<CopyRun> =>
-      measureCopy({ engine: opts.engine, source, storeId: fixture.storeId, scanIds, barrier, limits: opts.limits, batchSize: opts.batchSize, workDir: opts.workDir, latency: { ms: CLOUD_LATENCIES.upload, jitterMs: CLOUD_LATENCIES.upload / 2 }, faults, label, idealMs });
-    opts.log(`  warm-up: copy of ${WARM_UP_SCANS} scans, not measured`);
+      measureCopy({
+        engine: opts.engine, source, storeId: fixture.storeId, scanIds, barrier, limits: opts.limits, batchSize: opts.batchSize, workDir: opts.workDir,
+        latency: { ms: CLOUD_LATENCIES.upload, jitterMs: CLOUD_LATENCIES.upload / 2 }, faults, label, idealMs,
+        memoryEvery: barrier ? undefined : Math.max(1, Math.round(scanIds.length / MEMORY_SAMPLES)),
+      });
+    const idealOf = (scans: number): { plan: { files: number; bytes: number }; ideal: CloudBound } => {
+      const plan = measuredPlan(files, warmUpScans, scans);
+      return { plan, ideal: cloudBound({ scans, files: plan.files, bytes: plan.bytes, bandwidthBytesPerS: bandwidth.bytes_per_s, latencies: CLOUD_LATENCIES, limits: opts.limits }) };
+    };
+    opts.log(`  warm-up: copy of ${warmUpScans} scans, not measured`);
     await copy(warmUp, false, '-cloud-warm-up');
-    const plan = measuredPlan(files, WARM_UP_SCANS, opts.scans);
-    const ideal = cloudBound({ scans: opts.scans, files: plan.files, bytes: plan.bytes, bandwidthBytesPerS: bandwidth.bytes_per_s, latencies: CLOUD_LATENCIES, limits: opts.limits });
+    const { plan, ideal } = idealOf(opts.scans);
     opts.log(`  ${plan.files} files, ${round(plan.bytes / 1e9, 2)} GB; ideal ${round(ideal.wallMs / 1000, 1)} s (${ideal.bottleneck})`);
-    const pipelined = await copy(measured, false, '-cloud', ideal.wallMs);
+    const pipelined = await copy(measured.slice(0, opts.scans), false, '-cloud', ideal.wallMs);
     opts.log(`  pipelined: ${pipelined.wall_s} s, ${pipelined.ratio_to_ideal}x its ideal, client CPU ${pipelined.cpu_s.client} s, peak RSS ${pipelined.peak_rss_mb} MB`);
-    const barrier = await copy(measured, true, '-cloud', ideal.wallMs);
-    opts.log(`  barrier: ${barrier.wall_s} s`);
+    let barrier: CopyRun | null = null;
+    if (opts.barrier ?? true) {
+      barrier = await copy(measured.slice(0, opts.scans), true, '-cloud', ideal.wallMs);
+      opts.log(`  barrier: ${barrier.wall_s} s`);
+    }
+    let growth: RssGrowth | null = null;
+    if (opts.growthScans !== undefined) {
+      const large = idealOf(opts.growthScans);
+      opts.log(`  growth: pipelined copy of ${opts.growthScans} scans (${large.plan.files} files, ${round(large.plan.bytes / 1e9, 1)} GB; ideal ${round(large.ideal.wallMs / 1000, 1)} s)`);
+      const run = await copy(measured.slice(0, opts.growthScans), false, '-cloud-growth', large.ideal.wallMs);
+      growth = {
+        rss_growth: round(run.peak_rss_mb / pipelined.peak_rss_mb - 1),
+        scans: [opts.scans, opts.growthScans],
+        peak_rss_mb: [pipelined.peak_rss_mb, run.peak_rss_mb],
+        runs: [pipelined, run],
+      };
+      opts.log(`  growth: ${run.wall_s} s, ${run.ratio_to_ideal}x its ideal, peak RSS ${run.peak_rss_mb} MB against ${pipelined.peak_rss_mb} MB (${round(growth.rss_growth * 100, 1)} %)`);
+    }
     return {
       ratio_to_ideal: pipelined.ratio_to_ideal,
-      speedup_vs_barrier: round(barrier.wall_s / pipelined.wall_s),
+      speedup_vs_barrier: barrier ? round(barrier.wall_s / pipelined.wall_s) : null,
       peak_rss_mb: pipelined.peak_rss_mb,
+      rss_growth: growth?.rss_growth ?? null,
       client_cpu_ms_per_scan: round((pipelined.cpu_s.client * 1000) / opts.scans, 2),
       scans: opts.scans,
       files: plan.files,
@@ -80,6 +128,7 @@ export async function runCloudProfile(opts: CloudOptions): Promise<CloudResults>
       faults,
       pipelined,
       barrier,
+      rss_growth_runs: growth,
     };
   } finally {
     await source.close();

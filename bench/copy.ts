@@ -6,6 +6,7 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { TestEngine } from '../test/helpers/databases.js';
+import type { MemorySample } from './child/instances.js';
 import { busyShare, machineCpu, postgresCpuMs, processCpuMs } from './cpu.js';
 import { FILES_PER_SCAN } from './fixtures.js';
 import { barrierBound, pipelineBound, type StageLimits } from './ideal.js';
@@ -32,6 +33,8 @@ export interface CopyMeasureOptions {
   faults?: string;
   /** The ideal wall time when the default model (FILES_PER_SCAN files, one latency) does not describe the copy. */
   idealMs?: number;
+  /** Sample the client's memory each time this many more scans have settled (CopyRun.memory). */
+  memoryEvery?: number;
 }
 
 export interface CopyRun {
@@ -61,6 +64,8 @@ export interface CopyRun {
   throttled_429: number;
   /** The client's upload concurrency limit at the end of the copy. */
   upload_limit: number;
+  /** The client's memory as the scans settled, when asked for (memoryEvery). */
+  memory?: MemorySample[];
 }
 
 interface ChildAnswer {
@@ -74,6 +79,7 @@ interface ChildAnswer {
   peakRssMb: number;
   throttled: number;
   uploadLimit: number;
+  memory: MemorySample[];
 }
 
 export async function measureCopy(opts: CopyMeasureOptions): Promise<CopyRun> {
@@ -89,6 +95,7 @@ export async function measureCopy(opts: CopyMeasureOptions): Promise<CopyRun> {
       limits: opts.limits,
       batchSize: opts.batchSize,
       barrier: opts.barrier,
+      memoryEvery: opts.memoryEvery,
       resultsDir: join(opts.workDir, `copy-${opts.barrier ? 'barrier' : 'pipelined'}-${opts.scanIds.length}-${opts.latency.ms}ms${opts.label ?? ''}`),
     });
     const rss = watchProcess(child.pid);
@@ -128,6 +135,7 @@ export async function measureCopy(opts: CopyMeasureOptions): Promise<CopyRun> {
       machine_busy: round(busyShare(cpuBefore.machine, machineAfter)),
       throttled_429: got.throttled,
       upload_limit: got.uploadLimit,
+      ...(opts.memoryEvery === undefined ? {} : { memory: got.memory }),
     };
   } finally {
     await target.close();

@@ -1,11 +1,15 @@
 /** The benchmark's table on stdout: the headline figures against their targets, then every run. */
+import type { RssGrowth } from './cloud.js';
 import type { CopyRun } from './copy.js';
 import type { DownloadRun } from './download.js';
 
 export interface BenchResults {
   profile: string;
   startup_ms: number;
-  cloud: { ratio_to_ideal: number; speedup_vs_barrier: number; peak_rss_mb: number; client_cpu_ms_per_scan: number; scans: number; gigabytes: number; pipelined: CopyRun; barrier: CopyRun };
+  cloud: {
+    ratio_to_ideal: number; speedup_vs_barrier: number | null; peak_rss_mb: number; rss_growth: number | null; client_cpu_ms_per_scan: number; scans: number; gigabytes: number;
+    pipelined: CopyRun; barrier: CopyRun | null; rss_growth_runs: RssGrowth | null;
+  };
   adaptive: { ratio_to_limit: number; throttled_429: number; upload_limit: number };
   copy: { ratio_to_ideal: number; ratio_to_cpu_floor: number; speedup_vs_barrier: number; peak_rss_mb: number; rss_growth: number | null; runs: CopyRun[]; control: CopyRun };
   download: DownloadRun;
@@ -19,8 +23,9 @@ export function printTable(r: BenchResults): void {
   const show = (value: number | null, unit = ''): string => (value === null ? 'n/a' : `${value}${unit}`);
   const headline: Row[] = [
     ['cloud.ratio_to_ideal', `${r.cloud.ratio_to_ideal}x (${r.cloud.scans} scans, ${r.cloud.gigabytes} GB)`, '<= 1.10x', check(r.cloud.ratio_to_ideal, (v) => v <= 1.1)],
-    ['cloud.speedup_vs_barrier', `${r.cloud.speedup_vs_barrier}x`, '>= 4x', check(r.cloud.speedup_vs_barrier, (v) => v >= 4)],
+    ['cloud.speedup_vs_barrier', show(r.cloud.speedup_vs_barrier, 'x'), '>= 4x', check(r.cloud.speedup_vs_barrier, (v) => v >= 4)],
     ['cloud.peak_rss_mb', `${r.cloud.peak_rss_mb} MB`, '< 250 MB', check(r.cloud.peak_rss_mb, (v) => v < 250)],
+    ['cloud.rss_growth', r.cloud.rss_growth_runs === null ? 'n/a (full profile, or --rss-growth)' : growthText(r.cloud.rss_growth_runs), '<= 10 %', check(r.cloud.rss_growth, (v) => Math.abs(v) <= 0.1)],
     ['cloud.client_cpu_ms_per_scan', `${r.cloud.client_cpu_ms_per_scan} ms`, '<= 3 ms', check(r.cloud.client_cpu_ms_per_scan, (v) => v <= 3)],
     ['startup_ms', `${r.startup_ms} ms`, '<= 300 ms', check(r.startup_ms, (v) => v <= 300)],
     ['copy.ratio_to_ideal', show(r.copy.ratio_to_ideal, 'x'), '<= 1.25x', check(r.copy.ratio_to_ideal, (v) => v <= 1.25)],
@@ -34,8 +39,9 @@ export function printTable(r: BenchResults): void {
   print(['figure', 'value', 'target', ''], headline);
 
   console.log('');
-  const runs = [r.cloud.pipelined, r.cloud.barrier, ...r.copy.runs, r.copy.control].map((c) => [
-    `copy ${c.mode} ${c === r.cloud.pipelined || c === r.cloud.barrier ? 'cloud' : `${c.latency_ms} ms`}`, String(c.scans), `${c.wall_s}`, `${c.scans_per_s}`, `${c.ideal_s}`, `${c.ratio_to_ideal}x`, `${c.peak_rss_mb}`,
+  const cloudRuns = [r.cloud.pipelined, r.cloud.barrier, r.cloud.rss_growth_runs?.runs[1]].filter((c): c is CopyRun => c !== null && c !== undefined);
+  const runs = [...cloudRuns, ...r.copy.runs, r.copy.control].map((c) => [
+    `copy ${c.mode} ${cloudRuns.includes(c) ? 'cloud' : `${c.latency_ms} ms`}`, String(c.scans), `${c.wall_s}`, `${c.scans_per_s}`, `${c.ideal_s}`, `${c.ratio_to_ideal}x`, `${c.peak_rss_mb}`,
     `${c.cpu_s.client} / ${c.cpu_s.source} / ${c.cpu_s.target} / ${c.cpu_s.postgres}`, `${c.cpu_floor_s} (${c.ratio_to_cpu_floor}x)`, `${Math.round(c.machine_busy * 100)} %`,
   ]);
   const d = r.download;
@@ -51,6 +57,20 @@ export function printTable(r: BenchResults): void {
   }
   print(['run', 'N', 'wall s', 'scans/s', 'ideal s', 'ratio', 'peak RSS MB', 'CPU s client/source/target/pg', 'CPU floor s (wall/floor)', 'machine busy'], runs);
   console.log(`\n${r.profile} profile; ${r.machine.cpus} CPUs, Node ${r.machine.node}, ${r.machine.os}, ${r.machine.database}; load before ${r.machine.load_average_before.join(' ')}; CPU calibration ${r.machine.cpu_calibration_ms.before} ms before, ${r.machine.cpu_calibration_ms.after} ms after`);
+}
+
+/** `--rss-growth` alone: the figure, and each copy's memory as its scans settled. */
+export function printGrowth(g: RssGrowth & { machine: { load_average_before: number[] } }): void {
+  print(['figure', 'value', 'target', ''], [['cloud.rss_growth', growthText(g), '<= 10 %', Math.abs(g.rss_growth) <= 0.1 ? 'met' : 'NOT met']]);
+  for (const run of g.runs) {
+    console.log(`\npipelined cloud copy of ${run.scans} scans: ${run.wall_s} s, ${run.ratio_to_ideal}x its ideal, client CPU ${run.cpu_s.client} s, peak RSS ${run.peak_rss_mb} MB`);
+    print(['scans settled', 'RSS MB', 'peak RSS MB', 'heap used MB', 'heap total MB', 'array buffers MB'], (run.memory ?? []).map((m) => [m.scans, m.rssMb, m.peakRssMb, m.heapUsedMb, m.heapTotalMb, m.arrayBuffersMb].map(String)));
+  }
+  console.log(`\nload before ${g.machine.load_average_before.join(' ')}`);
+}
+
+function growthText(g: RssGrowth): string {
+  return `${Math.round(g.rss_growth * 1000) / 10} % (${g.peak_rss_mb[1]} MB at ${g.scans[1]} scans, ${g.peak_rss_mb[0]} MB at ${g.scans[0]})`;
 }
 
 function print(header: string[], rows: string[][]): void {

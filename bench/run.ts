@@ -11,12 +11,13 @@ import { writeFileAtomic } from '../src/core/atomic-file.js';
 import { ScanCopyError } from '../src/core/errors.js';
 import { buildForBench } from './build.js';
 import { cpuCalibrationMs } from './calibrate.js';
-import { runCloudProfile } from './cloud.js';
+import { runCloudProfile, type CloudResults, type RssGrowth } from './cloud.js';
 import { measureCopy, median, round, type CopyRun } from './copy.js';
 import { measureDownload, type DownloadRun } from './download.js';
 import { FILE_BYTES, FILES_PER_SCAN, writeFixture } from './fixtures.js';
 import { barrierBound, pipelineBound } from './ideal.js';
-import { printTable } from './report.js';
+import { printGrowth, printTable } from './report.js';
+import { mergeCloudFigures, type MachineFigures } from './results-file.js';
 import { ensureDistCurrent, measureStartup, type StartupRun } from './startup.js';
 import { BENCH_LATENCY, CONTROL_LATENCY, faultsFor, findPostgres, startBenchSandbox, type BenchSandbox, type Latency } from './sandboxes.js';
 
@@ -27,6 +28,8 @@ const { values: flags } = parseArgs({
     out: { type: 'string', default: fileURLToPath(new URL('./results/latest.json', import.meta.url)) },
     repeats: { type: 'string' },
     'cloud-scans': { type: 'string' },
+    'rss-growth': { type: 'boolean', default: false },
+    'growth-scans': { type: 'string' },
   },
 });
 
@@ -39,11 +42,20 @@ if (!Number.isSafeInteger(small) || small < 10) throw new ScanCopyError('USAGE',
 const CONTROL_SCANS = 200;
 const ADAPTIVE = { scans: 200, concurrency: 5, uploadMs: 100 };
 const WARM_UP_SCANS = 100;
-const profile = flags.quick
-  ? { name: 'quick', large: undefined, downloadScans: small, repeats: 1, cloudScans: 200 }
-  : { name: 'full', large: 5000, downloadScans: 5000, repeats: 3, cloudScans: 1000 };
+// --rss-growth: only the cloud profile's pipelined copies at 1,000 and 5,000 scans (no barrier,
+// no 25 ms profile), merged into the results file as cloud.rss_growth beside what it holds.
+const growthOnly = flags['rss-growth'];
+const profile = growthOnly
+  ? { name: 'rss-growth', large: undefined, downloadScans: 0, repeats: 1, cloudScans: 1000, growthScans: 5000 }
+  : flags.quick
+    ? { name: 'quick', large: undefined, downloadScans: small, repeats: 1, cloudScans: 200, growthScans: undefined }
+    : { name: 'full', large: 5000, downloadScans: 5000, repeats: 3, cloudScans: 1000, growthScans: 5000 };
 const cloudScans = flags['cloud-scans'] === undefined ? profile.cloudScans : Number(flags['cloud-scans']);
 if (!Number.isSafeInteger(cloudScans) || cloudScans < 10) throw new ScanCopyError('USAGE', `--cloud-scans ${flags['cloud-scans'] ?? ''}: expected a whole number >= 10`);
+const growthScans = flags['growth-scans'] === undefined ? profile.growthScans : Number(flags['growth-scans']);
+if (growthScans !== undefined && (!Number.isSafeInteger(growthScans) || growthScans <= cloudScans)) {
+  throw new ScanCopyError('USAGE', `--growth-scans ${flags['growth-scans'] ?? ''}: expected a whole number above the cloud profile's ${cloudScans} scans`);
+}
 // On two shared cores one run's figure moves by 20 % with what else the machine does: the
 // N = 500 copies run as pipelined/barrier pairs, close in time, and the figures take medians.
 const repeats = flags.repeats === undefined ? profile.repeats : Number(flags.repeats);
@@ -59,93 +71,119 @@ const workDir = await mkdtemp(join(os.tmpdir(), 'scancopy-bench-'));
 const engine = await findPostgres(pgUrl);
 log(`${profile.name} profile on ${engine ? 'PostgreSQL' : 'embedded PGlite (no PostgreSQL answered)'}; load average ${loadBefore.map((l) => l.toFixed(2)).join(' ')}`);
 log(`transpiled ${await buildForBench()} modules for the measured clients`);
-if (ensureDistCurrent()) log('built dist/ (it was not current): the start is measured as an installed scancopy starts');
-const startup: StartupRun = await measureStartup();
-log(`start: --version ${startup.version_ms} ms, first byte of a copy ${startup.copy_first_byte_ms} ms (${startup.copy_first_byte_cpu_ms} ms of CPU), running ${startup.runtime}`);
 
-// The cloud profile first, on a machine not yet warmed by the 25 ms runs' files and databases.
-const cloud = await runCloudProfile({ engine, scans: cloudScans, limits: LIMITS, batchSize: BATCH_SIZE, workDir, log });
-const source = await startBenchSandbox({ engine, latency: BENCH_LATENCY });
-const copies: CopyRun[] = [];
-let control: CopyRun;
-let adaptive: CopyRun;
-let download: DownloadRun;
-try {
-  log(`writing ${largest} scans x ${FILES_PER_SCAN} files of ${FILE_BYTES / 1024} KB into the source`);
-  const filesDir = join(workDir, 'source-files');
-  await mkdir(filesDir);
-  const fixture = await writeFixture(source.dbUrl, largest, filesDir);
-  const copy = async (scans: number, barrier: boolean, from: BenchSandbox = source, latency: Latency = BENCH_LATENCY, label = ''): Promise<CopyRun> => {
-    log(`copy ${barrier ? 'barrier' : 'pipelined'} N = ${scans} at ${faultsFor(latency)}${label}`);
-    const run = await measureCopy({ engine, source: from, storeId: fixture.storeId, scanIds: fixture.scanIds.slice(0, scans), barrier, limits: LIMITS, batchSize: BATCH_SIZE, workDir, latency, label });
-    log(`  ${run.wall_s} s, ${run.scans_per_s} scans/s, ${run.ratio_to_ideal}x its ideal, ${run.ratio_to_cpu_floor}x its CPU floor, peak RSS ${run.peak_rss_mb} MB`);
-    return run;
-  };
-  // The source sandbox serves every measured copy: warmed up once (JIT, connections, caches)
-  // so that the first measured run does not pay for what the later ones, barrier included, do not.
-  log(`warm-up: copy of ${WARM_UP_SCANS} scans, not measured`);
-  await measureCopy({ engine, source, storeId: fixture.storeId, scanIds: fixture.scanIds.slice(0, WARM_UP_SCANS), barrier: false, limits: LIMITS, batchSize: BATCH_SIZE, workDir, latency: BENCH_LATENCY });
-  for (let i = 1; i <= repeats; i++) {
-    const label = repeats > 1 ? ` (pair ${i} of ${repeats})` : '';
-    copies.push(await copy(small, false, source, BENCH_LATENCY, label), await copy(small, true, source, BENCH_LATENCY, label));
-  }
-  if (profile.large !== undefined) copies.push(await copy(profile.large, false));
-  const slow = await startBenchSandbox({ engine, latency: CONTROL_LATENCY, db: source.dbUrl });
+if (growthOnly) {
+  let cloud: CloudResults;
   try {
-    control = await copy(CONTROL_SCANS, false, slow, CONTROL_LATENCY);
+    cloud = await runCloudProfile({ engine, scans: cloudScans, growthScans, barrier: false, limits: LIMITS, batchSize: BATCH_SIZE, workDir, log });
   } finally {
-    await slow.close();
+    await rm(workDir, { recursive: true, force: true });
   }
-  // Adaptive concurrency: the target refuses uploads beyond ADAPTIVE.concurrency in flight
-  // (429, Retry-After: 1) and each takes ADAPTIVE.uploadMs; from a limit of 20 the copy must
-  // find that limit, so its uploads per second come near concurrency / latency.
-  log(`adaptive: copy of ${ADAPTIVE.scans} scans against upload:concurrency=${ADAPTIVE.concurrency} at ${ADAPTIVE.uploadMs} ms per upload`);
-  adaptive = await measureCopy({
-    engine, source, storeId: fixture.storeId, scanIds: fixture.scanIds.slice(0, ADAPTIVE.scans), barrier: false, limits: LIMITS, batchSize: BATCH_SIZE, workDir, latency: BENCH_LATENCY,
-    label: '-adaptive', targetFaults: `upload:latency=${ADAPTIVE.uploadMs}ms~${ADAPTIVE.uploadMs / 10}ms,upload:concurrency=${ADAPTIVE.concurrency}`,
-  });
-  log(`  ${adaptive.wall_s} s, ${adaptive.throttled_429} refusals (429), upload limit settled at ${adaptive.upload_limit}`);
-  log(`download N = ${profile.downloadScans}`);
-  download = await measureDownload({ source, scanIds: fixture.scanIds.slice(0, profile.downloadScans), workers: LIMITS.download, workDir });
-} finally {
-  await source.close();
-  await rm(workDir, { recursive: true, force: true });
+  const growth = { ...(cloud.rss_growth_runs as RssGrowth), generated_at: new Date().toISOString(), machine: machineFigures() };
+  const merged = await mergeCloudFigures(flags.out, { rss_growth: cloud.rss_growth, rss_growth_runs: growth });
+  await writeFileAtomic(flags.out, `${JSON.stringify(merged, null, 2)}\n`);
+  printGrowth(growth);
+  log(`merged cloud.rss_growth into ${flags.out} in ${round((Date.now() - started) / 1000, 1)} s`);
+} else {
+  await runAll();
 }
 
-const smallRuns = copies.filter((c) => c.mode === 'pipelined' && c.scans === small);
-const barrierRuns = copies.filter((c) => c.mode === 'barrier');
-const large = copies.find((c) => c.mode === 'pipelined' && c.scans !== small);
-const smallPeak = median(smallRuns.map((c) => c.peak_rss_mb));
-const model = { scans: small, filesPerScan: FILES_PER_SCAN, latencyMs: BENCH_LATENCY.ms, jitterMs: BENCH_LATENCY.jitterMs, limits: LIMITS };
-const results = {
-  generated_at: new Date().toISOString(),
-  profile: profile.name,
-  startup_ms: startup.startup_ms,
-  startup,
-  cloud,
-  copy: {
-    ratio_to_ideal: round(median(smallRuns.map((c) => c.ratio_to_ideal))),
-    ratio_to_cpu_floor: round(median(smallRuns.map((c) => c.ratio_to_cpu_floor))),
-    // Each pair ran back to back: its ratio is the least disturbed by a machine whose speed drifts.
-    speedup_vs_barrier: round(median(smallRuns.map((c, i) => (barrierRuns[i] as CopyRun).wall_s / c.wall_s))),
-    peak_rss_mb: Math.max(...copies.filter((c) => c.mode === 'pipelined').map((c) => c.peak_rss_mb)),
-    rss_growth: large ? round(large.peak_rss_mb / smallPeak - 1) : null,
-    repeats,
-    ideal: { pipelined: pipelineBound(model), barrier: barrierBound(model, BATCH_SIZE) },
-    runs: copies,
-    control,
-  },
-  adaptive: {
-    // Uploads per second against the platform's limit: concurrency / upload latency.
-    ratio_to_limit: round((adaptive.scans * FILES_PER_SCAN) / adaptive.wall_s / (ADAPTIVE.concurrency / (ADAPTIVE.uploadMs / 1000))),
-    throttled_429: adaptive.throttled_429,
-    upload_limit: adaptive.upload_limit,
-    settings: ADAPTIVE,
-    run: adaptive,
-  },
-  download: download,
-  settings: { faults: faultsFor(BENCH_LATENCY), control_faults: faultsFor(CONTROL_LATENCY), files_per_scan: FILES_PER_SCAN, file_bytes: FILE_BYTES, limits: LIMITS, batch_size: BATCH_SIZE, mode: 'auto' },
-  machine: {
+async function runAll(): Promise<void> {
+  if (ensureDistCurrent()) log('built dist/ (it was not current): the start is measured as an installed scancopy starts');
+  const startup: StartupRun = await measureStartup();
+  log(`start: --version ${startup.version_ms} ms, first byte of a copy ${startup.copy_first_byte_ms} ms (${startup.copy_first_byte_cpu_ms} ms of CPU), running ${startup.runtime}`);
+  // The cloud profile first, on a machine not yet warmed by the 25 ms runs' files and databases.
+  const cloud = await runCloudProfile({ engine, scans: cloudScans, growthScans, limits: LIMITS, batchSize: BATCH_SIZE, workDir, log });
+  const source = await startBenchSandbox({ engine, latency: BENCH_LATENCY });
+  const copies: CopyRun[] = [];
+  let control: CopyRun;
+  let adaptive: CopyRun;
+  let download: DownloadRun;
+  try {
+    log(`writing ${largest} scans x ${FILES_PER_SCAN} files of ${FILE_BYTES / 1024} KB into the source`);
+    const filesDir = join(workDir, 'source-files');
+    await mkdir(filesDir);
+    const fixture = await writeFixture(source.dbUrl, largest, filesDir);
+    const copy = async (scans: number, barrier: boolean, from: BenchSandbox = source, latency: Latency = BENCH_LATENCY, label = ''): Promise<CopyRun> => {
+      log(`copy ${barrier ? 'barrier' : 'pipelined'} N = ${scans} at ${faultsFor(latency)}${label}`);
+      const run = await measureCopy({ engine, source: from, storeId: fixture.storeId, scanIds: fixture.scanIds.slice(0, scans), barrier, limits: LIMITS, batchSize: BATCH_SIZE, workDir, latency, label });
+      log(`  ${run.wall_s} s, ${run.scans_per_s} scans/s, ${run.ratio_to_ideal}x its ideal, ${run.ratio_to_cpu_floor}x its CPU floor, peak RSS ${run.peak_rss_mb} MB`);
+      return run;
+    };
+    // The source sandbox serves every measured copy: warmed up once (JIT, connections, caches)
+    // so that the first measured run does not pay for what the later ones, barrier included, do not.
+    log(`warm-up: copy of ${WARM_UP_SCANS} scans, not measured`);
+    await measureCopy({ engine, source, storeId: fixture.storeId, scanIds: fixture.scanIds.slice(0, WARM_UP_SCANS), barrier: false, limits: LIMITS, batchSize: BATCH_SIZE, workDir, latency: BENCH_LATENCY });
+    for (let i = 1; i <= repeats; i++) {
+      const label = repeats > 1 ? ` (pair ${i} of ${repeats})` : '';
+      copies.push(await copy(small, false, source, BENCH_LATENCY, label), await copy(small, true, source, BENCH_LATENCY, label));
+    }
+    if (profile.large !== undefined) copies.push(await copy(profile.large, false));
+    const slow = await startBenchSandbox({ engine, latency: CONTROL_LATENCY, db: source.dbUrl });
+    try {
+      control = await copy(CONTROL_SCANS, false, slow, CONTROL_LATENCY);
+    } finally {
+      await slow.close();
+    }
+    // Adaptive concurrency: the target refuses uploads beyond ADAPTIVE.concurrency in flight
+    // (429, Retry-After: 1) and each takes ADAPTIVE.uploadMs; from a limit of 20 the copy must
+    // find that limit, so its uploads per second come near concurrency / latency.
+    log(`adaptive: copy of ${ADAPTIVE.scans} scans against upload:concurrency=${ADAPTIVE.concurrency} at ${ADAPTIVE.uploadMs} ms per upload`);
+    adaptive = await measureCopy({
+      engine, source, storeId: fixture.storeId, scanIds: fixture.scanIds.slice(0, ADAPTIVE.scans), barrier: false, limits: LIMITS, batchSize: BATCH_SIZE, workDir, latency: BENCH_LATENCY,
+      label: '-adaptive', targetFaults: `upload:latency=${ADAPTIVE.uploadMs}ms~${ADAPTIVE.uploadMs / 10}ms,upload:concurrency=${ADAPTIVE.concurrency}`,
+    });
+    log(`  ${adaptive.wall_s} s, ${adaptive.throttled_429} refusals (429), upload limit settled at ${adaptive.upload_limit}`);
+    log(`download N = ${profile.downloadScans}`);
+    download = await measureDownload({ source, scanIds: fixture.scanIds.slice(0, profile.downloadScans), workers: LIMITS.download, workDir });
+  } finally {
+    await source.close();
+    await rm(workDir, { recursive: true, force: true });
+  }
+
+  const smallRuns = copies.filter((c) => c.mode === 'pipelined' && c.scans === small);
+  const barrierRuns = copies.filter((c) => c.mode === 'barrier');
+  const large = copies.find((c) => c.mode === 'pipelined' && c.scans !== small);
+  const smallPeak = median(smallRuns.map((c) => c.peak_rss_mb));
+  const model = { scans: small, filesPerScan: FILES_PER_SCAN, latencyMs: BENCH_LATENCY.ms, jitterMs: BENCH_LATENCY.jitterMs, limits: LIMITS };
+  const results = {
+    generated_at: new Date().toISOString(),
+    profile: profile.name,
+    startup_ms: startup.startup_ms,
+    startup,
+    cloud,
+    copy: {
+      ratio_to_ideal: round(median(smallRuns.map((c) => c.ratio_to_ideal))),
+      ratio_to_cpu_floor: round(median(smallRuns.map((c) => c.ratio_to_cpu_floor))),
+      // Each pair ran back to back: its ratio is the least disturbed by a machine whose speed drifts.
+      speedup_vs_barrier: round(median(smallRuns.map((c, i) => (barrierRuns[i] as CopyRun).wall_s / c.wall_s))),
+      peak_rss_mb: Math.max(...copies.filter((c) => c.mode === 'pipelined').map((c) => c.peak_rss_mb)),
+      rss_growth: large ? round(large.peak_rss_mb / smallPeak - 1) : null,
+      repeats,
+      ideal: { pipelined: pipelineBound(model), barrier: barrierBound(model, BATCH_SIZE) },
+      runs: copies,
+      control,
+    },
+    adaptive: {
+      // Uploads per second against the platform's limit: concurrency / upload latency.
+      ratio_to_limit: round((adaptive.scans * FILES_PER_SCAN) / adaptive.wall_s / (ADAPTIVE.concurrency / (ADAPTIVE.uploadMs / 1000))),
+      throttled_429: adaptive.throttled_429,
+      upload_limit: adaptive.upload_limit,
+      settings: ADAPTIVE,
+      run: adaptive,
+    },
+    download: download,
+    settings: { faults: faultsFor(BENCH_LATENCY), control_faults: faultsFor(CONTROL_LATENCY), files_per_scan: FILES_PER_SCAN, file_bytes: FILE_BYTES, limits: LIMITS, batch_size: BATCH_SIZE, mode: 'auto' },
+    machine: machineFigures(),
+    duration_s: round((Date.now() - started) / 1000, 1),
+  };
+  await writeFileAtomic(flags.out, `${JSON.stringify(results, null, 2)}\n`);
+  printTable(results);
+  log(`wrote ${flags.out} in ${results.duration_s} s`);
+}
+
+function machineFigures(): MachineFigures {
+  return {
     cpus: os.cpus().length,
     cpu_model: os.cpus()[0]?.model ?? 'unknown',
     memory_gb: round(os.totalmem() / 2 ** 30, 1),
@@ -155,9 +193,5 @@ const results = {
     load_average_before: loadBefore.map((l) => round(l, 2)),
     load_average_after: os.loadavg().map((l) => round(l, 2)),
     cpu_calibration_ms: { before: round(calibrationBefore, 1), after: round(cpuCalibrationMs(), 1) },
-  },
-  duration_s: round((Date.now() - started) / 1000, 1),
-};
-await writeFileAtomic(flags.out, `${JSON.stringify(results, null, 2)}\n`);
-printTable(results);
-log(`wrote ${flags.out} in ${results.duration_s} s`);
+  };
+}

@@ -3,7 +3,8 @@
  * start-up and module loading are not the copy's), answering one JSON line.
  */
 import { copyScans } from '../../src/workflows/copy.js';
-import { answer, openSandbox, startUsage, type SandboxAddress } from './instances.js';
+import type { CopyEvent } from '../../src/workflows/copy.js';
+import { answer, memorySample, openSandbox, startUsage, type MemorySample, type SandboxAddress } from './instances.js';
 
 interface CopyInput {
   source: SandboxAddress;
@@ -14,6 +15,8 @@ interface CopyInput {
   batchSize: number;
   barrier: boolean;
   resultsDir: string;
+  /** Also answer the process's memory each time this many more scans have settled (and at the end). */
+  memoryEvery?: number;
 }
 
 const input = JSON.parse(process.argv[2] ?? '{}') as CopyInput;
@@ -25,6 +28,13 @@ const target = await openSandbox('bench-target', input.target, input.limits, (e)
 });
 try {
   const usage = startUsage();
+  const memory: MemorySample[] = [];
+  let settled = 0;
+  const onEvent = input.memoryEvery === undefined ? undefined : (event: CopyEvent): void => {
+    if (event.type !== 'created' && event.type !== 'skipped' && event.type !== 'failed') return;
+    settled += 1;
+    if (settled % (input.memoryEvery as number) === 0) memory.push(memorySample(settled));
+  };
   const started = performance.now();
   const result = await copyScans({
     source: { apiUrl: input.source.apiUrl, api: source.api, db: source.db },
@@ -36,8 +46,9 @@ try {
     batchSize: input.batchSize,
     limits: input.limits,
     barrier: input.barrier,
-  });
+  }, { onEvent });
   const wallMs = performance.now() - started;
+  if (onEvent && memory.at(-1)?.scans !== settled) memory.push(memorySample(settled));
   answer({
     wallMs,
     created: result.created,
@@ -48,6 +59,7 @@ try {
     throttled,
     uploadLimit: target.api.limitOf('upload'),
     stages: result.stats,
+    memory,
     ...usage.end(),
   });
 } finally {

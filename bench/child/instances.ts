@@ -39,6 +39,25 @@ export function startUsage(): { end(): SelfUsage } {
   };
 }
 
+/** The process's memory after `scans` scans have settled, in MB: where a growth would show. */
+export interface MemorySample {
+  scans: number;
+  /** Resident now, and the most resident so far (VmHWM). */
+  rssMb: number;
+  peakRssMb: number;
+  /** V8's heap: in use (live objects and garbage not yet collected) and reserved. */
+  heapUsedMb: number;
+  heapTotalMb: number;
+  /** Buffers outside the heap (file bytes, socket chunks). */
+  arrayBuffersMb: number;
+}
+
+export function memorySample(scans: number): MemorySample {
+  const m = process.memoryUsage();
+  const mb = (bytes: number): number => Math.round((bytes / 2 ** 20) * 10) / 10;
+  return { scans, rssMb: mb(m.rss), peakRssMb: mb(process.resourceUsage().maxRSS * 1024), heapUsedMb: mb(m.heapUsed), heapTotalMb: mb(m.heapTotal), arrayBuffersMb: mb(m.arrayBuffers) };
+}
+
 /** The child's answer to its parent: one JSON line on stdout. */
 export function answer(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value)}\n`);
