@@ -1,7 +1,8 @@
 /**
  * Copy scans from a source instance to a target instance (platform.md section 4), pipelined,
  * checkpointed and exactly-once: see copy/pipeline.ts for the schedule, copy/steps.ts for the
- * journaled side effects, copy/reconcile.ts for lost create answers, copy/job.ts for resume.
+ * journaled side effects, copy/reconcile.ts for lost create answers, copy/job.ts for resume,
+ * copy/job-store.ts for where the job's state is kept.
  */
 import { setMaxListeners } from 'node:events';
 import { randomBytes } from 'node:crypto';
@@ -22,13 +23,13 @@ import { describeCause } from './copy/describe.js';
 import { uploadedFiles, type ScanState } from './copy/state.js';
 import { DUPLICATE_COLUMNS, findDuplicates, type Duplicate } from './duplicates.js';
 import { SEED_THRESHOLDS } from './copy/batch-ledger.js';
-import { CheckpointCadence, jobOf, writeCheckpoint, type Job, type RunInstances } from './copy/checkpoint.js';
+import { CheckpointCadence, jobOf, type Job, type RunInstances } from './copy/checkpoint.js';
 import type { CopyEvent, StageRates } from './copy/events.js';
-import { checkpointOf, openJob, type OpenedJob } from './copy/job.js';
+import { openJob, type OpenedJob } from './copy/job.js';
 import { MemoryBudget } from './copy/limits.js';
 import { completeCreatedLines, EventLog, writeOutputs, type CopyFailure } from './copy/outputs.js';
 import { COPY_MODES, type CopyMode } from './copy/payload.js';
-import { batchesOf, runPipeline } from './copy/pipeline.js';
+import { runPipeline } from './copy/pipeline.js';
 import { findJobRun, findKnownRun, type RunFiles } from './copy/run-folder.js';
 import type { JobCheckpointInfo } from './copy/resume-choice.js';
 import { instanceIdentity, urlIdentity } from './copy/identity.js';
@@ -208,7 +209,7 @@ export async function copyScans(options: CopyOptions, ctx: RunContext<CopyEvent>
     skips = await skipPriorCopies(prior, opts, opened);
   } catch (err) {
     await log.close();
-    await state.journal.close();
+    await state.close();
     await opened.unlock();
     await unlockJob();
     throw err;
@@ -236,16 +237,9 @@ export async function copyScans(options: CopyOptions, ctx: RunContext<CopyEvent>
   const settledBefore = opened.scanIds.filter((id) => state.scan(id).status !== 'pending').length;
   const proof = new TargetDbProof(opts.target.db, opts.commitHorizonMs, stopper.signal, () => stopper.abort(new ScanCopyError('USAGE', 'the target database is not the target API\'s')));
   const rt = buildRuntime(opts, opened, stats, stopper.signal, emit, skips.held, proof);
-  const meta = { job, ts: files.ts, startedAt: opened.startedAt, capturedAt: opened.capturedAt, batchSize: opened.batchSize, scanIds: opened.scanIds, instances: opened.instances };
   const checkpoints = new CheckpointCadence();
-  const saveCheckpoint = (crash: boolean): Promise<void> =>
-    checkpoints.write(() =>
-      state.journal.compact((upto) =>
-        writeCheckpoint(files.checkpoint, checkpointOf(meta, state.scans, state.completedBatches, upto), crash ? () => opts.crashPoint?.('mid-checkpoint') : undefined),
-      ),
-    );
+  const saveCheckpoint = (crash: boolean): Promise<void> => checkpoints.write(() => state.compact(crash ? () => opts.crashPoint?.('mid-checkpoint') : undefined));
 
-  const batches = batchesOf(opened.scanIds, opened.batchSize).filter((b) => !state.completedBatches.has(b.number));
   const totalBatches = Math.ceil(opened.scanIds.length / opened.batchSize);
   // Spool files a killed run left behind are of no use: every file not yet uploaded is downloaded again.
   await rm(spoolDirOf(files.dir), { recursive: true, force: true });
@@ -258,11 +252,10 @@ export async function copyScans(options: CopyOptions, ctx: RunContext<CopyEvent>
     });
     for (const event of skips.events) emit(event);
     await runPipeline(rt, {
-      batches, totalBatches, totalScans: opened.scanIds.length, barrier: opts.barrier,
+      totalBatches, totalScans: opened.scanIds.length, barrier: opts.barrier,
       window: Math.max(2 * opened.batchSize, 2 * (opts.limits.download + opts.limits.upload + opts.limits.create)),
       batchRetries: opts.batchRetries, batchRetryDelayMs: opts.batchRetryDelayMs, thresholds: opts.thresholds, batchDeadlineMs: opts.batchDeadlineMs,
-      onBatchDone: async (batch, complete) => {
-        if (complete) await state.record({ t: 'batch-complete', batch: batch.number });
+      onBatchDone: async () => {
         if (checkpoints.due()) await saveCheckpoint(true);
       },
     });
@@ -277,7 +270,7 @@ export async function copyScans(options: CopyOptions, ctx: RunContext<CopyEvent>
     clearTimeout(maxTimer);
     ctx.signal?.removeEventListener('abort', onAbort);
     await rm(spoolDirOf(files.dir), { recursive: true, force: true }).catch(() => undefined);
-    await state.journal.close();
+    await state.close();
     await opened.unlock();
     // Not fatal: the run stays registered as unfinished, and the next run reads its journal instead.
     if (ledger) await recordRun(ledger, job, files.dir, state.scans).catch(() => undefined);

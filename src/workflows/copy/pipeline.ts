@@ -18,20 +18,13 @@ import { byStage, type Stage } from '../../platform/stages.js';
 import type { ScanWithFiles } from '../../platform/types.js';
 import { BatchLedger, stagesBelow } from './batch-ledger.js';
 import type { StageRates } from './events.js';
+import type { Batch } from './job-store.js';
 import type { Attempt, Runtime } from './runtime.js';
 import { isSettled } from './state.js';
 import { targetStorePlanograms } from './store-planograms.js';
 import { createStep, downloadStep, failScan, isFailure, prepareScan, transferStep, uploadStep, type FileTask, type StepFailure, type StepOutcome } from './steps.js';
 
-export interface Batch {
-  number: number;
-  /** Position of the batch's first scan in the job, 1-based. */
-  first: number;
-  scanIds: number[];
-}
-
 export interface PipelineOptions {
-  batches: Batch[];
   totalBatches: number;
   totalScans: number;
   barrier: boolean;
@@ -41,22 +34,27 @@ export interface PipelineOptions {
   batchRetryDelayMs: number;
   thresholds: StageRates;
   batchDeadlineMs: number;
-  /** Called once per batch when its last attempt is over (journals completion, writes the checkpoint). */
-  onBatchDone(batch: Batch, complete: boolean): Promise<void>;
+  /** Called once per batch when its last attempt is over and its lease ended (writes the checkpoint when due). */
+  onBatchDone(batch: Batch): Promise<void>;
 }
 
 export async function runPipeline(rt: Runtime, opts: PipelineOptions): Promise<void> {
   const window = new Window(opts.window);
   const running = new Set<Promise<void>>();
   let failure: unknown;
-  for (const batch of opts.batches) {
-    if (rt.stop.aborted || failure !== undefined) break;
+  // The store says which batch comes next: for this one worker, the next one not completed, in order.
+  while (!rt.stop.aborted && failure === undefined) {
+    const batch = await rt.state.lease();
+    if (!batch) break;
     if (opts.barrier) {
       await runBatch(rt, opts, batch, window);
       continue;
     }
     await window.admit(batch.scanIds.length, rt.stop);
-    if (rt.stop.aborted) break;
+    if (rt.stop.aborted) {
+      await rt.state.release(batch.number);
+      break;
+    }
     const job = runBatch(rt, opts, batch, window)
       .catch((err: unknown) => {
         failure ??= err;
@@ -93,7 +91,10 @@ async function runBatch(rt: Runtime, opts: PipelineOptions, batch: Batch, window
   }
   const scans = batch.scanIds.map((id) => rt.state.scan(id));
   const complete = scans.every(isSettled);
-  await opts.onBatchDone(batch, complete);
+  // A complete batch is recorded so and never leased again; one with failures is left for a resume.
+  if (complete) await rt.state.record({ t: 'batch-complete', batch: batch.number });
+  else await rt.state.release(batch.number);
+  await opts.onBatchDone(batch);
   rt.emit({
     type: 'batch-complete',
     batch: batch.number,
@@ -259,11 +260,4 @@ class Window {
     this.#inFlight -= size;
     for (const wake of this.#waiters.splice(0)) wake();
   }
-}
-
-/** The job's scans cut into batches of `size`, numbered from 1. */
-export function batchesOf(scanIds: readonly number[], size: number): Batch[] {
-  const batches: Batch[] = [];
-  for (let i = 0; i < scanIds.length; i += size) batches.push({ number: batches.length + 1, first: i + 1, scanIds: scanIds.slice(i, i + size) });
-  return batches;
 }

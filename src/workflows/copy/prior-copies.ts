@@ -44,7 +44,7 @@ export async function openThroughLedger(ledger: Ledger, asked: Job, open: (known
     });
   } catch (err) {
     if (opened) {
-      await opened.state.journal.close();
+      await opened.state.close();
       await opened.unlock();
     }
     throw err;

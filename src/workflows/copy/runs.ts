@@ -7,11 +7,11 @@
 import { readdir } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { ScanCopyError } from '../../core/errors.js';
-import { readJournal } from '../../core/journal.js';
 import { readCheckpoint, type Checkpoint, type RunInstances } from './checkpoint.js';
+import { readRecordedState } from './local-job-store.js';
 import type { CopyMode } from './payload.js';
 import { checkpointIn, lockHolder, RUN_DIR } from './run-folder.js';
-import { applyRecord, parseJournalRecord, type JobHeader, type JournalRecord, type ScanState } from './state.js';
+import type { ScanState } from './state.js';
 
 export type RunState = 'finished' | 'unfinished' | 'running' | 'damaged' | 'no copy';
 
@@ -69,12 +69,7 @@ async function readRunFolder(dir: string): Promise<CopyRun> {
   } catch (err) {
     return { ...empty, state: 'damaged', problem: (err as Error).message };
   }
-  const scans = new Map<number, ScanState>(checkpoint.scan_ids.map((id) => [id, structuredClone(checkpoint.scans[String(id)] as ScanState)]));
-  const journal = await readJournal<JobHeader, JournalRecord>(join(dir, 'journal.ndjson'), parseJournalRecord).catch(() => undefined);
-  if (journal && (!journal.header || journal.header.fingerprint === checkpoint.job.fingerprint)) {
-    const completed = new Set(checkpoint.completed_batches);
-    for (const line of journal.lines) if (line.seq > checkpoint.journal_seq) applyRecord(scans, completed, line.record);
-  }
+  const { scans } = await readRecordedState(dir, checkpoint);
   const count = (status: ScanState['status']): number => [...scans.values()].filter((s) => s.status === status).length;
   const pending = count('pending');
   const running = (await lockHolder(dir)) !== undefined;

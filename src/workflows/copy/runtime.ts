@@ -11,9 +11,9 @@ import type { FileBytes } from '../../platform/multipart.js';
 import type { FetchedFile, FetchFileOptions, UploadInput } from '../../platform/api.js';
 import type { ScanPayload } from '../../platform/types.js';
 import type { CopyEvent, StageCount } from './events.js';
+import type { JobStore } from './job-store.js';
 import type { MemoryBudget } from './limits.js';
 import type { CopyMode } from './payload.js';
-import type { JobState } from './state.js';
 import type { StorePlanogramChoice } from './store-planograms.js';
 import type { TargetDbProof } from './target-proof.js';
 import type { Stage } from '../../platform/stages.js';
@@ -52,7 +52,11 @@ export interface SourceFile {
 }
 
 export interface Runtime {
-  state: JobState;
+  /**
+   * The job's store, as far as the pipeline and its steps use it: scans read and recorded,
+   * batches leased. Opening, compacting and closing it are copyScans' alone.
+   */
+  state: Pick<JobStore, 'scan' | 'record' | 'lease' | 'release'>;
   source: { api: CopySourceApi; db: Queryable };
   target: { api: CopyTargetApi; db?: Queryable };
   /** The gate every create and every settling passes until the target DB is proven the target API's. */

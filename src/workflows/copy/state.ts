@@ -1,12 +1,11 @@
 /**
- * The state of each scan of a copy job, and the journal records that move it. Every change
- * is applied in memory and appended to the journal in the same call, so the journal (and the
- * checkpoint it is compacted into) always describes at least what may have happened:
- * an outstanding create intent means "a scan with these files may exist on the target".
+ * The state of each scan of a copy job, and the records that move it. A job store
+ * (job-store.ts) applies each record and makes it durable in one call, so what it holds
+ * always describes at least what may have happened: an outstanding create intent means
+ * "a scan with these files may exist on the target".
  */
 import { z } from 'zod';
-import { ERROR_CODES, ScanCopyError } from '../../core/errors.js';
-import type { Journal } from '../../core/journal.js';
+import { ERROR_CODES } from '../../core/errors.js';
 import { STAGES } from '../../platform/stages.js';
 
 /** Where a scan's copy can fail: reading it from the source, then the platform's stages. */
@@ -161,33 +160,4 @@ export function uploadedFiles(scan: ScanState): number[] | undefined {
   const ids = scan.target_file_ids;
   if (!ids || ids.length === 0 || ids.some((id) => id === null)) return undefined;
   return ids as number[];
-}
-
-/** The job's scans and completed batches, changed only through `record`, which journals as it applies. */
-export class JobState {
-  readonly scans: Map<number, ScanState>;
-  readonly completedBatches: Set<number>;
-  readonly #journal: Journal<JobHeader, JournalRecord>;
-
-  constructor(scans: Map<number, ScanState>, completed: Set<number>, journal: Journal<JobHeader, JournalRecord>) {
-    this.scans = scans;
-    this.completedBatches = completed;
-    this.#journal = journal;
-  }
-
-  get journal(): Journal<JobHeader, JournalRecord> {
-    return this.#journal;
-  }
-
-  /** Applies the record now; resolves when it is durable. */
-  record(record: JournalRecord): Promise<void> {
-    applyRecord(this.scans, this.completedBatches, record);
-    return this.#journal.append(record);
-  }
-
-  scan(id: number): ScanState {
-    const scan = this.scans.get(id);
-    if (!scan) throw new ScanCopyError('INTERNAL', `scan ${id} is not part of this job`);
-    return scan;
-  }
 }
