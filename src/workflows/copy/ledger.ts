@@ -137,15 +137,19 @@ async function openSharedLedger(url: string, options: OpenLedgerOptions): Promis
       await use(async () => undefined);
       const session: Db = await openDb(withPassword, { session: true });
       try {
-        const [row] = await session.query<{ got: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS got', [job]);
-        if (!row?.got) {
-          const [held] = await session.query<{ holder: LockHolder }>('SELECT holder FROM scancopy_ledger_job_locks WHERE job = $1', [job]);
-          throw jobLocked(`advisory lock ${job.slice(0, 32)} in ${safeUrl(url)}`, held ? describeHolder(held.holder) : 'another session');
-        }
-        await session.query(
-          'INSERT INTO scancopy_ledger_job_locks (job, holder) VALUES ($1, $2::jsonb) ON CONFLICT (job) DO UPDATE SET holder = EXCLUDED.holder',
-          [job, JSON.stringify(currentHolder())],
-        );
+        // Taking the lock and naming its holder is one turn of the ledger: a second process
+        // refused reads the holder only once the first has written it, never a missing row.
+        const held = await session.transaction(async (tx) => {
+          await tx.query('SELECT pg_advisory_xact_lock($1::bigint)', [LEDGER_LOCK_KEY]);
+          const [row] = await tx.query<{ got: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS got', [job]);
+          if (!row?.got) return (await tx.query<{ holder: LockHolder }>('SELECT holder FROM scancopy_ledger_job_locks WHERE job = $1', [job]))[0] ?? null;
+          await tx.query(
+            'INSERT INTO scancopy_ledger_job_locks (job, holder) VALUES ($1, $2::jsonb) ON CONFLICT (job) DO UPDATE SET holder = EXCLUDED.holder',
+            [job, JSON.stringify(currentHolder())],
+          );
+          return undefined;
+        });
+        if (held !== undefined) throw jobLocked(`advisory lock ${job.slice(0, 32)} in ${safeUrl(url)}`, held ? describeHolder(held.holder) : 'another session');
       } catch (err) {
         await session.close();
         throw err;
