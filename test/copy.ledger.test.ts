@@ -6,9 +6,9 @@
  * folder, two copies started together, and a kill -9 followed by a run from another folder
  * all leave exactly one target scan per source scan (counted by file contents).
  */
-import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { currentHolder } from '../src/core/process-lock.js';
 import { testEngines } from './helpers/databases.js';
@@ -46,7 +46,7 @@ describe.each(testEngines())('one copy job however it is started, on $name', (en
     ledger = pgLedger ? await engine.create() : join(work, 'state');
     const rows = await pair.target.db.query<{ id: number }>('SELECT id FROM master_data_implementation_store ORDER BY id');
     stores = rows.map((r) => r.id);
-    while (stores.length < 6) {
+    while (stores.length < 7) {
       const [added] = await pair.target.db.query<{ id: number }>("INSERT INTO master_data_implementation_store (name) VALUES ('Ledger test store') RETURNING id");
       stores.push((added as { id: number }).id);
     }
@@ -210,5 +210,33 @@ describe.each(testEngines())('one copy job however it is started, on $name', (en
     const allowed = await runCli(args(['--allow-same-instance']), { cwd: work, env: { ...env, SCANCOPY_TARGET_USERNAME: pair.source.username, SCANCOPY_TARGET_PASSWORD: pair.source.password, SCANCOPY_LEDGER: ledger } });
     expect(allowed.code, allowed.stderr).toBe(0);
     expect(resultOf(allowed)).toMatchObject({ created: 1 });
+  });
+
+  it('`scancopy runs` lists the runs the ledger knows in other results folders, and a deleted one as gone with its copies', async () => {
+    const store = stores[6] as number;
+    const kept = await copy(store, join(work, 'runs-a'), { scans: pair.scanIds.slice(0, 3) });
+    const deleted = await copy(store, join(work, 'runs-b'), { scans: pair.scanIds.slice(3, 5) });
+    expect([kept.code, deleted.code], kept.stderr + deleted.stderr).toEqual([0, 0]);
+    const keptDir = resultOf(kept).runDir;
+    const deletedDir = resultOf(deleted).runDir;
+    await rm(deletedDir, { recursive: true });
+
+    const listed = await runCli(['runs', '--results', join(work, 'runs-c')], { cwd: work, env: { SCANCOPY_LEDGER: ledger } });
+    expect(listed.code, listed.stderr).toBe(0);
+    const lineOf = (dir: string): string => listed.stdout.split('\n').find((l) => l.startsWith(basename(dir))) ?? '';
+    expect(lineOf(keptDir)).toMatch(new RegExp(`^${basename(keptDir)} +finished +source -> target store ${store} \\(auto\\) +3/3 done`));
+    expect(lineOf(deletedDir)).toMatch(new RegExp(`^${basename(deletedDir)} +gone +pg:.+ -> pg:.+ store ${store} +2 copied`));
+    expect(listed.stderr).toMatch(/^0 run\(s\) in .+runs-c, \d+ elsewhere \(from the ledger .+\)$/m);
+
+    const json = JSON.parse((await runCli(['runs', '--results', join(work, 'runs-a'), '--json'], { cwd: work, env: { SCANCOPY_LEDGER: ledger } })).stdout) as Array<{ dir: string; state: string; recorded?: unknown }>;
+    expect(json.find((r) => r.dir === keptDir)).toMatchObject({ state: 'finished' });
+    expect(json.find((r) => r.dir === deletedDir)).toMatchObject({ state: 'gone', recorded: { targetStore: store, copies: 2, finished: true } });
+
+    // A ledger never written is not created by listing: only the results folder's runs show.
+    const unwritten = join(work, 'no-ledger-yet');
+    const alone = await runCli(['runs', '--results', join(work, 'runs-a'), '--ledger', unwritten], { cwd: work, env: {} });
+    expect(alone.code, alone.stderr).toBe(0);
+    expect(alone.stdout.trim().split('\n').slice(1).map((l) => l.split(' ')[0])).toEqual([basename(keptDir)]);
+    expect(await readdir(unwritten).catch(() => 'absent')).toBe('absent');
   });
 });

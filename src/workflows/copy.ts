@@ -49,9 +49,9 @@ export { probeTargetDb, type TargetDbProbe } from './copy/target-db.js';
 export { answerResume, checkResumeRequest, decideResume, progressOf, restartWarning, type JobCheckpointInfo, type ResumeAnswer, type ResumeDecision, type ResumeRequest } from './copy/resume-choice.js';
 export { sameInstance } from './copy/same-instance.js';
 export { buildCopyOptions, copyEnd, type CopyJobRequest, type CopyRunOverrides, type CopySettings } from './copy/options.js';
-export { listCopyRuns, readCopyRun, type CopyRun, type RunState } from './copy/runs.js';
+export { listCopyRuns, readCopyRun, type CopyRun, type ListRunsOptions, type RunState } from './copy/runs.js';
 export type { RunInstance, RunInstances } from './copy/checkpoint.js';
-export { openLedger, type Ledger, type OpenLedgerOptions } from './copy/ledger.js';
+export { ledgerExists, openLedger, type Ledger, type OpenLedgerOptions } from './copy/ledger.js';
 
 export interface CopyInstance<Api> {
   /** The API URL: part of the job's fingerprint. */

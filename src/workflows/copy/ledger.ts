@@ -15,7 +15,7 @@
  * way; a job lock is a session-level advisory lock on a connection of its own, released by
  * the server when the process dies, plus a row naming its holder for the refusal message.
  */
-import { mkdir } from 'node:fs/promises';
+import { access, mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ScanCopyError } from '../../core/errors.js';
@@ -46,6 +46,17 @@ export interface OpenLedgerOptions {
 export async function openLedger(location: string, options: OpenLedgerOptions = {}): Promise<Ledger> {
   return isPostgresUrl(location) ? openSharedLedger(location, options) : openLocalLedger(resolve(location), options);
 }
+
+/** Whether a ledger was ever written there: readers (`scancopy runs`) must not create one. A shared one is assumed to. */
+export async function ledgerExists(location: string): Promise<boolean> {
+  if (isPostgresUrl(location)) return true;
+  return access(join(resolve(location), LEDGER_FILE)).then(
+    () => true,
+    () => false,
+  );
+}
+
+const LEDGER_FILE = 'ledger.sqlite';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS scancopy_ledger_copies (
@@ -93,7 +104,7 @@ async function openLocalLedger(dir: string, options: OpenLedgerOptions): Promise
     async use(fn) {
       const release = await turn(join(dir, 'ledger.lock'), waitMs);
       try {
-        return await withSqliteFile(join(dir, 'ledger.sqlite'), SCHEMA, fn);
+        return await withSqliteFile(join(dir, LEDGER_FILE), SCHEMA, fn);
       } finally {
         await release();
       }
@@ -205,6 +216,31 @@ export async function registerRun(tx: Queryable, run: LedgerRun): Promise<void> 
 
 export async function finishRun(tx: Queryable, runDir: string): Promise<void> {
   await tx.query('UPDATE scancopy_ledger_runs SET finished = true WHERE host = $1 AND run_dir = $2', [hostname(), runDir]);
+}
+
+/** A run of this host as the ledger knows it, with the copies it recorded. */
+export interface KnownRun extends LedgerRun {
+  finished: boolean;
+  copies: number;
+}
+
+/** Every run of this host, oldest first: their folders may be under any results folder, or gone. */
+export async function runsOnHost(tx: Queryable): Promise<KnownRun[]> {
+  const rows = await tx.query<{ run_dir: string; job: string; source_instance: string; target_instance: string; target_store: number | string; finished: boolean | number; copies: number | string }>(
+    `SELECT r.run_dir, r.job, r.source_instance, r.target_instance, r.target_store, r.finished,
+            (SELECT count(*) FROM scancopy_ledger_copies c WHERE c.host = r.host AND c.run_dir = r.run_dir) AS copies
+       FROM scancopy_ledger_runs r WHERE r.host = $1 ORDER BY r.started_at, r.run_dir`,
+    [hostname()],
+  );
+  return rows.map((r) => ({
+    runDir: r.run_dir,
+    job: r.job,
+    sourceInstance: r.source_instance,
+    targetInstance: r.target_instance,
+    targetStore: Number(r.target_store),
+    finished: Boolean(r.finished),
+    copies: Number(r.copies),
+  }));
 }
 
 /** This host's runs into the target store that did not record their end (killed, or still running). */

@@ -10,10 +10,11 @@ import { ScanCopyError } from '../../core/errors.js';
 import { readCheckpoint, type Checkpoint, type RunInstances } from './checkpoint.js';
 import { readRecordedState } from './local-job-store.js';
 import type { CopyMode } from './payload.js';
+import { runsOnHost, type KnownRun, type Ledger } from './ledger.js';
 import { checkpointIn, lockHolder, RUN_DIR } from './run-folder.js';
 import type { ScanState } from './state.js';
 
-export type RunState = 'finished' | 'unfinished' | 'running' | 'damaged' | 'no copy';
+export type RunState = 'finished' | 'unfinished' | 'running' | 'damaged' | 'no copy' | 'gone';
 
 export interface CopyRun {
   /** Absolute path of the run folder. */
@@ -35,10 +36,27 @@ export interface CopyRun {
   pending: number;
   startedAt?: string;
   updatedAt?: string;
+  /** A run whose folder is gone, as the ledger recorded it: its copies stay known there, its other state is lost. */
+  recorded?: { sourceInstance: string; targetInstance: string; targetStore: number; copies: number; finished: boolean };
 }
 
-/** Every `run_<ts>` folder under `resultsDir`, newest first; an absent folder has none. */
-export async function listCopyRuns(resultsDir: string): Promise<CopyRun[]> {
+export interface ListRunsOptions {
+  /** Adds the runs this host recorded in the ledger outside `resultsDir`: their folders elsewhere, or gone. */
+  ledger?: Ledger;
+}
+
+/** Every `run_<ts>` folder under `resultsDir` (an absent folder has none), and with a ledger the runs it knows elsewhere; newest first. */
+export async function listCopyRuns(resultsDir: string, options: ListRunsOptions = {}): Promise<CopyRun[]> {
+  const runs = await Promise.all((await runFoldersIn(resultsDir)).map(readRunFolder));
+  if (options.ledger) {
+    const listed = new Set(runs.map((r) => r.dir));
+    const elsewhere = (await options.ledger.use(runsOnHost)).filter((r) => !listed.has(resolve(r.runDir)));
+    runs.push(...(await Promise.all(elsewhere.map(readRecordedRun))));
+  }
+  return runs.sort((a, b) => (a.name < b.name ? 1 : a.name > b.name ? -1 : 0));
+}
+
+async function runFoldersIn(resultsDir: string): Promise<string[]> {
   let names: string[];
   try {
     names = await readdir(resultsDir);
@@ -46,8 +64,16 @@ export async function listCopyRuns(resultsDir: string): Promise<CopyRun[]> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw new ScanCopyError('IO_ERROR', `cannot read the results folder ${resultsDir}`, { cause: err });
   }
-  const dirs = names.filter((n) => RUN_DIR.test(n)).sort().reverse();
-  return Promise.all(dirs.map((n) => readRunFolder(join(resolve(resultsDir), n))));
+  return names.filter((n) => RUN_DIR.test(n)).map((n) => join(resolve(resultsDir), n));
+}
+
+/** A run the ledger knows: read from its folder where that still holds the run, else what the ledger kept. */
+async function readRecordedRun(known: KnownRun): Promise<CopyRun> {
+  const dir = resolve(known.runDir);
+  const run = await readRunFolder(dir);
+  if (run.state !== 'no copy') return run;
+  const { sourceInstance, targetInstance, targetStore, copies, finished } = known;
+  return { ...run, state: 'gone', created: copies, recorded: { sourceInstance, targetInstance, targetStore, copies, finished } };
 }
 
 /** One run folder (or its checkpoint file); a folder that is no copy run is refused. */
