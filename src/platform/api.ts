@@ -100,9 +100,9 @@ export type UploadInput = FileBytes & {
 export interface FetchFileOptions extends FileDownloadOptions {
   /**
    * Asked once the answer's headers are in (each attempt), with its Content-Length when it
-   * has one: a path to stream the body to, or undefined to read it into memory.
+   * has one: a path to stream the body to, or a buffer of exactly that length to read it into.
    */
-  spoolTo(declaredBytes: number | undefined): string | undefined;
+  spoolTo(declaredBytes: number | undefined): string | Buffer;
 }
 
 /** A downloaded file, in memory or in the spool file asked for, with the sha256 of a spooled one. */
@@ -215,11 +215,12 @@ export class PlatformApi {
       const { result, meta, contentType } = await this.#download(fileId, options, async (answered, ex) => {
         if (path !== undefined) await rm(path, { force: true });
         const declared = Number(headerText(answered.headers['content-length']) ?? Number.NaN);
-        path = options.spoolTo(Number.isSafeInteger(declared) && declared >= 0 ? declared : undefined);
-        if (path === undefined) {
-          const bytes = await readBody(answered, ex);
+        const into = options.spoolTo(Number.isSafeInteger(declared) && declared >= 0 ? declared : undefined);
+        if (typeof into !== 'string') {
+          const bytes = await readBody(answered, ex, into);
           return { bytes, size: bytes.length };
         }
+        path = into;
         const written = await writeBody(answered, ex, path);
         return { path, size: written.bytes, sha256: written.sha256 };
       });

@@ -11,12 +11,13 @@ import { ScanCopyError } from '../core/errors.js';
 import { httpError, type Answered, type Exchange } from './http.js';
 
 /**
- * With a Content-Length the body is copied straight into one buffer of that size: collecting
- * chunks and concatenating them allocated every file twice, which a long copy pays in peak RSS.
+ * With a Content-Length the body is copied straight into one buffer of that size (`into`, the
+ * caller's, when given): collecting chunks and concatenating them allocated every file twice,
+ * which a long copy pays in peak RSS.
  */
-export async function readBody(answered: Answered, ex: Exchange): Promise<Buffer> {
+export async function readBody(answered: Answered, ex: Exchange, into?: Buffer): Promise<Buffer> {
   const declared = Number(headerText(answered.headers['content-length']) ?? Number.NaN);
-  const sized = Number.isSafeInteger(declared) && declared >= 0 ? Buffer.allocUnsafeSlow(declared) : undefined;
+  const sized = Number.isSafeInteger(declared) && declared >= 0 ? (into?.length === declared ? into : Buffer.allocUnsafeSlow(declared)) : undefined;
   const chunks: Buffer[] = [];
   let bytes = 0;
   try {

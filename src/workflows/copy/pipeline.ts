@@ -190,10 +190,12 @@ async function barrierAttempt(rt: Runtime, at: Attempt, scans: Array<{ id: numbe
   const uploads = await Promise.all(
     downloads.map(async ({ task, file }) => {
       if (isFailure(file)) return { task, result: file };
+      let result: number | StepFailure | undefined;
       try {
-        return { task, result: await uploadStep(rt, at, task, file) };
+        result = await uploadStep(rt, at, task, file);
+        return { task, result };
       } finally {
-        await file.release();
+        await file.release(typeof result === 'number');
       }
     }),
   );

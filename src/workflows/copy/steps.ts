@@ -34,8 +34,11 @@ export interface Downloaded {
   body: FileBytes;
   contentType: string;
   filename: string;
-  /** Frees the memory it holds or deletes its spool file; the caller's, once the upload is over. */
-  release(): Promise<void>;
+  /**
+   * Frees the memory it holds or deletes its spool file; the caller's, once the upload is
+   * over. `answered`: the target answered the upload, so nothing reads the bytes any more.
+   */
+  release(answered: boolean): Promise<void>;
 }
 
 export type StepFailure = { stage: CopyStage; error: unknown; fileId?: number };
@@ -86,19 +89,15 @@ export async function prepareScan(rt: Runtime, scanId: number, row: ScanWithFile
 export async function downloadStep(rt: Runtime, at: Attempt, task: FileTask): Promise<Downloaded | StepFailure> {
   return rt.queues.download.run(async () => {
     const started = Date.now();
-    let held = 0;
+    let held: Buffer | undefined;
     try {
       at.signal.throwIfAborted();
       at.startStage('download');
       // Asked per attempt once the size is known: memory when it fits the budget, else a spool file.
-      const spoolTo = (declared: number | undefined): string | undefined => {
-        rt.memory.release(held);
-        held = 0;
-        if (declared !== undefined && rt.memory.tryHold(declared)) {
-          held = declared;
-          return undefined;
-        }
-        return rt.spoolPath(task);
+      const spoolTo = (declared: number | undefined): string | Buffer => {
+        if (held) rt.memory.give(held, true);
+        held = declared === undefined ? undefined : rt.memory.take(declared);
+        return held ?? rt.spoolPath(task);
       };
       const file = await rt.source.api.fetchFile(task.fileId, { signal: at.signal, spoolTo });
       const latencyMs = Date.now() - started;
@@ -106,18 +105,24 @@ export async function downloadStep(rt: Runtime, at: Attempt, task: FileTask): Pr
       rt.emit({ type: 'downloaded', batch: at.batch, scanId: task.scanId, fileId: task.fileId, bytes: file.size, attempt: at.attempt, latencyMs, progress: { ...at.progress.download } });
       const filename = file.originalFilename || `file_${task.fileId}`;
       const hold = held;
+      held = undefined;
       // A spool file is read back as it was written, or its upload does not complete (multipart.ts).
       const body: FileBytes = 'bytes' in file ? { bytes: file.bytes } : { path: file.path, size: file.size, sha256: file.sha256 };
-      const free = 'bytes' in file ? async (): Promise<void> => rt.memory.release(hold) : () => rm(file.path, { force: true });
+      const free = 'bytes' in file
+        ? async (answered: boolean): Promise<void> => {
+          if (hold) rt.memory.give(hold, answered);
+        }
+        : () => rm(file.path, { force: true });
       // Beside the upload, not before it; the bytes are kept until the caller's look is over.
       const seen = rt.onSourceFile?.({ scanId: task.scanId, fileId: task.fileId, index: task.index, fileType: task.fileType, body }).catch(() => undefined);
-      const release = async (): Promise<void> => {
+      const release = async (answered: boolean): Promise<void> => {
         await seen;
-        await free();
+        await free(answered);
       };
       return { body, contentType: file.contentType, filename, release };
     } catch (error) {
-      rt.memory.release(held);
+      // A failed download's buffer is read by nobody: the next file may have it.
+      if (held) rt.memory.give(held, true);
       return fileFailure(rt, at, 'download', task, error, started);
     }
   });
@@ -153,10 +158,12 @@ export async function transferStep(rt: Runtime, at: Attempt, task: FileTask): Pr
   const move = async (): Promise<number | StepFailure> => {
     const file = await downloadStep(rt, at, task);
     if (isFailure(file)) return file;
+    let uploaded: number | StepFailure | undefined;
     try {
-      return await uploadStep(rt, at, task, file);
+      uploaded = await uploadStep(rt, at, task, file);
+      return uploaded;
     } finally {
-      await file.release();
+      await file.release(typeof uploaded === 'number');
     }
   };
   return rt.transfer ? rt.transfer.run(move) : move();
