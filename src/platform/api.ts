@@ -62,6 +62,12 @@ export interface CallOptions {
   signal?: AbortSignal;
   /** Absolute time (ms since epoch), e.g. the batch deadline: no retry starts after it. */
   deadline?: number;
+  /**
+   * Called holding the call's slot of its stage, just before each attempt's request goes out:
+   * work that must happen at the send (a journaled intent and its time) happens there, not
+   * before a wait for the slot. What it throws ends the call unsent.
+   */
+  beforeSend?: () => void | Promise<void>;
 }
 
 export interface FileDownloadOptions extends CallOptions {
@@ -233,10 +239,12 @@ export class PlatformApi {
 
   async uploadFile(file: UploadInput, options: CallOptions = {}): Promise<{ id: number }> {
     const body = await this.#retrying('upload', options, () =>
-      this.#limiters.upload.run(() =>
-        this.#authed<{ id?: unknown }>('upload', 'POST', PATHS.upload, this.timeouts.upload, options.signal, () =>
+      this.#limiters.upload.run(async () => {
+        await options.beforeSend?.();
+        return this.#authed<{ id?: unknown }>('upload', 'POST', PATHS.upload, this.timeouts.upload, options.signal, () =>
           multipartBody({ input_type: file.inputType }, { ...file, field: 'file' }),
-        ), options),
+        );
+      }, options),
     );
     return { id: idOf(body, 'upload', PATHS.upload) };
   }
@@ -248,13 +256,16 @@ export class PlatformApi {
   async createScan(payload: ScanPayload, options: CallOptions = {}): Promise<{ id: number }> {
     const ex = { call: 'create-scan', method: 'POST' as const, url: this.baseUrl + PATHS.create };
     let body: { id?: unknown };
+    let sent = false;
     try {
-      body = await this.#limiters.create.run(
-        () => this.#authed<{ id?: unknown }>('create-scan', 'POST', PATHS.create, this.timeouts.create, options.signal, () => JSON.stringify(payload), payload),
-        options,
-      );
+      body = await this.#limiters.create.run(async () => {
+        await options.beforeSend?.();
+        sent = true;
+        return this.#authed<{ id?: unknown }>('create-scan', 'POST', PATHS.create, this.timeouts.create, options.signal, () => JSON.stringify(payload), payload);
+      }, options);
     } catch (err) {
-      throw unknownOutcome(err, ex, payload) ?? err;
+      // Stopped before the request was made (waiting for a slot, or by `beforeSend`): nothing to settle.
+      throw (sent ? unknownOutcome(err, ex, payload) : undefined) ?? err;
     }
     try {
       return { id: idOf(body, 'create-scan', PATHS.create) };
@@ -272,6 +283,7 @@ export class PlatformApi {
     let meta = options.meta;
     return this.#retrying('file-content', options, () =>
       this.#limiters.download.run(async () => {
+        await options.beforeSend?.();
         meta ??= await this.#fetchMeta(fileId, signal);
         let ex = this.#contentExchange(meta, signal);
         let answered = await exchange(ex);

@@ -16,7 +16,7 @@ import { ensureWritableDir } from '../core/writable-dir.js';
 import { RunStats, type StatsSnapshot } from '../core/stats.js';
 import type { Queryable } from '../platform/db.js';
 import { selectStoreExists } from '../platform/queries.js';
-import { byStage, STAGES, type Stage } from '../platform/stages.js';
+import { STAGES, type Stage } from '../platform/stages.js';
 import { writeCsv } from '../reports/csv.js';
 import type { RunContext } from './context.js';
 import { describeCause } from './copy/describe.js';
@@ -74,7 +74,11 @@ export interface CopyOptions {
   resultsDir?: string;
   /** Scans per batch (logging, thresholds, retry, checkpoint). @default 10 */
   batchSize?: number;
-  /** Concurrent calls per stage. @default { download: 20, upload: 20, create: 10 } */
+  /**
+   * The stage limits the clients were opened with (PlatformApi `limits`): the clients bound
+   * each stage's concurrent calls (and lower them on 429/503); the copy sizes its pipeline by
+   * them: files in transfer, scans in flight. @default { download: 20, upload: 20, create: 10 }
+   */
   limits?: Partial<Record<Stage, number>>;
   /** File bytes held in memory between download and upload; larger files and the rest are spooled to `<run folder>/spool/`. @default 64 MiB */
   maxBytesInFlight?: number;
@@ -430,7 +434,6 @@ function buildRuntime(opts: ResolvedCopyOptions, opened: OpenedJob, stats: RunSt
     mode: opts.mode,
     targetStoreId: opts.targetStoreId,
     capturedAt: opened.capturedAt,
-    queues: byStage((stage) => new Semaphore(opts.limits[stage], `${stage} workers`)),
     // Enough files in transfer to keep every upload slot busy with one more waiting each.
     transfer: opts.barrier ? undefined : new Semaphore(opts.limits.download + 2 * opts.limits.upload, 'transfer workers'),
     memory: new MemoryBudget(opts.maxBytesInFlight),

@@ -143,7 +143,7 @@ async function runCopy(flags: CopyFlags, command: Command): Promise<void> {
     }
 
     if (flags.dryRun) {
-      const plan = await planCopy({ source, target: { db: targetDb }, scanIds, targetStoreId, mode, downloadWorkers: limits.download, signal: signals.signal });
+      const plan = await planCopy({ source, target: { db: targetDb }, scanIds, targetStoreId, mode, signal: signals.signal });
       renderer.result({ command: 'copy', dryRun: true, ...plan }, planLines(plan, targetStoreId));
       process.exitCode = exitCodeOf({ copyPlan: plan });
       return;

@@ -3,9 +3,7 @@
  * copy checks them, and their files streamed (and dropped) to count the bytes; nothing is
  * uploaded or created and no run folder is made.
  */
-import { RUN_DEFAULTS } from '../../core/defaults.js';
 import { errorCodeOf, type ErrorCode } from '../../core/errors.js';
-import { Semaphore } from '../../core/semaphore.js';
 import type { Queryable } from '../../platform/db.js';
 import { selectScansWithFiles, selectStoreExists } from '../../platform/queries.js';
 import { describeCause } from './describe.js';
@@ -23,8 +21,6 @@ export interface PlanCopyOptions {
   mode?: CopyMode;
   /** Page size of the scan reads. @default 100 */
   pageSize?: number;
-  /** Files fetched at once. @default 20 */
-  downloadWorkers?: number;
   /** Fetch every file to count bytes. @default true */
   countBytes?: boolean;
   signal?: AbortSignal;
@@ -50,7 +46,6 @@ export interface CopyPlan {
 
 export async function planCopy(options: PlanCopyOptions): Promise<CopyPlan> {
   const pageSize = options.pageSize ?? 100;
-  const queue = new Semaphore(options.downloadWorkers ?? RUN_DEFAULTS.limits.download, 'download workers');
   const ids = [...new Set(options.scanIds)];
   const plan: CopyPlan = { scans: ids.length, copyable: 0, files: 0, bytes: 0, skipped: [], notFound: [], refused: [], unreadable: [] };
   if (options.target?.db) plan.targetStoreExists = await selectStoreExists(options.target.db, options.targetStoreId);
@@ -75,9 +70,10 @@ export async function planCopy(options: PlanCopyOptions): Promise<CopyPlan> {
       plan.copyable += 1;
       plan.files += row.files.length;
       if (options.countBytes === false) continue;
+      // As many at once as the client's download limit allows: the page's files wait for its slots.
       for (const file of row.files) {
         fetches.push(
-          queue.run(async () => {
+          (async () => {
             try {
               const { bytes } = await options.source.api.digestFile(file.fileId, { signal: options.signal });
               plan.bytes += bytes;
@@ -85,7 +81,7 @@ export async function planCopy(options: PlanCopyOptions): Promise<CopyPlan> {
               if (options.signal?.aborted) throw err;
               plan.unreadable.push({ scanId: id, fileId: file.fileId, code: errorCodeOf(err), reason: describeCause(err) });
             }
-          }),
+          })(),
         );
       }
     }

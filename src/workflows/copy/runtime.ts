@@ -1,5 +1,5 @@
 /**
- * What the pipeline's steps share: the job state, both instances, the stage queues, the
+ * What the pipeline's steps share: the job state, both instances, the transfer slots, the
  * signals, the event sink and the crash-point hook. Kept apart so steps and batch logic
  * depend on one small shape rather than on each other.
  */
@@ -8,7 +8,7 @@ import type { Semaphore } from '../../core/semaphore.js';
 import type { RunStats } from '../../core/stats.js';
 import type { Queryable } from '../../platform/db.js';
 import type { FileBytes } from '../../platform/multipart.js';
-import type { FetchedFile, FetchFileOptions, UploadInput } from '../../platform/api.js';
+import type { CallOptions, FetchedFile, FetchFileOptions, UploadInput } from '../../platform/api.js';
 import type { ScanPayload } from '../../platform/types.js';
 import type { CopyEvent, StageCount } from './events.js';
 import type { JobStore } from './job-store.js';
@@ -29,10 +29,13 @@ export interface CopySourceApi {
   digestFile(fileId: number, options?: { signal?: AbortSignal }): Promise<{ bytes: number }>;
 }
 
-/** The target calls a copy makes (PlatformApi fits). */
+/**
+ * The target calls a copy makes (PlatformApi fits). Their concurrency is the client's:
+ * `beforeSend` runs holding the call's slot, just before the request.
+ */
 export interface CopyTargetApi {
-  uploadFile(file: UploadInput, options?: { signal?: AbortSignal }): Promise<{ id: number }>;
-  createScan(payload: ScanPayload, options?: { signal?: AbortSignal }): Promise<{ id: number }>;
+  uploadFile(file: UploadInput, options?: Pick<CallOptions, 'signal' | 'beforeSend'>): Promise<{ id: number }>;
+  createScan(payload: ScanPayload, options?: Pick<CallOptions, 'signal' | 'beforeSend'>): Promise<{ id: number }>;
   /** Paces a create sent again after the server refused it for now. */
   retry: Pick<RetryPolicy, 'backoff' | 'wait'>;
 }
@@ -64,7 +67,6 @@ export interface Runtime {
   mode: CopyMode;
   targetStoreId: number;
   capturedAt: number;
-  queues: Record<Stage, Semaphore>;
   /**
    * Files between the start of their download and the end of their upload. Absent in barrier
    * mode, where a batch's files are all held between its phases anyway.

@@ -87,71 +87,86 @@ export async function prepareScan(rt: Runtime, scanId: number, row: ScanWithFile
 }
 
 export async function downloadStep(rt: Runtime, at: Attempt, task: FileTask): Promise<Downloaded | StepFailure> {
-  return rt.queues.download.run(async () => {
-    const started = Date.now();
-    let held: Buffer | undefined;
-    try {
-      at.signal.throwIfAborted();
-      at.startStage('download');
-      // Asked per attempt once the size is known: memory when it fits the budget, else a spool file.
-      const spoolTo = (declared: number | undefined): string | Buffer => {
-        if (held) rt.memory.give(held, true);
-        held = declared === undefined ? undefined : rt.memory.take(declared);
-        return held ?? rt.spoolPath(task);
-      };
-      const file = await rt.source.api.fetchFile(task.fileId, { signal: at.signal, spoolTo });
-      const latencyMs = Date.now() - started;
-      count(rt, at, 'download', task, true, { bytes: file.size, latencyMs });
-      rt.emit({ type: 'downloaded', batch: at.batch, scanId: task.scanId, fileId: task.fileId, bytes: file.size, attempt: at.attempt, latencyMs, progress: { ...at.progress.download } });
-      const filename = file.originalFilename || `file_${task.fileId}`;
-      const hold = held;
-      held = undefined;
-      // A spool file is read back as it was written, or its upload does not complete (multipart.ts).
-      const body: FileBytes = 'bytes' in file ? { bytes: file.bytes } : { path: file.path, size: file.size, sha256: file.sha256 };
-      const free = 'bytes' in file
-        ? async (answered: boolean): Promise<void> => {
-          if (hold) rt.memory.give(hold, answered);
-        }
-        : () => rm(file.path, { force: true });
-      // Beside the upload, not before it; the bytes are kept until the caller's look is over.
-      const seen = rt.onSourceFile?.({ scanId: task.scanId, fileId: task.fileId, index: task.index, fileType: task.fileType, body }).catch(() => undefined);
-      const release = async (answered: boolean): Promise<void> => {
-        await seen;
-        await free(answered);
-      };
-      return { body, contentType: file.contentType, filename, release };
-    } catch (error) {
-      // A failed download's buffer is read by nobody: the next file may have it.
+  const started = callClock();
+  let held: Buffer | undefined;
+  try {
+    at.signal.throwIfAborted();
+    at.startStage('download');
+    // Asked per attempt once the size is known: memory when it fits the budget, else a spool file.
+    const spoolTo = (declared: number | undefined): string | Buffer => {
       if (held) rt.memory.give(held, true);
-      return fileFailure(rt, at, 'download', task, error, started);
-    }
-  });
+      held = declared === undefined ? undefined : rt.memory.take(declared);
+      return held ?? rt.spoolPath(task);
+    };
+    const file = await rt.source.api.fetchFile(task.fileId, { signal: at.signal, spoolTo, beforeSend: started.send });
+    const latencyMs = started.elapsed();
+    count(rt, at, 'download', task, true, { bytes: file.size, latencyMs });
+    rt.emit({ type: 'downloaded', batch: at.batch, scanId: task.scanId, fileId: task.fileId, bytes: file.size, attempt: at.attempt, latencyMs, progress: { ...at.progress.download } });
+    const filename = file.originalFilename || `file_${task.fileId}`;
+    const hold = held;
+    held = undefined;
+    // A spool file is read back as it was written, or its upload does not complete (multipart.ts).
+    const body: FileBytes = 'bytes' in file ? { bytes: file.bytes } : { path: file.path, size: file.size, sha256: file.sha256 };
+    const free = 'bytes' in file
+      ? async (answered: boolean): Promise<void> => {
+        if (hold) rt.memory.give(hold, answered);
+      }
+      : () => rm(file.path, { force: true });
+    // Beside the upload, not before it; the bytes are kept until the caller's look is over.
+    const seen = rt.onSourceFile?.({ scanId: task.scanId, fileId: task.fileId, index: task.index, fileType: task.fileType, body }).catch(() => undefined);
+    const release = async (answered: boolean): Promise<void> => {
+      await seen;
+      await free(answered);
+    };
+    return { body, contentType: file.contentType, filename, release };
+  } catch (error) {
+    // A failed download's buffer is read by nobody: the next file may have it.
+    if (held) rt.memory.give(held, true);
+    return fileFailure(rt, at, 'download', task, error, started.at());
+  }
 }
 
 export async function uploadStep(rt: Runtime, at: Attempt, task: FileTask, file: Downloaded): Promise<number | StepFailure> {
-  return rt.queues.upload.run(async () => {
-    const started = Date.now();
-    try {
-      at.signal.throwIfAborted();
-      at.startStage('upload');
-      await rt.state.record({ t: 'upload-intent', scan: task.scanId, index: task.index });
-      const { id } = await rt.target.api.uploadFile({ ...file.body, filename: file.filename, contentType: file.contentType, inputType: task.fileType }, { signal: at.signal });
-      rt.crashPoint('after-upload');
-      await rt.state.record({ t: 'uploaded', scan: task.scanId, index: task.index, file: id });
-      const latencyMs = Date.now() - started;
-      const bytes = 'bytes' in file.body ? file.body.bytes.length : file.body.size;
-      count(rt, at, 'upload', task, true, { bytes, latencyMs });
-      rt.emit({ type: 'uploaded', batch: at.batch, scanId: task.scanId, fileId: task.fileId, targetFileId: id, bytes, attempt: at.attempt, latencyMs, progress: { ...at.progress.upload } });
-      return id;
-    } catch (error) {
-      return fileFailure(rt, at, 'upload', task, error, started);
-    }
-  });
+  const started = callClock();
+  try {
+    at.signal.throwIfAborted();
+    at.startStage('upload');
+    await rt.state.record({ t: 'upload-intent', scan: task.scanId, index: task.index });
+    const { id } = await rt.target.api.uploadFile({ ...file.body, filename: file.filename, contentType: file.contentType, inputType: task.fileType }, { signal: at.signal, beforeSend: started.send });
+    rt.crashPoint('after-upload');
+    await rt.state.record({ t: 'uploaded', scan: task.scanId, index: task.index, file: id });
+    const latencyMs = started.elapsed();
+    const bytes = 'bytes' in file.body ? file.body.bytes.length : file.body.size;
+    count(rt, at, 'upload', task, true, { bytes, latencyMs });
+    rt.emit({ type: 'uploaded', batch: at.batch, scanId: task.scanId, fileId: task.fileId, targetFileId: id, bytes, attempt: at.attempt, latencyMs, progress: { ...at.progress.upload } });
+    return id;
+  } catch (error) {
+    return fileFailure(rt, at, 'upload', task, error, started.at());
+  }
+}
+
+/**
+ * A step's latency runs from its call's first send (the client's stage slot held), so time
+ * spent waiting for a slot is not the call's; until then it runs from the step's start.
+ */
+function callClock(): { send: () => void; at: () => number; elapsed: () => number } {
+  let from = Date.now();
+  let sent = false;
+  return {
+    send: () => {
+      if (sent) return;
+      sent = true;
+      from = Date.now();
+    },
+    at: () => from,
+    elapsed: () => Date.now() - from,
+  };
 }
 
 /**
  * Download then upload, holding a place among the files in transfer: when uploads are the
- * slower stage, downloads wait instead of piling files up. The file's bytes are freed (or its
+ * slower stage, downloads wait instead of piling files up (the calls themselves wait for the
+ * clients' stage slots, the one bound on concurrent calls). The file's bytes are freed (or its
  * spool file deleted) once its upload is over, whatever the outcome.
  */
 export async function transferStep(rt: Runtime, at: Attempt, task: FileTask): Promise<number | StepFailure> {
@@ -227,22 +242,26 @@ async function createOnce(rt: Runtime, at: Attempt, scanId: number, row: ScanWit
     });
     if (!payload) throw new ScanCopyError('INTERNAL', `scan ${scanId} lost its payload between checks`);
     sent += 1;
-    let callStarted = Date.now();
+    const call = { started: 0 };
     try {
-      const answer = await rt.queues.create.run(async () => {
-        if (rt.stop.aborted) return undefined;
-        at.startStage('create');
-        rt.crashPoint('before-create-journal');
-        callStarted = Date.now();
-        await rt.state.record({ t: 'create-intent', scan: scanId, files, at: callStarted });
-        return rt.target.api.createScan(payload, { signal: at.createSignal });
+      const answer = await rt.target.api.createScan(payload, {
+        signal: at.createSignal,
+        // Holding the client's create slot: the intent's time is the send's, and a run that
+        // stopped while the create waited for its slot sends nothing.
+        beforeSend: async () => {
+          if (rt.stop.aborted) throw new ScanCopyError('ABORTED', `scan ${scanId}: the run stopped before its create was sent`);
+          at.startStage('create');
+          rt.crashPoint('before-create-journal');
+          call.started = Date.now();
+          await rt.state.record({ t: 'create-intent', scan: scanId, files, at: call.started });
+        },
       });
-      if (!answer) return 'interrupted';
       rt.crashPoint('after-create');
-      const outcome = await created(rt, at, scanId, answer.id, 'api', Date.now() - callStarted);
+      const outcome = await created(rt, at, scanId, answer.id, 'api', Date.now() - call.started);
       rt.targetProof.created(answer.id, files);
       return outcome;
     } catch (error) {
+      if (call.started === 0 && rt.stop.aborted) return 'interrupted';
       lastError = error;
       const failure = classify(error);
       if (!failure.mayHaveApplied) {
