@@ -50,8 +50,8 @@ describe('AdaptiveLimiter', () => {
   });
 
   /** 11 calls held in flight, a twelfth refused, then the 11 let go: the server's limit is 11. */
-  async function refusedAtTwelve(): Promise<AdaptiveLimiter> {
-    const limiter = new AdaptiveLimiter({ max: 20 });
+  async function refusedAtTwelve(onLimitChange?: (limit: number) => void): Promise<AdaptiveLimiter> {
+    const limiter = new AdaptiveLimiter({ max: 20, onLimitChange });
     let open!: () => void;
     const gate = new Promise<void>((r) => (open = r));
     const holding = Array.from({ length: 11 }, () => limiter.run(() => gate));
@@ -74,6 +74,66 @@ describe('AdaptiveLimiter', () => {
     const succeed = () => limiter.run(async () => 'ok');
     // The 11 holders finished after the throttle: their successes count toward the probe.
     for (let i = 0; i < 11 * 16 - 11 - 1; i++) await succeed();
+    expect(limiter.limit).toBe(11);
+    await succeed();
+    expect(limiter.limit).toBe(12);
+  });
+
+  /** `n` calls started at once; those at `refused` positions (1-based, in the order they started) are refused in the order given, then the rest succeed. */
+  async function burst(limiter: AdaptiveLimiter, n: number, refused: number[]): Promise<void> {
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    const answers = new Map(refused.map((position) => {
+      let refuse!: () => void;
+      return [position, { refused: new Promise<void>((r) => (refuse = r)), refuse }];
+    }));
+    const calls = Array.from({ length: n }, (_, i) => limiter.run(async () => {
+      const answer = answers.get(i + 1);
+      if (!answer) return gate;
+      await answer.refused;
+      throw throttled(429);
+    }).catch(() => undefined));
+    await tick();
+    for (const position of refused) {
+      answers.get(position)?.refuse();
+      await tick();
+    }
+    open();
+    await Promise.all(calls);
+  }
+
+  it('the other refusals of a counted burst bring the limit to below the fewest in flight they met, once and not past half', async () => {
+    const changes: number[] = [];
+    const limiter = new AdaptiveLimiter({ max: 16, onLimitChange: (l) => changes.push(l) });
+    // Fourteen started at once against a server that takes nine: the fourteenth's refusal comes back first.
+    await burst(limiter, 14, [14, 13, 12, 11, 10]);
+    expect(limiter.limit).toBe(9);
+    expect(changes).toEqual([13, 12, 11, 10, 9]);
+    const halved = new AdaptiveLimiter({ max: 16 });
+    // A server that takes two: the refusals say 2, one burst brings 16 down to 8 only.
+    await burst(halved, 14, [14, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
+    expect(halved.limit).toBe(8);
+  });
+
+  it('halves, instead of stepping down by one, when a level a decrease reached is refused with every slot taken', async () => {
+    const changes: number[] = [];
+    const limiter = await refusedAtTwelve((l) => changes.push(l));
+    // Eleven in flight at the new level, the eleventh refused: the server's limit is below 11, by how much it does not say.
+    await burst(limiter, 11, [11]);
+    // Then the ten that passed raise it by one, as any five successes at 5 would.
+    expect(changes).toEqual([11, 5, 6]);
+  });
+
+  it('a probe of the refused level, refused again, makes the next probe wait twice as long', async () => {
+    const limiter = await refusedAtTwelve();
+    const succeed = () => limiter.run(async () => 'ok');
+    for (let i = 0; i < 11 * 16 - 11; i++) await succeed();
+    expect(limiter.limit).toBe(12);
+    // Refused again at 12 with every slot taken: back to the level that held, 11.
+    await burst(limiter, 12, [12]);
+    expect(limiter.limit).toBe(11);
+    // The eleven that passed in the burst count toward the next probe, which now takes 32 rounds.
+    for (let i = 0; i < 11 * 32 - 11 - 1; i++) await succeed();
     expect(limiter.limit).toBe(11);
     await succeed();
     expect(limiter.limit).toBe(12);

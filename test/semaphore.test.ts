@@ -30,6 +30,16 @@ describe('Semaphore', () => {
     expect({ active: slots.active, waiting: slots.waiting }).toEqual({ active: 0, waiting: 0 });
   });
 
+  it('tells each slot how many were held when it was granted, itself included, however many were granted at once', async () => {
+    const slots = new Semaphore(3);
+    const first = await slots.acquire();
+    const burst = await Promise.all([slots.acquire(), slots.acquire()]);
+    expect([first.heldWith, ...burst.map((s) => s.heldWith)]).toEqual([1, 2, 3]);
+    const waiting = Promise.all([slots.acquire(), slots.acquire()]);
+    slots.resize(5);
+    expect((await waiting).map((s) => s.heldWith)).toEqual([4, 5]);
+  });
+
   it('lets a waiter whose signal aborts leave the queue with the reason, without taking a slot', async () => {
     const slots = new Semaphore(1);
     const release = await slots.acquire();

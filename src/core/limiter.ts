@@ -2,11 +2,15 @@
  * Concurrency for one class of calls, adapted to what the server tolerates. A throttling
  * answer (429/503, as core/failure.ts classifies it) lowers the limit to below the number of
  * calls that were in flight when the refused one started (the server's own limit shows
- * there), and at least halves it when that says nothing smaller; only calls started under the
- * current limit can lower it again, so one burst of 429s counts as one signal. Every `limit`
- * successes in a row raise the limit by one, never past the configured maximum; the level
- * that was refused is probed again only after PROBE_ROUNDS times as many, so a copy settles
- * at the platform's limit instead of knocking on it every few calls.
+ * there), and at least halves it when that says nothing smaller. Only calls started under the
+ * current limit can start a new decrease, so one burst of 429s counts as one signal; the
+ * burst's other refusals, from calls started with fewer in flight, may still bring it down to
+ * below them (no further than that one decrease). A refusal with every slot taken, at a level
+ * that has not held, halves: "one fewer than in flight" would say only what this limiter
+ * allowed, and stepping down by one per round trip is a 429 storm. Every `limit` successes in
+ * a row raise the limit by one, never past the configured maximum; the level that was refused
+ * is probed again only after PROBE_ROUNDS times as many, twice that after each refused probe,
+ * so a copy settles at the platform's limit instead of knocking on it every few calls.
  */
 import { classify } from './failure.js';
 import { Semaphore } from './semaphore.js';
@@ -25,8 +29,10 @@ export interface AdaptiveLimiterOptions {
   onLimitChange?: (limit: number, reason: 'throttled' | 'recovered') => void;
 }
 
-/** Rounds of `limit` successes before the limit is raised to a level that was refused. */
+/** Rounds of `limit` successes before the limit is raised to a level that was refused... */
 const PROBE_ROUNDS = 16;
+/** ...doubled after each probe the server refused, up to this many. */
+const MAX_PROBE_ROUNDS = 64;
 
 export class AdaptiveLimiter {
   readonly max: number;
@@ -36,6 +42,14 @@ export class AdaptiveLimiter {
   #successes = 0;
   /** The lowest concurrency refused since the last successful probe: raising the limit to it is a probe. */
   #refusedAt = Number.POSITIVE_INFINITY;
+  #probeRounds = PROBE_ROUNDS;
+  /** The lowest limit later refusals of the last counted burst may bring it to. */
+  #burstFloor = 1;
+  /** Changes of the limit so far: a call started at the current level is evidence about it. */
+  #moves = 0;
+  /** Successes of calls started at the current level: it has held once `limit` of them came back. */
+  #held = 0;
+  #lastChange: 'initial' | 'throttled' | 'recovered' = 'initial';
   readonly #decrease: number;
   readonly #adaptive: boolean;
   readonly #onChange?: AdaptiveLimiterOptions['onLimitChange'];
@@ -66,10 +80,11 @@ export class AdaptiveLimiter {
   async run<T>(fn: () => Promise<T>, options: { signal?: AbortSignal } = {}): Promise<T> {
     const release = await this.#slots.acquire(options.signal);
     const epoch = this.#epoch;
-    const inFlight = this.#slots.active;
+    const level = this.#moves;
+    const inFlight = release.heldWith;
     try {
       const result = await fn();
-      this.#onSuccess();
+      this.#onSuccess(level);
       return result;
     } catch (err) {
       if (classify(err).throttled) this.#onThrottle(epoch, inFlight);
@@ -79,33 +94,59 @@ export class AdaptiveLimiter {
     }
   }
 
-  #onSuccess(): void {
-    if (!this.#adaptive || this.limit >= this.max) return;
+  #onSuccess(level: number): void {
+    if (!this.#adaptive) return;
+    if (level === this.#moves) this.#held += 1;
+    if (this.limit >= this.max) return;
     this.#successes += 1;
-    const needed = this.limit + 1 >= this.#refusedAt ? this.limit * PROBE_ROUNDS : this.limit;
+    const needed = this.limit + 1 >= this.#refusedAt ? this.limit * this.#probeRounds : this.limit;
     if (this.#successes >= needed) {
       this.#successes = 0;
       // The refused level has held through a whole probe: the server's limit moved, stop probing slowly.
-      if (this.limit >= this.#refusedAt) this.#refusedAt = Number.POSITIVE_INFINITY;
-      this.#slots.resize(this.limit + 1);
-      this.#onChange?.(this.limit, 'recovered');
+      if (this.limit >= this.#refusedAt) {
+        this.#refusedAt = Number.POSITIVE_INFINITY;
+        this.#probeRounds = PROBE_ROUNDS;
+      }
+      this.#resize(this.limit + 1, 'recovered');
     }
   }
 
   /** `inFlight`: this limiter's calls in flight when the refused one started, itself included. */
   #onThrottle(epoch: number, inFlight: number): void {
-    if (!this.#adaptive || epoch !== this.#epoch) return;
+    if (!this.#adaptive) return;
+    if (epoch === this.#epoch - 1) {
+      // Another refusal of the burst already counted, from a call started with fewer in flight:
+      // the server's limit is below that too (no lower than the burst's own decrease allows).
+      this.#refusedAt = Math.min(this.#refusedAt, inFlight);
+      const next = Math.max(this.#burstFloor, inFlight - 1);
+      if (next < this.limit) this.#resize(next, 'throttled');
+      return;
+    }
+    if (epoch !== this.#epoch) return;
     this.#epoch += 1;
     this.#successes = 0;
+    // A probe of the refused level, refused again: the server's limit is where it was, so knock less often.
+    if (this.#lastChange === 'recovered' && this.limit >= this.#refusedAt) this.#probeRounds = Math.min(MAX_PROBE_ROUNDS, 2 * this.#probeRounds);
     // The lowest level refused since the last successful probe: a refusal that came while
     // the server was still draining an earlier burst must not set the bar higher again.
     this.#refusedAt = Math.min(this.#refusedAt, inFlight);
+    const half = Math.max(this.min, Math.floor(this.limit * this.#decrease));
+    this.#burstFloor = half;
+    // Every slot taken, at a level that has not held (the first one, or one a decrease
+    // reached): one fewer than in flight is what this limiter allowed, not where the server
+    // refuses. A level just raised to is a probe, and one fewer is the level that held.
+    const blind = inFlight >= this.limit && this.#lastChange !== 'recovered' && this.#held < this.limit;
     // The server refused at `inFlight`: one fewer is what it took. A level above half the
     // current limit is believed, lower ones come from the halving, and the limit always drops.
-    const next = Math.max(this.min, Math.min(this.limit - 1, Math.max(inFlight - 1, Math.floor(this.limit * this.#decrease))));
-    if (next !== this.limit) {
-      this.#slots.resize(next);
-      this.#onChange?.(this.limit, 'throttled');
-    }
+    const next = blind ? half : Math.max(this.min, Math.min(this.limit - 1, Math.max(inFlight - 1, half)));
+    if (next !== this.limit) this.#resize(next, 'throttled');
+  }
+
+  #resize(limit: number, reason: 'throttled' | 'recovered'): void {
+    this.#slots.resize(limit);
+    this.#lastChange = reason;
+    this.#moves += 1;
+    this.#held = 0;
+    this.#onChange?.(this.limit, reason);
   }
 }

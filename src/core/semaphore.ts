@@ -1,12 +1,20 @@
 /**
  * The one counting semaphore. FIFO: a freed slot goes to the longest waiter, so work admitted
  * first moves first through every stage. Abortable: a waiter whose signal aborts leaves the
- * queue with the signal's reason. Resizable: the adaptive limiter moves its size.
+ * queue with the signal's reason. Resizable: the adaptive limiter moves its size. A slot says
+ * how many were held when it was granted: what the adaptive limiter reads a refusal against.
  */
 import { ScanCopyError } from './errors.js';
 
+/** A held slot: calling it releases the slot (again does nothing). */
+export interface Slot {
+  (): void;
+  /** The slots held when this one was granted, itself included: what was in flight as its work started. */
+  readonly heldWith: number;
+}
+
 interface Waiter {
-  grant: () => void;
+  grant: (heldWith: number) => void;
   reject: (reason: unknown) => void;
   signal?: AbortSignal;
   onAbort?: () => void;
@@ -42,13 +50,16 @@ export class Semaphore {
     this.#drain();
   }
 
-  /** Resolves with the slot's release (calling it again does nothing) once a slot is held. */
-  async acquire(signal?: AbortSignal): Promise<() => void> {
+  /** Resolves with the held slot once one is free. */
+  async acquire(signal?: AbortSignal): Promise<Slot> {
     signal?.throwIfAborted();
+    // Counted at the grant, not when the holder resumes: by then a burst's later grants have raised `active`.
+    let heldWith: number;
     if (this.#active < this.#size && this.#queue.length === 0) {
       this.#active += 1;
+      heldWith = this.#active;
     } else {
-      await new Promise<void>((grant, reject) => {
+      heldWith = await new Promise<number>((grant, reject) => {
         const waiter: Waiter = { grant, reject, signal };
         if (signal) {
           waiter.onAbort = () => {
@@ -62,12 +73,13 @@ export class Semaphore {
       });
     }
     let released = false;
-    return () => {
+    const release = (): void => {
       if (released) return;
       released = true;
       this.#active -= 1;
       this.#drain();
     };
+    return Object.assign(release, { heldWith });
   }
 
   /** Runs `fn` holding one slot. */
@@ -85,7 +97,7 @@ export class Semaphore {
       const waiter = this.#queue.shift() as Waiter;
       if (waiter.onAbort) waiter.signal?.removeEventListener('abort', waiter.onAbort);
       this.#active += 1;
-      waiter.grant();
+      waiter.grant(this.#active);
     }
   }
 }
