@@ -27,7 +27,11 @@ export type NewFile = ({ bytes: Buffer } | { stored: { path: string; size: numbe
 
 /** Bytes per slice read from the database when streaming content. */
 const SLICE = 256 * 1024;
-/** Bytes per read of a file on disk: the default 64 KiB cost a read, a buffer and a socket write each. */
+/**
+ * Bytes per read of a file on disk: the default 64 KiB cost a read, a buffer and a socket write
+ * each. No more than the file's size: a read stream allocates a whole read's buffer for any
+ * file, and copies a short read into one that fits.
+ */
 const DISK_READ = 1024 * 1024;
 
 /** Stores the file: its bytes go to `storageDir` (prepared by prepareStorageDir) when given, else into the row. */
@@ -61,7 +65,7 @@ export async function findFile(db: Queryable, id: number): Promise<(StoredFile &
 export async function openContent(db: Queryable, file: { id: number; size: number; storagePath: string | null }): Promise<Readable | undefined> {
   if (!file.storagePath) return Readable.from(slices(db, file.id, file.size));
   try {
-    return (await open(file.storagePath, 'r')).createReadStream({ highWaterMark: DISK_READ });
+    return (await open(file.storagePath, 'r')).createReadStream({ highWaterMark: Math.max(1, Math.min(DISK_READ, file.size)) });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
