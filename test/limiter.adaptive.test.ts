@@ -139,6 +139,31 @@ describe('AdaptiveLimiter', () => {
     expect(limiter.limit).toBe(12);
   });
 
+  it('tries a refused level with one call: the others stay at the level that held until it answers', async () => {
+    const limiter = await refusedAtTwelve();
+    const succeed = () => limiter.run(async () => 'ok');
+    for (let i = 0; i < 11 * 16 - 11; i++) await succeed();
+    expect(limiter.limit).toBe(12);
+    const gates = Array.from({ length: 13 }, () => {
+      let open!: () => void;
+      const opened = new Promise<void>((r) => (open = r));
+      return { open, opened };
+    });
+    const calls = gates.map((g) => limiter.run(() => g.opened));
+    await tick();
+    // The twelfth call is the probe: the thirteenth waits, though one of the first eleven is back.
+    gates[0]?.open();
+    await calls[0];
+    expect(limiter.waiting).toBe(1);
+    // The probe passed: the level is the limiter's, and the thirteenth goes.
+    gates[11]?.open();
+    await calls[11];
+    expect(limiter.waiting).toBe(0);
+    for (const g of gates) g.open();
+    await Promise.all(calls);
+    expect(limiter.limit).toBe(12);
+  });
+
   it('other failures leave the limit alone', async () => {
     const limiter = new AdaptiveLimiter({ max: 4 });
     await limiter.run(async () => {

@@ -10,7 +10,8 @@
  * allowed, and stepping down by one per round trip is a 429 storm. Every `limit` successes in
  * a row raise the limit by one, never past the configured maximum; the level that was refused
  * is probed again only after PROBE_ROUNDS times as many, twice that after each refused probe,
- * so a copy settles at the platform's limit instead of knocking on it every few calls.
+ * and by one call while the others stay at the level that held, so a copy settles at the
+ * platform's limit instead of knocking on it every few calls.
  */
 import { classify } from './failure.js';
 import { Semaphore } from './semaphore.js';
@@ -50,6 +51,11 @@ export class AdaptiveLimiter {
   /** Successes of calls started at the current level: it has held once `limit` of them came back. */
   #held = 0;
   #lastChange: 'initial' | 'throttled' | 'recovered' = 'initial';
+  #limit: number;
+  /** Raised to a refused level: the first call to reach it is the probe, and goes alone. */
+  #probing = false;
+  /** The probe is out: the slots stay at the level that held until it answers. */
+  #alone = false;
   readonly #decrease: number;
   readonly #adaptive: boolean;
   readonly #onChange?: AdaptiveLimiterOptions['onLimitChange'];
@@ -58,14 +64,15 @@ export class AdaptiveLimiter {
     this.#slots = new Semaphore(options.max, 'limit');
     this.max = options.max;
     this.min = Math.min(Math.max(1, options.min ?? 1), this.max);
-    this.#slots.resize(Math.min(this.max, Math.max(this.min, options.initial ?? this.max)));
+    this.#limit = Math.min(this.max, Math.max(this.min, options.initial ?? this.max));
+    this.#slots.resize(this.#limit);
     this.#decrease = options.decrease ?? 0.5;
     this.#adaptive = options.adaptive ?? true;
     this.#onChange = options.onLimitChange;
   }
 
   get limit(): number {
-    return this.#slots.size;
+    return this.#limit;
   }
 
   get active(): number {
@@ -82,6 +89,14 @@ export class AdaptiveLimiter {
     const epoch = this.#epoch;
     const level = this.#moves;
     const inFlight = release.heldWith;
+    // A refused level is tried by one call: the others stay at the level that held until it
+    // answers, so a probe the server refuses costs one 429, not a round trip's worth.
+    const probe = this.#probing && inFlight >= this.#limit;
+    if (probe) {
+      this.#probing = false;
+      this.#alone = true;
+      this.#slots.resize(this.#limit - 1);
+    }
     try {
       const result = await fn();
       this.#onSuccess(level);
@@ -90,6 +105,10 @@ export class AdaptiveLimiter {
       if (classify(err).throttled) this.#onThrottle(epoch, inFlight);
       throw err;
     } finally {
+      if (probe) {
+        this.#alone = false;
+        this.#slots.resize(this.#limit);
+      }
       release();
     }
   }
@@ -108,6 +127,7 @@ export class AdaptiveLimiter {
         this.#probeRounds = PROBE_ROUNDS;
       }
       this.#resize(this.limit + 1, 'recovered');
+      this.#probing = this.limit >= this.#refusedAt;
     }
   }
 
@@ -143,7 +163,9 @@ export class AdaptiveLimiter {
   }
 
   #resize(limit: number, reason: 'throttled' | 'recovered'): void {
-    this.#slots.resize(limit);
+    this.#limit = limit;
+    this.#probing = false;
+    this.#slots.resize(this.#alone ? Math.max(1, limit - 1) : limit);
     this.#lastChange = reason;
     this.#moves += 1;
     this.#held = 0;
