@@ -50,7 +50,7 @@ export interface CopyRun {
   peak_rss_mb: number;
   /** Resident memory of the copy process before the copy started (Node, tsx, modules). */
   start_rss_mb: number;
-  /** Mean time of a successful step per stage, queueing included, as the copy counted it. */
+  /** Mean time of a successful step per stage, as the copy counted it: from its call's first send (the client's slot held), retries included. */
   stage_mean_ms: Record<string, number>;
   /** CPU time per process during the copy; `other` is the rest of the machine's busy time (other users included). */
   cpu_s: { client: number; source: number; target: number; postgres: number; other: number };
