@@ -43,8 +43,9 @@ export function runsCommand(): Command {
         process.stderr.write(`no run folders in ${config.resultsDir}\n`);
         return;
       }
-      process.stdout.write(`${runLines(runs).join('\n')}\n`);
-      const here = runs.filter((r) => dirname(r.dir) === resolve(config.resultsDir)).length;
+      const resultsDir = resolve(config.resultsDir);
+      process.stdout.write(`${runLines(runs, resultsDir).join('\n')}\n`);
+      const here = runs.filter((r) => dirname(r.dir) === resultsDir).length;
       process.stderr.write(`${here} run(s) in ${config.resultsDir}${runs.length > here ? `, ${runs.length - here} elsewhere (from the ledger ${config.ledger.location})` : ''}\n`);
     });
 }
@@ -58,9 +59,10 @@ async function openIfWritten(config: Parameters<typeof openConfiguredLedger>[0])
   });
 }
 
-export function runLines(runs: readonly CopyRun[]): string[] {
+/** One row a run; a run outside `resultsDir` is named by its whole path (folders elsewhere may share its name). */
+export function runLines(runs: readonly CopyRun[], resultsDir: string): string[] {
   const rows = runs.map((r) => [
-    r.name,
+    dirname(r.dir) === resultsDir ? r.name : r.dir,
     r.state,
     r.job
       ? `${r.instances?.source.name ?? r.job.source} -> ${r.instances?.target.name ?? r.job.target} store ${r.job.targetStore} (${r.job.mode})`
