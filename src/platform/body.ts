@@ -3,11 +3,11 @@
  * and counted (a dry run, a verify), checked against Content-Length, so a body cut short is a
  * retryable INTEGRITY error and never a file.
  */
-import { createWriteStream } from 'node:fs';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { digestStream } from '../core/digest-stream.js';
 import { ScanCopyError } from '../core/errors.js';
+import { queuedWriteStream } from '../core/write-stream.js';
 import { httpError, type Answered, type Exchange } from './http.js';
 
 /**
@@ -36,15 +36,9 @@ export async function readBody(answered: Answered, ex: Exchange, into?: Buffer):
   return sized ?? Buffer.concat(chunks);
 }
 
-/**
- * While one write is on its way to the disk the socket's 64 KiB chunks queue up to this many
- * bytes and go out as one writev: a few writes per file instead of one per chunk.
- */
-const WRITE_QUEUE_BYTES = 1024 * 1024;
-
 /** Streams the body to `path` (overwritten), hashing on the way. */
 export function writeBody(answered: Answered, ex: Exchange, path: string): Promise<{ bytes: number; sha256: string }> {
-  return hashBodyInto(answered, ex, createWriteStream(path, { highWaterMark: WRITE_QUEUE_BYTES }), path);
+  return hashBodyInto(answered, ex, queuedWriteStream(path), path);
 }
 
 /** Streams the body through a hash and drops it: its size and sha256 without holding the file. */

@@ -5,7 +5,6 @@
  * and no name ever comes from the client.
  */
 import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -14,6 +13,7 @@ import { getSystemErrorMap } from 'node:util';
 import { tempPathFor } from '../core/atomic-file.js';
 import { digestStream } from '../core/digest-stream.js';
 import { ScanCopyError } from '../core/errors.js';
+import { queuedWriteStream } from '../core/write-stream.js';
 
 /**
  * Creates `dir` if missing and proves it writable, so a bad folder fails the start and not
@@ -49,12 +49,6 @@ export async function storeBytes(dir: string, sha256: string, bytes: Buffer): Pr
 }
 
 /**
- * While one write is on its way to the disk the parser's chunks queue up to this many bytes
- * and go out as one writev, instead of one write per chunk of the socket.
- */
-const WRITE_QUEUE_BYTES = 1024 * 1024;
-
-/**
  * Streams an upload into `dir` as it arrives, hashing on the way, and files it under its
  * sha256: a video of hundreds of MB never sits in the sandbox's memory, as object storage
  * takes it. Returns the path, size and hash.
@@ -63,7 +57,7 @@ export async function streamBytes(dir: string, body: Readable): Promise<{ path: 
   const temp = tempPathFor(join(dir, `upload-${randomBytes(8).toString('hex')}`));
   const digest = digestStream();
   try {
-    await pipeline(body, digest.stream, createWriteStream(temp, { highWaterMark: WRITE_QUEUE_BYTES }));
+    await pipeline(body, digest.stream, queuedWriteStream(temp));
     const sha256 = digest.sha256();
     const path = join(dir, sha256);
     await rename(temp, path);

@@ -6,12 +6,11 @@
  * replays the journal records the checkpoint does not hold; compacting writes the checkpoint
  * atomically, then cuts the journal back to its header.
  */
-import { join } from 'node:path';
 import { ScanCopyError } from '../../core/errors.js';
 import { Journal, readJournal, type JournalLine } from '../../core/journal.js';
 import { CHECKPOINT_FORMAT, readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.js';
 import { batchesOf, type Batch, type JobMeta, type JobStore, type OpenedStore } from './job-store.js';
-import { lockRun, removeLeftovers, type RunFiles } from './run-folder.js';
+import { journalIn, lockRun, removeLeftovers, type RunFiles } from './run-folder.js';
 import { applyRecord, parseJournalRecord, type JobHeader, type JournalRecord, type ScanState } from './state.js';
 
 interface Open {
@@ -166,7 +165,7 @@ function replayed(checkpoint: Checkpoint, lines: ReadonlyArray<JournalLine<Journ
  * left out, and an unreadable journal or one of another job reads as no records.
  */
 export async function readRecordedState(dir: string, checkpoint: Checkpoint): Promise<{ scans: Map<number, ScanState>; completed: Set<number> }> {
-  const contents = await readJournal<JobHeader, JournalRecord>(join(dir, 'journal.ndjson'), parseJournalRecord).catch(() => undefined);
+  const contents = await readJournal<JobHeader, JournalRecord>(journalIn(dir), parseJournalRecord).catch(() => undefined);
   const ours = contents !== undefined && (contents.header === undefined || contents.header.fingerprint === checkpoint.job.fingerprint);
   return replayed(checkpoint, ours ? contents.lines : []);
 }

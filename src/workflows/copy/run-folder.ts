@@ -56,12 +56,17 @@ export async function modeOfMapping(path: string): Promise<CopyMode | undefined>
   return (await readCheckpoint(path).catch(() => undefined))?.job.mode;
 }
 
+/** A run folder's journal: one name whatever the run's timestamp, so a folder's journal is found without its checkpoint. */
+export function journalIn(dir: string): string {
+  return join(dir, 'journal.ndjson');
+}
+
 export function runFiles(dir: string, ts: string, mode: CopyMode): RunFiles {
   return {
     dir,
     ts,
     checkpoint: join(dir, `checkpoint_${ts}.json`),
-    journal: join(dir, 'journal.ndjson'),
+    journal: journalIn(dir),
     events: join(dir, 'events.ndjson'),
     initialMapping: join(dir, `initial_scan_mapping_${ts}.csv`),
     mapping: join(dir, `${MAPPING_CSV[mode]}_${ts}.csv`),
@@ -101,7 +106,7 @@ export async function findJobRun(resultsDir: string, job: Job): Promise<FoundRun
   for (const name of runs) {
     const dir = join(resolve(resultsDir), name);
     const checkpointPath = await checkpointIn(dir);
-    const header = (await readJournal<JobHeader, unknown>(join(dir, 'journal.ndjson')).catch(() => undefined))?.header;
+    const header = (await readJournal<JobHeader, unknown>(journalIn(dir)).catch(() => undefined))?.header;
     if (!checkpointPath) {
       if (header?.fingerprint === job.fingerprint) {
         throw new ScanCopyError('CHECKPOINT_CORRUPT', `the run folder ${dir} of this job has a journal but no checkpoint`, {

@@ -149,7 +149,7 @@ export async function uploadStep(rt: Runtime, at: Attempt, task: FileTask, file:
  * A step's latency runs from its call's first send (the client's stage slot held), so time
  * spent waiting for a slot is not the call's; until then it runs from the step's start.
  */
-function callClock(): { send: () => void; at: () => number; elapsed: () => number } {
+function callClock(): { send: () => void; readonly sent: boolean; at: () => number; elapsed: () => number } {
   let from = Date.now();
   let sent = false;
   return {
@@ -157,6 +157,9 @@ function callClock(): { send: () => void; at: () => number; elapsed: () => numbe
       if (sent) return;
       sent = true;
       from = Date.now();
+    },
+    get sent() {
+      return sent;
     },
     at: () => from,
     elapsed: () => Date.now() - from,
@@ -242,7 +245,7 @@ async function createOnce(rt: Runtime, at: Attempt, scanId: number, row: ScanWit
     });
     if (!payload) throw new ScanCopyError('INTERNAL', `scan ${scanId} lost its payload between checks`);
     sent += 1;
-    const call = { started: 0 };
+    const call = callClock();
     try {
       const answer = await rt.target.api.createScan(payload, {
         signal: at.createSignal,
@@ -252,16 +255,16 @@ async function createOnce(rt: Runtime, at: Attempt, scanId: number, row: ScanWit
           if (rt.stop.aborted) throw new ScanCopyError('ABORTED', `scan ${scanId}: the run stopped before its create was sent`);
           at.startStage('create');
           rt.crashPoint('before-create-journal');
-          call.started = Date.now();
-          await rt.state.record({ t: 'create-intent', scan: scanId, files, at: call.started });
+          call.send();
+          await rt.state.record({ t: 'create-intent', scan: scanId, files, at: call.at() });
         },
       });
       rt.crashPoint('after-create');
-      const outcome = await created(rt, at, scanId, answer.id, 'api', Date.now() - call.started);
+      const outcome = await created(rt, at, scanId, answer.id, 'api', call.elapsed());
       rt.targetProof.created(answer.id, files);
       return outcome;
     } catch (error) {
-      if (call.started === 0 && rt.stop.aborted) return 'interrupted';
+      if (!call.sent && rt.stop.aborted) return 'interrupted';
       lastError = error;
       const failure = classify(error);
       if (!failure.mayHaveApplied) {
