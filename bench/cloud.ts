@@ -6,9 +6,10 @@
  */
 import type { TestEngine } from '../test/helpers/databases.js';
 import { measureLoopbackBandwidth, type Bandwidth } from './bandwidth.js';
+import { measureTransferFloor, type TransferFloor } from './transfer-floor.js';
 import { cloudFilesOf, cloudPlan, ensureCloudFiles, type CloudFiles } from './cloud-files.js';
 import { measureCopy, round, type CopyRun } from './copy.js';
-import { writeFixture } from './fixtures.js';
+import { writeFixture, type FixtureFile } from './fixtures.js';
 import { cloudBound, type CallLatencies, type CloudBound, type StageLimits } from './ideal.js';
 import { startBenchSandbox } from './sandboxes.js';
 
@@ -56,6 +57,10 @@ export interface CloudResults {
   files: number;
   gigabytes: number;
   bandwidth: Bandwidth;
+  /** The bare transfer of the pipelined copy's files, measured right after it: what bounds `client_cpu_ms_per_scan`. */
+  transfer_floor: TransferFloor;
+  /** client_cpu_ms_per_scan / transfer_floor.cpu_ms_per_scan. */
+  client_cpu_to_floor: number;
   ideal: CloudBound;
   faults: string;
   pipelined: CopyRun;
@@ -96,6 +101,9 @@ export async function runCloudProfile(opts: CloudOptions): Promise<CloudResults>
     opts.log(`  ${plan.files} files, ${round(plan.bytes / 1e9, 2)} GB; ideal ${round(ideal.wallMs / 1000, 1)} s (${ideal.bottleneck})`);
     const pipelined = await copy(measured.slice(0, opts.scans), false, '-cloud', ideal.wallMs);
     opts.log(`  pipelined: ${pipelined.wall_s} s, ${pipelined.ratio_to_ideal}x its ideal, client CPU ${pipelined.cpu_s.client} s, peak RSS ${pipelined.peak_rss_mb} MB`);
+    const floor = await measureTransferFloor(measuredFiles(files, warmUpScans, opts.scans).map((f) => f.size), opts.scans, opts.limits.upload);
+    const clientMsPerScan = round((pipelined.cpu_s.client * 1000) / opts.scans, 2);
+    opts.log(`  bare transfer of the same files: ${floor.cpu_ms_per_scan} ms of CPU per scan (${floor.cpu_ms_per_mb} ms per MB), the client ${round(clientMsPerScan / floor.cpu_ms_per_scan, 2)}x that`);
     let barrier: CopyRun | null = null;
     if (opts.barrier ?? true) {
       barrier = await copy(measured.slice(0, opts.scans), true, '-cloud', ideal.wallMs);
@@ -119,11 +127,13 @@ export async function runCloudProfile(opts: CloudOptions): Promise<CloudResults>
       speedup_vs_barrier: barrier ? round(barrier.wall_s / pipelined.wall_s) : null,
       peak_rss_mb: pipelined.peak_rss_mb,
       rss_growth: growth?.rss_growth ?? null,
-      client_cpu_ms_per_scan: round((pipelined.cpu_s.client * 1000) / opts.scans, 2),
+      client_cpu_ms_per_scan: clientMsPerScan,
       scans: opts.scans,
       files: plan.files,
       gigabytes: round(plan.bytes / 1e9, 2),
       bandwidth,
+      transfer_floor: floor,
+      client_cpu_to_floor: round(clientMsPerScan / floor.cpu_ms_per_scan, 2),
       ideal,
       faults,
       pipelined,
@@ -137,6 +147,10 @@ export async function runCloudProfile(opts: CloudOptions): Promise<CloudResults>
 
 /** Files and bytes of the measured scans, from the same plan the fixture was written with. */
 function measuredPlan(files: CloudFiles, first: number, count: number): { files: number; bytes: number } {
-  const planned = Array.from({ length: count }, (_, i) => cloudFilesOf(files, first + i)).flat();
+  const planned = measuredFiles(files, first, count);
   return { files: planned.length, bytes: planned.reduce((sum, f) => sum + f.size, 0) };
+}
+
+function measuredFiles(files: CloudFiles, first: number, count: number): FixtureFile[] {
+  return Array.from({ length: count }, (_, i) => cloudFilesOf(files, first + i)).flat();
 }

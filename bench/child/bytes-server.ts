@@ -1,13 +1,23 @@
 /**
  * A plain HTTP server in its own process that answers GET /?bytes=N with N bytes from one
- * buffer: what the loopback carries from one Node process to another with nothing else to
- * do, the bandwidth the cloud profile's ideal bound counts. Answers one JSON line, its port.
+ * buffer, and takes any POST's body, drops it and answers 201 `{"id": 1}`: what the loopback
+ * carries from one Node process to another with nothing else to do (the bandwidth the cloud
+ * profile's ideal bound counts), and the far ends of the bare transfer that bounds the
+ * client's CPU (transfer-floor.ts). Answers one JSON line, its port.
  */
 import { createServer } from 'node:http';
 
 const CHUNK = Buffer.alloc(1 << 20, 0x5a);
 
 const server = createServer((req, res) => {
+  if (req.method === 'POST') {
+    req.resume();
+    req.once('end', () => {
+      res.writeHead(201, { 'content-type': 'application/json' });
+      res.end('{"id": 1}');
+    });
+    return;
+  }
   const wanted = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('bytes') ?? 0);
   res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(wanted) });
   let left = wanted;
