@@ -98,6 +98,7 @@ async function runAll(): Promise<void> {
   const copies: CopyRun[] = [];
   let control: CopyRun;
   let adaptive: CopyRun;
+  let told: CopyRun;
   let download: DownloadRun;
   try {
     log(`writing ${largest} scans x ${FILES_PER_SCAN} files of ${FILE_BYTES / 1024} KB into the source`);
@@ -134,6 +135,14 @@ async function runAll(): Promise<void> {
       label: '-adaptive', targetFaults: `upload:latency=${ADAPTIVE.uploadMs}ms~${ADAPTIVE.uploadMs / 10}ms,upload:concurrency=${ADAPTIVE.concurrency}`,
     });
     log(`  ${adaptive.wall_s} s, ${adaptive.throttled_429} refusals (429), upload limit settled at ${adaptive.upload_limit}`);
+    // The same copy told the limit (no 429 to learn from): what this machine allows at that limit, so the
+    // adaptive copy's shortfall splits into the limiter's (adaptive / told) and the machine's (told / limit).
+    log(`adaptive, told the limit: the same copy with an upload limit of ${ADAPTIVE.concurrency}`);
+    told = await measureCopy({
+      engine, source, storeId: fixture.storeId, scanIds: fixture.scanIds.slice(0, ADAPTIVE.scans), barrier: false, limits: { ...LIMITS, upload: ADAPTIVE.concurrency }, batchSize: BATCH_SIZE, workDir, latency: BENCH_LATENCY,
+      label: '-adaptive-told', targetFaults: `upload:latency=${ADAPTIVE.uploadMs}ms~${ADAPTIVE.uploadMs / 10}ms,upload:concurrency=${ADAPTIVE.concurrency}`,
+    });
+    log(`  ${told.wall_s} s, ${told.throttled_429} refusals (429)`);
     log(`download N = ${profile.downloadScans}`);
     download = await measureDownload({ source, scanIds: fixture.scanIds.slice(0, profile.downloadScans), workers: LIMITS.download, workDir });
   } finally {
@@ -165,12 +174,14 @@ async function runAll(): Promise<void> {
       control,
     },
     adaptive: {
-      // Uploads per second against the platform's limit: concurrency / upload latency.
-      ratio_to_limit: round((adaptive.scans * FILES_PER_SCAN) / adaptive.wall_s / (ADAPTIVE.concurrency / (ADAPTIVE.uploadMs / 1000))),
+      ratio_to_limit: uploadRate(adaptive),
+      told_ratio_to_limit: uploadRate(told),
+      ratio_to_told: round(told.wall_s / adaptive.wall_s),
       throttled_429: adaptive.throttled_429,
       upload_limit: adaptive.upload_limit,
       settings: ADAPTIVE,
       run: adaptive,
+      told_run: told,
     },
     download: download,
     settings: { faults: faultsFor(BENCH_LATENCY), control_faults: faultsFor(CONTROL_LATENCY), files_per_scan: FILES_PER_SCAN, file_bytes: FILE_BYTES, limits: LIMITS, batch_size: BATCH_SIZE, mode: 'auto' },
@@ -194,4 +205,9 @@ function machineFigures(): MachineFigures {
     load_average_after: os.loadavg().map((l) => round(l, 2)),
     cpu_calibration_ms: { before: round(calibrationBefore, 1), after: round(cpuCalibrationMs(), 1) },
   };
+}
+
+/** An adaptive run's uploads per second against the platform's limit: concurrency / upload latency. */
+function uploadRate(run: CopyRun): number {
+  return round((run.scans * FILES_PER_SCAN) / run.wall_s / (ADAPTIVE.concurrency / (ADAPTIVE.uploadMs / 1000)));
 }
