@@ -4,6 +4,7 @@
  * and the pipelined copy against its ideal bound for those sizes and latencies, with the
  * loopback's bandwidth measured in the same run (bench/README.md, "The cloud profile").
  */
+import { availableParallelism } from 'node:os';
 import type { TestEngine } from '../test/helpers/databases.js';
 import { measureLoopbackBandwidth, type Bandwidth } from './bandwidth.js';
 import { measureTransferFloor, type TransferFloor } from './transfer-floor.js';
@@ -61,6 +62,13 @@ export interface CloudResults {
   transfer_floor: TransferFloor;
   /** client_cpu_ms_per_scan / transfer_floor.cpu_ms_per_scan. */
   client_cpu_to_floor: number;
+  /**
+   * The pipelined copy's CPU floor (everyone's CPU over this machine's cores) and the share of
+   * it the sandboxes and PostgreSQL take alone, each over the ideal: above 1, this machine
+   * cannot run the copy at its ideal whatever the client does.
+   */
+  cpu_floor_to_ideal: number;
+  servers_floor_to_ideal: number;
   ideal: CloudBound;
   faults: string;
   pipelined: CopyRun;
@@ -134,6 +142,8 @@ export async function runCloudProfile(opts: CloudOptions): Promise<CloudResults>
       bandwidth,
       transfer_floor: floor,
       client_cpu_to_floor: round(clientMsPerScan / floor.cpu_ms_per_scan, 2),
+      cpu_floor_to_ideal: round(pipelined.cpu_floor_s / pipelined.ideal_s, 2),
+      servers_floor_to_ideal: round((pipelined.cpu_s.source + pipelined.cpu_s.target + pipelined.cpu_s.postgres) / availableParallelism() / pipelined.ideal_s, 2),
       ideal,
       faults,
       pipelined,
