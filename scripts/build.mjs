@@ -11,12 +11,13 @@ import { build } from 'esbuild';
 import { sourceStamp, STAMP_FILE } from '../bin/source-stamp.mjs';
 
 /**
- * The packages a command's start loads, bundled into the command line with our own modules:
- * loaded as hundreds of separate modules (zod alone is 95 files) they cost a copy's start
- * more CPU than anything else before its first byte (bench/README.md, start-up). Every other
- * dependency stays external: those with native or wasm parts (sharp, PGlite, sql.js) and
- * those only some commands load (fastify, exceljs, the prompts), each on its first use.
- * pg-native and pg-cloudflare are optional peers that pg requires only when asked to.
+ * The packages a command's start loads (pg just after it, on the first query), bundled into
+ * the command line with our own modules: loaded as hundreds of separate modules (zod alone
+ * is 95 files) they cost a copy's start more CPU than anything else before its first byte
+ * (bench/README.md, start-up). Every other dependency stays external: those with native or
+ * wasm parts (sharp, PGlite, sql.js) and those only some commands load (fastify, exceljs,
+ * the prompts), each on its first use. pg-native and pg-cloudflare are optional peers that
+ * pg requires only when asked to.
  */
 const BUNDLED = new Set(['cli-progress', 'commander', 'csv-parse', 'csv-stringify', 'pg', 'zod']);
 

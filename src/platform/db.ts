@@ -7,7 +7,7 @@
  * `YYYY-MM-DD`, timestamptz as Date, jsonb as objects.
  */
 import type { PGlite } from '@electric-sql/pglite';
-import pg from 'pg';
+import type pg from 'pg';
 import { ScanCopyError } from '../core/errors.js';
 import { redactText } from '../core/redact.js';
 
@@ -96,28 +96,40 @@ export async function openPglite(dataDir = 'memory://', options: OpenDbOptions =
 
 async function openPostgres(url: string, options: OpenDbOptions): Promise<Db> {
   const readOnly = options.readOnly ?? false;
-  const pool = new pg.Pool({
-    connectionString: url,
-    max: options.session ? 1 : (options.maxConnections ?? 10),
-    ...(options.session ? { idleTimeoutMillis: 0 } : {}),
-    statement_timeout: options.statementTimeoutMs ?? 30_000,
-    connectionTimeoutMillis: 10_000,
-    types: { getTypeParser: pgTypeParser },
-    // The server refuses writes in every transaction of a read-only session; servers that
-    // ignore startup options (pglite-socket) still get BEGIN READ ONLY below.
-    ...(readOnly ? { options: '-c default_transaction_read_only=on' } : {}),
-  });
+  // node-postgres is loaded, and the pool made, on the first query: on Node 20 loading pg
+  // costs a copy's start 40-50 ms of CPU (it probes the global Response, which loads Node's
+  // own fetch), and the first call of a copy is the API login, which need not wait for it.
+  let pool: Promise<pg.Pool> | undefined;
+  let closed = false;
+  const poolOf = async (): Promise<pg.Pool> => {
+    // As node-postgres's own pool does after end(), rather than open a new one no one closes.
+    if (closed) throw new Error('Cannot use a pool after calling end on the pool');
+    return (pool ??= import('pg').then(({ default: driver }) => {
+      const made = new driver.Pool({
+        connectionString: url,
+        max: options.session ? 1 : (options.maxConnections ?? 10),
+        ...(options.session ? { idleTimeoutMillis: 0 } : {}),
+        statement_timeout: options.statementTimeoutMs ?? 30_000,
+        connectionTimeoutMillis: 10_000,
+        types: { getTypeParser: pgTypeParser(driver.types) },
+        // The server refuses writes in every transaction of a read-only session; servers that
+        // ignore startup options (pglite-socket) still get BEGIN READ ONLY below.
+        ...(readOnly ? { options: '-c default_transaction_read_only=on' } : {}),
+      });
+      // An idle client's network error must not crash the process; the next query reports it.
+      made.on('error', () => undefined);
+      return made;
+    }));
+  };
   // The extended protocol takes one statement per query, so `COMMIT; INSERT ...` cannot end
   // the read-only transaction early.
   const run = (client: pg.PoolClient, sql: string, params?: readonly unknown[]) => {
     const config: pg.QueryConfig & { queryMode: 'extended' } = { text: sql, values: params as unknown[], queryMode: 'extended' };
     return client.query<Row>(config);
   };
-  // An idle client's network error must not crash the process; the next query reports it.
-  pool.on('error', () => undefined);
 
   const transaction = async <T>(fn: (tx: Queryable) => Promise<T>): Promise<T> => {
-    const client = await connect(pool, url);
+    const client = await connect(poolOf, url);
     try {
       await client.query(readOnly ? 'BEGIN READ ONLY' : 'BEGIN');
       const result = await fn({ query: async <R>(sql: string, params?: readonly unknown[]) => wrap(sql, async () => (await run(client, sql, params)).rows as R[]) });
@@ -134,7 +146,7 @@ async function openPostgres(url: string, options: OpenDbOptions): Promise<Db> {
     kind: 'postgres',
     query: async <T = Row>(sql: string, params?: readonly unknown[]): Promise<T[]> => {
       if (readOnly) return transaction((tx) => tx.query<T>(sql, params));
-      const client = await connect(pool, url);
+      const client = await connect(poolOf, url);
       try {
         return await wrap(sql, async () => (await run(client, sql, params)).rows as T[]);
       } finally {
@@ -143,28 +155,33 @@ async function openPostgres(url: string, options: OpenDbOptions): Promise<Db> {
     },
     transaction,
     exec: async (script) => {
-      const client = await connect(pool, url);
+      const client = await connect(poolOf, url);
       try {
         await wrap('schema script', () => client.query(script));
       } finally {
         client.release();
       }
     },
-    close: () => pool.end(),
+    close: async () => {
+      closed = true;
+      if (pool) await (await pool).end();
+    },
   };
 }
 
-function pgTypeParser(oid: number, format?: string): (value: string) => unknown {
-  if (oid === OID.int8 || oid === OID.numeric) return toNumber;
-  if (oid === OID.date) return keepDate;
-  const base = pg.types.getTypeParser(oid, format as 'text');
-  if (oid === OID.int8Array || oid === OID.numericArray) return (value) => (base(value) as Array<string | null>).map((v) => (v === null ? null : Number(v)));
-  return base;
+function pgTypeParser(types: typeof pg.types): (oid: number, format?: string) => (value: string) => unknown {
+  return (oid, format) => {
+    if (oid === OID.int8 || oid === OID.numeric) return toNumber;
+    if (oid === OID.date) return keepDate;
+    const base = types.getTypeParser(oid, format as 'text');
+    if (oid === OID.int8Array || oid === OID.numericArray) return (value) => (base(value) as Array<string | null>).map((v) => (v === null ? null : Number(v)));
+    return base;
+  };
 }
 
-async function connect(pool: pg.Pool, url: string): Promise<pg.PoolClient> {
+async function connect(pool: () => Promise<pg.Pool>, url: string): Promise<pg.PoolClient> {
   try {
-    return await pool.connect();
+    return await (await pool()).connect();
   } catch (cause) {
     throw dbError(`cannot connect to the database at ${safeUrl(url)}: ${(cause as Error).message}`, cause, {
       hint: 'Check the DB host, port, name, user and password (SCANCOPY_*_DB_PASSWORD), and that the server is reachable.',
