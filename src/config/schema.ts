@@ -4,7 +4,7 @@
  * Durations in the file are in seconds; the resolved config carries milliseconds.
  */
 import { isAbsolute, join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { RUN_DEFAULTS } from '../core/defaults.js';
 import { ScanCopyError } from '../core/errors.js';
 import { redactText, urlHasCredentials } from '../core/redact.js';

@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { z } from 'zod';
+import * as z from 'zod';
 import { writeFileAtomic } from '../../core/atomic-file.js';
 import { ScanCopyError } from '../../core/errors.js';
 import { COPY_MODES } from './payload.js';

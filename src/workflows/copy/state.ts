@@ -4,7 +4,7 @@
  * always describes at least what may have happened: an outstanding create intent means
  * "a scan with these files may exist on the target".
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ERROR_CODES } from '../../core/errors.js';
 import { STAGES } from '../../platform/stages.js';
 
