@@ -19,7 +19,7 @@ import { sourceStamp, STAMP_FILE } from '../bin/source-stamp.mjs';
  * the prompts), each on its first use. pg-native and pg-cloudflare are optional peers that
  * pg requires only when asked to.
  */
-const BUNDLED = new Set(['cli-progress', 'commander', 'csv-parse', 'csv-stringify', 'pg', 'zod']);
+const BUNDLED = new Set(['cli-progress', 'commander', 'csv-parse', 'csv-stringify', 'pg', 'undici', 'zod']);
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const stamp = sourceStamp(root);
