@@ -8,6 +8,7 @@ import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { ScanCopyError } from '../core/errors.js';
 import type { Db, Queryable } from '../platform/db.js';
+import type { ContentCache } from './content-cache.js';
 import { storeBytes } from './disk-files.js';
 
 export interface StoredFile {
@@ -59,12 +60,15 @@ export async function findFile(db: Queryable, id: number): Promise<(StoredFile &
 }
 
 /**
- * The file's bytes as a stream: from disk when stored there, else slice by slice from the row.
- * Undefined when the file on disk is gone, so the caller can answer 404 before any header is sent.
+ * The file's bytes: from disk when stored there (from memory when `cache` holds them), else
+ * slice by slice from the row. Undefined when the file on disk is gone, so the caller can
+ * answer 404 before any header is sent.
  */
-export async function openContent(db: Queryable, file: { id: number; size: number; storagePath: string | null }): Promise<Readable | undefined> {
+export async function openContent(db: Queryable, file: { id: number; size: number; storagePath: string | null }, cache: ContentCache): Promise<Buffer | Readable | undefined> {
   if (!file.storagePath) return Readable.from(slices(db, file.id, file.size));
   try {
+    const held = await cache.read(file.storagePath, file.size);
+    if (held) return held;
     return (await open(file.storagePath, 'r')).createReadStream({ highWaterMark: Math.max(1, Math.min(DISK_READ, file.size)) });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
