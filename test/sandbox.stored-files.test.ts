@@ -1,10 +1,11 @@
 /**
- * Files kept in a storage dir, served back: the bytes a download gets are the stored ones
- * whether the sandbox serves them from memory or streams them from disk (over 64 MiB), and a
- * file replaced on disk is served as it is now.
+ * Files kept in a storage dir, served back and taken in: the bytes a download gets are the
+ * stored ones whether the sandbox serves them from memory or streams them from disk (over
+ * 64 MiB), a file replaced on disk is served as it is now, and an upload is stored the same
+ * whether its content is new, already stored, or too large to hold while it is hashed (over 16 MiB).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +16,7 @@ import { rawApi, startTestSandbox, type RawApi } from './helpers/sandbox.js';
 const MiB = 1024 * 1024;
 const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
 
-describe('a sandbox serving files from a storage dir', () => {
+describe('a sandbox serving and taking files in a storage dir', () => {
   let parent: string;
   let dir: string;
   let sb: RunningSandbox;
@@ -96,6 +97,52 @@ describe('a sandbox serving files from a storage dir', () => {
     const cut = await receiveUntilClosed(url);
     expect(cut.headers['content-length']).toBe(String(size));
     expect(cut.bytes.equals(bytes.subarray(0, Math.floor(size / 2)))).toBe(true);
+  });
+
+  it('stores a duplicate upload as the same file, written once, and serves each upload its bytes', async () => {
+    const bytes = randomBytes(5 * MiB);
+    const a = await upload(bytes, 'dup-a.jpg');
+    const path = join(dir, sha256(bytes));
+    const written = await stat(path);
+    const b = await upload(bytes, 'dup-b.jpg');
+    expect(b.id).not.toBe(a.id);
+    expect(b.size).toBe(bytes.length);
+    expect(await rowOf(b.id)).toEqual({ size: bytes.length, sha256: sha256(bytes), storage_path: path, content: null });
+    expect(await rowOf(a.id)).toEqual(await rowOf(b.id));
+    const now = await stat(path);
+    expect([now.ino, now.mtimeMs]).toEqual([written.ino, written.mtimeMs]);
+    for (const id of [a.id, b.id]) expect((await download(id)).bytes.equals(bytes)).toBe(true);
+  });
+
+  it('stores distinct uploads taken at the same time, round after round, each with its own bytes', async () => {
+    for (let round = 0; round < 3; round++) {
+      const contents = Array.from({ length: 8 }, (_, i) => randomBytes(3 * MiB + i * 1000 + round));
+      const ids = await Promise.all(contents.map(async (bytes, i) => (await upload(bytes, `round${round}-${i}.jpg`)).id));
+      for (const [i, bytes] of contents.entries()) {
+        expect((await readFile(join(dir, sha256(bytes)))).equals(bytes)).toBe(true);
+        expect((await download(ids[i] as number)).bytes.equals(bytes)).toBe(true);
+      }
+    }
+  });
+
+  it('writes a duplicate upload again when the stored file left the folder', async () => {
+    const bytes = randomBytes(MiB);
+    const { id: first } = await upload(bytes, 'again-1.jpg');
+    await rm(join(dir, sha256(bytes)));
+    const { id } = await upload(bytes, 'again-2.jpg');
+    expect((await download(id)).bytes.equals(bytes)).toBe(true);
+    expect((await download(first)).bytes.equals(bytes)).toBe(true);
+  });
+
+  it('stores a new upload larger than it holds while hashing (over 16 MiB) by its sha256, and no temp file stays', async () => {
+    const bytes = randomBytes(16 * MiB + 12_345);
+    const { id, size } = await upload(bytes, 'large.jpg');
+    expect(size).toBe(bytes.length);
+    expect(await rowOf(id)).toEqual({ size: bytes.length, sha256: sha256(bytes), storage_path: join(dir, sha256(bytes)), content: null });
+    expect((await download(id)).bytes.equals(bytes)).toBe(true);
+    const again = await upload(bytes, 'large-again.jpg');
+    expect(await rowOf(again.id)).toEqual(await rowOf(id));
+    expect((await readdir(dir)).every((name) => /^[0-9a-f]{64}$/.test(name))).toBe(true);
   });
 });
 

@@ -1,7 +1,6 @@
 /**
  * A pass-through that hashes (sha256) and counts what flows through it, so a body streamed
- * to disk is checked without a second read. The client's downloads and the sandbox's uploads
- * both stream this way.
+ * to disk is checked without a second read (the client's downloads).
  */
 import { createHash } from 'node:crypto';
 import { Transform } from 'node:stream';

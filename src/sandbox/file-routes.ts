@@ -1,9 +1,8 @@
 /** File metadata (with a pre-signed URL), the download it points to, and multipart upload. */
-import { rm } from 'node:fs/promises';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { fieldError, INPUT_TYPES, json, notFound, storageError, type Answer } from './answer.js';
 import { ContentCache, type ContentCacheLimits } from './content-cache.js';
-import { streamBytes } from './disk-files.js';
+import { receiveUpload } from './disk-files.js';
 import { findFile, insertFile, openContent, purgeIfUnused } from './file-store.js';
 import type { Route, ServerContext } from './server.js';
 
@@ -66,13 +65,13 @@ async function upload(request: FastifyRequest, ctx: ServerContext): Promise<Answ
         if (wanted) file = { body: { bytes }, filename: part.filename, mimetype: part.mimetype };
         continue;
       }
-      // Kept on disk: the upload streams there as it arrives, as object storage takes it.
-      const stored = await streamBytes(ctx.storageDir, part.file);
+      // Kept on disk, as object storage takes it.
+      const received = await receiveUpload(ctx.storageDir, part.file);
       if (part.file.truncated) {
-        await rm(stored.path, { force: true });
+        await received.drop();
         return json(413, { detail: 'Request body too large.' });
       }
-      file = { body: { stored }, filename: part.filename, mimetype: part.mimetype };
+      file = { body: { stored: { path: await received.keep(), size: received.size, sha256: received.sha256 } }, filename: part.filename, mimetype: part.mimetype };
     } else {
       fields[part.fieldname] = part.value;
     }

@@ -19,7 +19,7 @@ export interface StoredFile {
   sha256: string;
 }
 
-/** An upload: its bytes, or the file streamBytes already stored them in. */
+/** An upload: its bytes, or the file receiveUpload kept them in. */
 export type NewFile = ({ bytes: Buffer } | { stored: { path: string; size: number; sha256: string } }) & {
   originalFilename: string;
   contentType: string;
