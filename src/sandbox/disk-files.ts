@@ -36,18 +36,6 @@ export async function prepareStorageDir(dir: string): Promise<string> {
   return absolute;
 }
 
-/** Stores `bytes` as `dir/<sha256>` and returns that path. */
-export async function storeBytes(dir: string, sha256: string, bytes: Buffer): Promise<string> {
-  const path = join(dir, sha256);
-  const temp = await writeTemp(path, bytes);
-  // A reader sees the whole file or none; renaming over an identical upload's file is harmless.
-  await rename(temp, path).catch(async (err: unknown) => {
-    await rm(temp, { force: true });
-    throw err;
-  });
-  return path;
-}
-
 /** An upload taken in whole, its bytes held in memory or in a temp file until it is kept or dropped. */
 export interface ReceivedUpload {
   size: number;

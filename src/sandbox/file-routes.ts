@@ -88,7 +88,7 @@ async function upload(request: FastifyRequest, ctx: ServerContext): Promise<Answ
     originalFilename: file.filename,
     contentType: storedType(file.filename, file.mimetype),
     inputType,
-  }, ctx.storageDir);
+  });
   if (ctx.purgeUnusedUploadsMs !== undefined) {
     ctx.deferred.after(ctx.purgeUnusedUploadsMs, `purging upload ${stored.id}`, async () => {
       if (await purgeIfUnused(ctx.db, stored.id)) ctx.log(`sandbox: purged upload ${stored.id}, which no scan uses`);

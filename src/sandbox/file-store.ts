@@ -9,7 +9,6 @@ import { Readable } from 'node:stream';
 import { ScanCopyError } from '../core/errors.js';
 import type { Db, Queryable } from '../platform/db.js';
 import type { ContentCache } from './content-cache.js';
-import { storeBytes } from './disk-files.js';
 
 export interface StoredFile {
   id: number;
@@ -35,12 +34,12 @@ const SLICE = 256 * 1024;
  */
 const DISK_READ = 1024 * 1024;
 
-/** Stores the file: its bytes go to `storageDir` (prepared by prepareStorageDir) when given, else into the row. */
-export async function insertFile(db: Queryable, file: NewFile, storageDir?: string): Promise<StoredFile> {
+/** Stores the file: bytes in memory go into the row; an upload kept on disk (receiveUpload) is pointed at. */
+export async function insertFile(db: Queryable, file: NewFile): Promise<StoredFile> {
   const bytes = 'bytes' in file ? file.bytes : null;
   const sha256 = bytes ? createHash('sha256').update(bytes).digest('hex') : (file as { stored: { sha256: string } }).stored.sha256;
   const size = bytes ? bytes.length : (file as { stored: { size: number } }).stored.size;
-  const storagePath = bytes === null ? (file as { stored: { path: string } }).stored.path : storageDir === undefined ? null : await storeBytes(storageDir, sha256, bytes);
+  const storagePath = bytes === null ? (file as { stored: { path: string } }).stored.path : null;
   const [row] = await db.query<{ id: number }>(
     `INSERT INTO sandbox_fileupload (original_filename, content_type, input_type, size, sha256, content, storage_path)
      VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
