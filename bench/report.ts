@@ -1,16 +1,12 @@
 /** The benchmark's table on stdout: the headline figures against their targets, then every run. */
-import type { RssGrowth } from './cloud.js';
-import type { TransferFloor } from './transfer-floor.js';
+import type { CloudResults, RssGrowth } from './cloud.js';
 import type { CopyRun } from './copy.js';
 import type { DownloadRun } from './download.js';
 
 export interface BenchResults {
   profile: string;
   startup_ms: number;
-  cloud: {
-    ratio_to_ideal: number; speedup_vs_barrier: number | null; peak_rss_mb: number; rss_growth: number | null; client_cpu_ms_per_scan: number; scans: number; gigabytes: number;
-    pipelined: CopyRun; barrier: CopyRun | null; rss_growth_runs: RssGrowth | null; transfer_floor: TransferFloor; client_cpu_to_floor: number; cpu_floor_to_ideal: number; servers_floor_to_ideal: number;
-  };
+  cloud: CloudResults;
   adaptive: { ratio_to_limit: number; told_ratio_to_limit: number; ratio_to_told: number; throttled_429: number; upload_limit: number };
   copy: { ratio_to_ideal: number; ratio_to_cpu_floor: number; speedup_vs_barrier: number; peak_rss_mb: number; rss_growth: number | null; runs: CopyRun[]; control: CopyRun };
   download: DownloadRun;

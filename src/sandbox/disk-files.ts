@@ -26,7 +26,12 @@ export async function prepareStorageDir(dir: string): Promise<string> {
   const absolute = resolve(dir);
   try {
     await mkdir(absolute, { recursive: true });
-    await rm(await writeTemp(join(absolute, 'probe'), Buffer.alloc(0)));
+    const probe = tempPathFor(join(absolute, 'probe'));
+    try {
+      await writeFile(probe, '');
+    } finally {
+      await rm(probe, { force: true });
+    }
   } catch (err) {
     throw new ScanCopyError('USAGE', `cannot keep uploaded files in ${absolute}: ${reason(err)}`, {
       cause: err,
@@ -144,16 +149,4 @@ function reason(err: unknown): string {
   const { errno, code, message } = err as NodeJS.ErrnoException;
   const text = errno === undefined ? undefined : getSystemErrorMap().get(errno)?.[1];
   return text && code ? `${text} (${code})` : message;
-}
-
-/** Writes `bytes` next to `finalPath` under a temp name (the project's, see atomic-file) and returns it. */
-async function writeTemp(finalPath: string, bytes: Buffer): Promise<string> {
-  const temp = tempPathFor(finalPath);
-  try {
-    await writeFile(temp, bytes);
-  } catch (err) {
-    await rm(temp, { force: true });
-    throw err;
-  }
-  return temp;
 }
